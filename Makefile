@@ -1,0 +1,53 @@
+# Two commands on a fresh Debian/Ubuntu machine with Python 3.11:
+#   make run    the portal with demo data at http://127.0.0.1:8000 (SQLite, no broker)
+#   make test   everything the tests need, then the whole suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test install install-dev system-deps messages bench clean
+
+run: install
+	DEMO_MODE=true $(PY) manage.py migrate --noinput
+	DEMO_MODE=true $(PY) manage.py load_demo
+	DEMO_MODE=true DEBUG=true $(PY) manage.py runserver $(HOST)
+
+test: system-deps install-dev
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements/base.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements/dev.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements/dev.txt
+	touch $(VENV)/.installed $@
+
+# Chromium for the browser tests, and the libraries WeasyPrint renders with.
+system-deps:
+	bash scripts/system-deps.sh
+
+# Refresh the Danish translation after changing user-facing strings.
+messages: install-dev
+	$(PY) manage.py makemessages --locale da --no-location --ignore '$(VENV)/*'
+	$(PY) manage.py compilemessages --locale da --ignore '$(VENV)/*'
+
+bench: install-dev
+	$(PY) bench/order_list_queries.py
+
+# Regenerate the lock files after changing pyproject.toml (needs uv).
+lock:
+	uv pip compile pyproject.toml --python-version 3.11 -o requirements/base.txt
+	uv pip compile pyproject.toml --python-version 3.11 --extra dev -o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

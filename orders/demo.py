@@ -1,0 +1,154 @@
+"""Demo municipality: areas, units, position profiles, users and a few orders."""
+
+import datetime
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import Area, Membership, Unit, User
+
+from .catalogue import ensure_standard_catalogue
+from .models import CertificateKind, LegalBasis, Order, PositionProfile, ProfileRequirement
+from .services import place_order
+
+CHILD_EMPLOYMENT = "Ansættelse i børnefagligt område"
+SOCIAL = "Ansættelse i sociale servicefag (serviceloven §§ 83 og 85)"
+SCHOOL = "Ansættelse i folkeskolen (direkte kontakt med elever)"
+HELPER = "Ansættelse som personlig hjælper (serviceloven §§ 52, 54 og 74)"
+CHILD_INSTITUTION = "Ansættelse ved dag-, døgn- og rådgivningstilbud for børn og unge"
+PRIVATE = "Uden lovhjemmel (privat straffeattest)"
+
+R, O = ProfileRequirement.Level.REQUIRED, ProfileRequirement.Level.OPTIONAL
+
+# area: (asks the children question, units, {profile: [(basis, level)]})
+AREAS = {
+    "Børn og Unge": (
+        True,
+        ["Nordskolen", "Søndervangskolen", "Børnehuset Mælkebøtten", "Ungdomsklubben Fristedet",
+         "Musikskolen"],
+        {
+            "Lærer": [(CHILD_EMPLOYMENT, R), (SCHOOL, R)],
+            "Pædagog": [(CHILD_EMPLOYMENT, R), (CHILD_INSTITUTION, R)],
+            "Pædagogmedhjælper": [(CHILD_EMPLOYMENT, R), (CHILD_INSTITUTION, O)],
+            "Vikar i folkeskolen": [(CHILD_EMPLOYMENT, R), (SCHOOL, R)],
+            "Musikunderviser": [(CHILD_EMPLOYMENT, R)],
+            "Skolesekretær": [(SCHOOL, O)],
+        },
+    ),
+    "Ældre og Handicap": (
+        False,
+        ["Plejecenter Solgården", "Hjemmeplejen Nord", "Bostedet Engly"],
+        {
+            "Social- og sundhedshjælper": [(SOCIAL, R)],
+            "Social- og sundhedsassistent": [(SOCIAL, R)],
+            "Sygeplejerske": [(SOCIAL, R)],
+            "Personlig hjælper": [(HELPER, R)],
+            "Pædagog på bosted": [(SOCIAL, R)],
+        },
+    ),
+    "Familie og Beskæftigelse": (
+        True,
+        ["Familiehuset", "Jobcentret", "Ungecentret"],
+        {
+            "Familiebehandler": [(CHILD_EMPLOYMENT, R), (CHILD_INSTITUTION, R)],
+            "Socialrådgiver": [(CHILD_INSTITUTION, O)],
+            "Jobkonsulent": [],
+        },
+    ),
+    "Sundhed og Kultur": (
+        True,
+        ["Svømmehallen", "Hovedbiblioteket", "Sundhedsplejen"],
+        {
+            "Svømmeinstruktør": [(CHILD_EMPLOYMENT, R)],
+            "Sundhedsplejerske": [(CHILD_EMPLOYMENT, R)],
+            "Bibliotekar": [],
+            "Frivillig træner": [(CHILD_EMPLOYMENT, R)],
+        },
+    ),
+    "Administration": (
+        False,
+        ["Løn og Personale", "Vej og Park", "Teknik og Miljø"],
+        {
+            "Administrativ medarbejder": [(PRIVATE, O)],
+            "Vejarbejder": [],
+        },
+    ),
+}
+
+# username: (first name, last name, [(unit, role)], payroll, admin)
+USERS = {
+    "leder.skole": ("Karen", "Holm", [("Nordskolen", "manager")], False, False),
+    "sekretaer.skole": (
+        "Mette", "Lund",
+        [("Nordskolen", "secretary"), ("Børnehuset Mælkebøtten", "secretary")], False, False,
+    ),
+    "leder.aeldre": ("Jens", "Madsen", [("Plejecenter Solgården", "manager")], False, False),
+    "loen": ("Lone", "Berg", [], True, False),
+    "admin": ("Anders", "Dahl", [], False, True),
+}
+
+# Synthetic people (valid dates of birth, not real persons): unit, profile, name, cpr.
+ORDERS = [
+    ("Nordskolen", "Lærer", "Sofie Kristensen", "1203961234"),
+    ("Nordskolen", "Vikar i folkeskolen", "Mikkel Andersen", "2208014321"),
+    ("Nordskolen", "Skolesekretær", "Hanne Poulsen", "0511754411"),
+    ("Børnehuset Mælkebøtten", "Pædagog", "Ida Mortensen", "3001992468"),
+    ("Plejecenter Solgården", "Social- og sundhedshjælper", "Fatima Hassan", "1407881357"),
+    ("Plejecenter Solgården", "Sygeplejerske", "Peter Nielsen", "0902823579"),
+]
+
+
+@transaction.atomic
+def load_demo_data(*, with_orders: bool = True) -> None:
+    """Create the demo municipality; running it again changes nothing."""
+    ensure_standard_catalogue(CertificateKind, LegalBasis)
+    bases = {b.text: b for b in LegalBasis.objects.all()}
+    units = {}
+    for area_name, (asks_children, unit_names, profiles) in AREAS.items():
+        area, _ = Area.objects.get_or_create(name=area_name)
+        if asks_children and area.child_contact_basis_id is None:
+            area.child_contact_basis = bases[CHILD_EMPLOYMENT]
+            area.save(update_fields=["child_contact_basis"])
+        for unit_name in unit_names:
+            units[unit_name], _ = Unit.objects.get_or_create(area=area, name=unit_name)
+        for profile_name, requirements in profiles.items():
+            profile, created = PositionProfile.objects.get_or_create(area=area, name=profile_name)
+            if created:
+                ProfileRequirement.objects.bulk_create(
+                    ProfileRequirement(profile=profile, legal_basis=bases[text], level=level)
+                    for text, level in requirements
+                )
+    users = {}
+    for username, (first, last, memberships, payroll, admin) in USERS.items():
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "is_payroll": payroll,
+                      "is_staff": admin, "is_superuser": admin,
+                      "email": f"{username}@demo.example"},
+        )
+        if created:
+            user.set_password("demo")
+            user.save(update_fields=["password"])
+        for unit_name, role in memberships:
+            Membership.objects.get_or_create(user=user, unit=units[unit_name],
+                                             defaults={"role": role})
+        users[username] = user
+    if with_orders and not Order.objects.exists():
+        _place_demo_orders(units, users)
+
+
+def _place_demo_orders(units, users) -> None:
+    start = timezone.localdate() + datetime.timedelta(days=21)
+    for unit_name, profile_name, name, cpr in ORDERS:
+        unit = units[unit_name]
+        profile = PositionProfile.objects.get(area=unit.area, name=profile_name)
+        orderer = next(
+            u for u in users.values() if u.memberships.filter(unit=unit).exists()
+        )
+        place_order(
+            by=orderer, unit=unit, profile=profile, full_name=name, cpr=cpr,
+            start_date=start,
+            legal_bases=[r.legal_basis for r in profile.requirements.select_related("legal_basis")],
+            child_contact=None, submission_token=uuid.uuid4(),
+        )

@@ -1,0 +1,175 @@
+import uuid
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import User
+
+from .cpr import InvalidCpr, normalise_cpr
+from .models import LegalBasis, OrderLine
+from .selectors import certificate_options, child_contact_basis, profiles_for, units_of
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+class OrderForm(forms.Form):
+    """The manager's order for one new hire. The certificate part depends on the unit,
+    the position and the children question, and is re-rendered in place as they change."""
+
+    submission_token = forms.UUIDField(widget=forms.HiddenInput)
+    unit = forms.ModelChoiceField(
+        label=_("Unit"), queryset=None, empty_label=_("Choose unit"),
+    )
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    cpr = forms.CharField(
+        label=_("CPR number"),
+        max_length=11,
+        help_text=_("10 digits, e.g. 010190-1234. Shown masked after the order is placed."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    start_date = forms.DateField(
+        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    profile = forms.ModelChoiceField(
+        label=_("Position"), queryset=None, empty_label=_("Choose position"),
+    )
+    child_contact = forms.ChoiceField(
+        label=_("Will the new hire have direct contact with children under 15?"),
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    certificates = forms.ModelMultipleChoiceField(
+        label=_("Certificates"),
+        queryset=LegalBasis.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.user = user
+        units = units_of(user)
+        self.fields["unit"].queryset = units
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", uuid.uuid4())
+        if len(units) == 1:
+            self.fields["unit"].initial = units[0]
+            self.fields["unit"].widget = forms.HiddenInput()
+            self.single_unit = units[0]
+        else:
+            self.single_unit = None
+        self.selected_unit = self._selected("unit", units)
+        profiles = profiles_for(self.selected_unit).select_related("area__child_contact_basis")
+        self.fields["profile"].queryset = profiles
+        self.selected_profile = self._selected("profile", profiles)
+        self.child_basis = child_contact_basis(self.selected_profile)
+        self.options = certificate_options(
+            self.selected_profile, child_contact=self._raw("child_contact") == "yes"
+        )
+        self.fields["certificates"].queryset = LegalBasis.objects.filter(
+            pk__in=[o.basis.pk for o in self.options if not o.required]
+        )
+        if self.child_basis is not None:
+            self.fields["child_contact"].required = True
+        # Changing these re-renders the certificate choices in place. Only the catalogue
+        # fields travel in that GET: the CPR number must never end up in a URL.
+        refresh = {
+            "hx-get": reverse("orders:create"),
+            "hx-target": "#catalogue",
+            "hx-swap": "outerHTML",
+            "hx-include": "#id_unit, #id_profile, [name=child_contact], [name=certificates]",
+        }
+        for name in ("unit", "profile", "child_contact"):
+            self.fields[name].widget.attrs.update(refresh)
+
+    def _raw(self, name: str):
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name))
+        value = self.initial.get(name, self.fields[name].initial)
+        return getattr(value, "pk", value)
+
+    def _selected(self, name: str, queryset):
+        value = self._raw(name)
+        if not value:
+            return None
+        try:
+            return queryset.filter(pk=value).first()
+        except (ValueError, TypeError):
+            return None
+
+    def certificate_choices(self):
+        """(option, checked) pairs for the template: required ones checked and fixed."""
+        chosen = {str(v) for v in (self.data.getlist("certificates") if self.is_bound else [])}
+        return [
+            (option, option.required or str(option.basis.pk) in chosen)
+            for option in self.options
+        ]
+
+    def clean_cpr(self) -> str:
+        try:
+            return normalise_cpr(self.cleaned_data["cpr"])
+        except InvalidCpr as error:
+            raise forms.ValidationError(str(error), code="invalid_cpr")
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if any(ch.isdigit() for ch in name):
+            raise forms.ValidationError(_("The name must not contain digits."))
+        return name
+
+    def clean_start_date(self):
+        start_date = self.cleaned_data["start_date"]
+        if start_date < timezone.localdate():
+            raise forms.ValidationError(_("The start date cannot be in the past."))
+        return start_date
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.selected_profile is None:
+            return cleaned
+        bases = [o.basis for o in self.options if o.required]
+        bases += list(cleaned.get("certificates") or [])
+        if not bases and "certificates" not in self.errors:
+            self.add_error(
+                "certificates",
+                _("Choose at least one certificate. If the position needs none, do not order."),
+            )
+        cleaned["legal_bases"] = bases
+        return cleaned
+
+    @property
+    def child_contact_value(self) -> bool | None:
+        answer = self.cleaned_data.get("child_contact")
+        return {"yes": True, "no": False}.get(answer)
+
+
+class OrderFilterForm(forms.Form):
+    label_suffix = ""
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("All statuses"))] + list(OrderLine.Status.choices),
+        required=False,
+    )
+    q = forms.CharField(
+        label=_("Search by name"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"].strip()
+        if sum(ch.isdigit() for ch in q) >= 6:
+            # A CPR number typed here would end up in the address bar and server logs.
+            raise forms.ValidationError(
+                _("Search by name only. Never put a CPR number in a search field.")
+            )
+        return q

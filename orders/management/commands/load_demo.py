@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from orders.demo import load_demo_data
+
+
+class Command(BaseCommand):
+    help = "Create the demo municipality with users whose password is 'demo' (DEMO_MODE only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-orders", action="store_true", help="Skip the sample orders.")
+
+    def handle(self, *args, no_orders: bool = False, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "Refusing to create users with a known password: set DEMO_MODE=true to load "
+                "the demo data."
+            )
+        load_demo_data(with_orders=not no_orders)
+        self.stdout.write(self.style.SUCCESS(
+            "Demo data loaded. Log in as leder.skole, leder.aeldre, loen or admin (password: demo)."
+        ))

@@ -1,0 +1,291 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .cpr import decrypt_cpr, mask_cpr
+
+
+class CertificateKind(models.Model):
+    """A police certificate form: børneattest, offentlig or privat straffeattest."""
+
+    class Code(models.TextChoices):
+        CHILD = "child", _("Child certificate")
+        CRIMINAL_PUBLIC = "criminal_public", _("Public criminal-record certificate")
+        CRIMINAL_PRIVATE = "criminal_private", _("Private criminal-record certificate")
+
+    code = models.CharField(_("code"), max_length=30, choices=Code.choices, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("certificate kind")
+        verbose_name_plural = _("certificate kinds")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalBasis(models.Model):
+    """The purpose or legal basis stated on the police form for one kind."""
+
+    kind = models.ForeignKey(
+        CertificateKind,
+        verbose_name=_("certificate kind"),
+        on_delete=models.PROTECT,
+        related_name="legal_bases",
+    )
+    text = models.CharField(_("text on the police form"), max_length=255)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["kind__sort_order", "text"]
+        verbose_name = _("legal basis")
+        verbose_name_plural = _("legal bases")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "text"], name="legalbasis_unique_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text}"
+
+
+class PositionProfile(models.Model):
+    """A kind of position in one area and the certificates it needs."""
+
+    area = models.ForeignKey(
+        "portal.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="profiles"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("position profile")
+        verbose_name_plural = _("position profiles")
+        constraints = [
+            models.UniqueConstraint(fields=["area", "name"], name="profile_unique_name_in_area"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProfileRequirement(models.Model):
+    class Level(models.TextChoices):
+        REQUIRED = "required", _("Required")
+        OPTIONAL = "optional", _("Optional")
+
+    profile = models.ForeignKey(
+        PositionProfile,
+        verbose_name=_("position profile"),
+        on_delete=models.CASCADE,
+        related_name="requirements",
+    )
+    legal_basis = models.ForeignKey(
+        LegalBasis, verbose_name=_("legal basis"), on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.CharField(
+        _("level"), max_length=10, choices=Level.choices, default=Level.REQUIRED
+    )
+
+    class Meta:
+        ordering = ["legal_basis__kind__sort_order"]
+        verbose_name = _("certificate requirement")
+        verbose_name_plural = _("certificate requirements")
+
+    def __str__(self) -> str:
+        return f"{self.legal_basis} ({self.get_level_display()})"
+
+    @property
+    def kind(self) -> CertificateKind:
+        return self.legal_basis.kind
+
+
+class Person(models.Model):
+    """A new hire, identified by CPR. The number is stored encrypted and found by keyed hash."""
+
+    cpr_hash = models.CharField(max_length=64, unique=True)
+    cpr_encrypted = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+
+    def __str__(self) -> str:
+        return self.cpr_masked
+
+    @property
+    def cpr(self) -> str:
+        """The full number. Only payroll's police batches should ever need it."""
+        return decrypt_cpr(self.cpr_encrypted)
+
+    @property
+    def cpr_masked(self) -> str:
+        return mask_cpr(self.cpr)
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_listing(self):
+        return self.select_related("unit", "person", "profile").prefetch_related(
+            models.Prefetch("lines", queryset=OrderLine.objects.select_related("kind"))
+        )
+
+
+class Order(models.Model):
+    """A manager's order for one new hire; each certificate kind is an OrderLine."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="orders")
+    full_name = models.CharField(_("name"), max_length=200)
+    unit = models.ForeignKey(
+        "portal.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="orders"
+    )
+    profile = models.ForeignKey(
+        PositionProfile,
+        verbose_name=_("position"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    start_date = models.DateField(_("start date"))
+    child_contact = models.BooleanField(_("direct contact with children under 15"), null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="orders_created",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # One value per rendered order form: a second submission of the same form
+    # (a double click, a resent POST) finds the first order instead of making another.
+    submission_token = models.UUIDField(unique=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [models.Index(fields=["unit", "-created_at"], name="order_unit_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.person.cpr_masked})"
+
+
+class OrderLineQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OrderLine.OPEN_STATUSES)
+
+
+class OrderLine(models.Model):
+    """One certificate for one person, with its own status and timeline."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Awaiting order at the police")
+        ORDERED = "ordered", _("Ordered – awaiting consent")
+        IN_REVIEW = "in_review", _("Being assessed by payroll")
+        CLEARED = "cleared", _("Cleared")
+        REFUSED = "refused", _("Refused")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN_STATUSES = (Status.NEW, Status.ORDERED, Status.IN_REVIEW)
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Denormalised from the order so the database itself can refuse a second open
+    # line for the same person and kind.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="lines")
+    kind = models.ForeignKey(
+        CertificateKind, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="+"
+    )
+    legal_basis = models.ForeignKey(
+        LegalBasis, verbose_name=_("legal basis"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = OrderLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind__sort_order", "id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "kind"],
+                condition=Q(status__in=["new", "ordered", "in_review"]),
+                name="orderline_one_open_per_person_and_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} – {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        return self.status == self.Status.NEW
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's timeline: who did what, when."""
+
+    class Action(models.TextChoices):
+        PLACED = "placed", _("Order placed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=30, choices=Action.choices)
+    from_status = models.CharField(max_length=20, choices=OrderLine.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderLine.Status.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+
+
+class AccessLog(models.Model):
+    """Who looked at whose personal data, and how: answers data subjects' requests."""
+
+    class Action(models.TextChoices):
+        VIEW_ORDER = "view_order", _("Viewed the order")
+        LIST_ORDERS = "list_orders", _("Saw the order in a list")
+        PLACE_ORDER = "place_order", _("Placed the order")
+        CANCEL_LINE = "cancel_line", _("Cancelled a certificate")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Kept beside the foreign key so the log still names the user after they are deleted.
+    username = models.CharField(max_length=150)
+    person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, related_name="access_log"
+    )
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=30, choices=Action.choices)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("access-log entry")
+        verbose_name_plural = _("access log")

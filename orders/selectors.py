@@ -1,0 +1,84 @@
+"""Read-side rules: who may see which orders, and what a unit may order.
+
+Every view goes through these functions; access rules live nowhere else.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from portal.models import Unit, User
+
+from .models import LegalBasis, Order, PositionProfile, ProfileRequirement
+
+
+def units_of(user: User) -> QuerySet[Unit]:
+    """Units whose orders the user may see and for which they may order."""
+    if not user.is_authenticated:
+        return Unit.objects.none()
+    units = Unit.objects.filter(is_active=True).select_related("area")
+    if user.is_payroll:
+        return units
+    return units.filter(memberships__user=user)
+
+
+def orders_visible_to(user: User) -> QuerySet[Order]:
+    """Orders of the user's own units; payroll sees all. Anything else must answer 404."""
+    if not user.is_authenticated:
+        return Order.objects.none()
+    if user.is_payroll:
+        return Order.objects.all()
+    return Order.objects.filter(unit__memberships__user=user)
+
+
+def profiles_for(unit: Unit | None) -> QuerySet[PositionProfile]:
+    if unit is None:
+        return PositionProfile.objects.none()
+    return PositionProfile.objects.filter(area_id=unit.area_id, is_active=True)
+
+
+@dataclass(frozen=True)
+class CertificateOption:
+    basis: LegalBasis
+    required: bool
+
+    @property
+    def kind(self):
+        return self.basis.kind
+
+
+def certificate_options(
+    profile: PositionProfile | None, *, child_contact: bool | None = None
+) -> list[CertificateOption]:
+    """What the order form offers for a position: the profile's kinds, and the child
+    certificate when the hire will be in contact with children and the area allows it."""
+    if profile is None:
+        return []
+    requirements = (
+        ProfileRequirement.objects.filter(profile=profile, legal_basis__is_active=True)
+        .select_related("legal_basis__kind")
+        .order_by("legal_basis__kind__sort_order")
+    )
+    options = [
+        CertificateOption(basis=r.legal_basis, required=r.level == r.Level.REQUIRED)
+        for r in requirements
+    ]
+    child_basis = child_contact_basis(profile)
+    if child_contact and child_basis is not None:
+        options.append(CertificateOption(basis=child_basis, required=True))
+        options.sort(key=lambda o: o.kind.sort_order)
+    return options
+
+
+def child_contact_basis(profile: PositionProfile | None) -> LegalBasis | None:
+    """The child-certificate purpose to add on a "yes" to the children question, or None
+    when the question does not apply (the area does not allow it, or the profile already
+    includes a child certificate)."""
+    if profile is None:
+        return None
+    basis = profile.area.child_contact_basis
+    if basis is None or not basis.is_active:
+        return None
+    if profile.requirements.filter(legal_basis__kind_id=basis.kind_id).exists():
+        return None
+    return basis

@@ -1,0 +1,181 @@
+"""State changes of orders. Every change goes through here and writes a timeline event."""
+
+import datetime
+import uuid
+from collections.abc import Iterable, Sequence
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import Unit, User
+
+from .cpr import encrypt_cpr, hash_cpr
+from .models import AccessLog, LegalBasis, Order, OrderEvent, OrderLine, Person, PositionProfile
+
+
+class OrderError(Exception):
+    """A state change that is not allowed; the message is fit for the user."""
+
+
+class DuplicateOrder(OrderError):
+    """The person already has an open line of this kind."""
+
+    def __init__(self, line: OrderLine):
+        self.line = line
+        super().__init__(
+            _("%(name)s already has an open order for a %(kind)s.")
+            % {"name": line.order.full_name, "kind": line.kind.name.lower()}
+        )
+
+
+def get_or_create_person(*, cpr: str) -> Person:
+    cpr_hash = hash_cpr(cpr)
+    person = Person.objects.filter(cpr_hash=cpr_hash).first()
+    if person is not None:
+        return person
+    try:
+        with transaction.atomic():
+            return Person.objects.create(cpr_hash=cpr_hash, cpr_encrypted=encrypt_cpr(cpr))
+    except IntegrityError:
+        # Another request created the person between our lookup and insert.
+        return Person.objects.get(cpr_hash=cpr_hash)
+
+
+def find_open_line(*, cpr: str, kind_ids: Iterable[int]) -> OrderLine | None:
+    return (
+        OrderLine.objects.open()
+        .filter(person__cpr_hash=hash_cpr(cpr), kind_id__in=list(kind_ids))
+        .select_related("order", "kind")
+        .first()
+    )
+
+
+@transaction.atomic
+def place_order(
+    *,
+    by: User,
+    unit: Unit,
+    profile: PositionProfile,
+    full_name: str,
+    cpr: str,
+    start_date: datetime.date,
+    legal_bases: Sequence[LegalBasis],
+    child_contact: bool | None,
+    submission_token: uuid.UUID,
+) -> Order:
+    """Create an order for one new hire with one line per certificate kind.
+
+    Submitting the same form twice returns the first order. Raises DuplicateOrder when
+    the person already has an open line of one of the kinds.
+    """
+    existing = Order.objects.filter(submission_token=submission_token).first()
+    if existing is not None:
+        if existing.created_by_id != by.pk:
+            raise OrderError(_("This form has already been used. Please start a new order."))
+        return existing
+    if not legal_bases:
+        raise OrderError(_("Choose at least one certificate."))
+    if profile.area_id != unit.area_id:
+        raise OrderError(_("The position does not belong to the unit's area."))
+    if len({basis.kind_id for basis in legal_bases}) != len(legal_bases):
+        raise OrderError(_("Each certificate can only be ordered once per order."))
+    duplicate = find_open_line(cpr=cpr, kind_ids=[b.kind_id for b in legal_bases])
+    if duplicate is not None:
+        raise DuplicateOrder(duplicate)
+
+    person = get_or_create_person(cpr=cpr)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                person=person,
+                full_name=full_name.strip(),
+                unit=unit,
+                profile=profile,
+                start_date=start_date,
+                child_contact=child_contact,
+                created_by=by,
+                created_at=now,
+                submission_token=submission_token,
+            )
+            lines = OrderLine.objects.bulk_create(
+                OrderLine(
+                    order=order,
+                    person=person,
+                    kind_id=basis.kind_id,
+                    legal_basis=basis,
+                    status_changed_at=now,
+                )
+                for basis in legal_bases
+            )
+    except IntegrityError:
+        # Lost a race with a concurrent submission: the same form, or another order
+        # for the same person and kind. The constraints decided; report which.
+        existing = Order.objects.filter(submission_token=submission_token).first()
+        if existing is not None and existing.created_by_id == by.pk:
+            return existing
+        duplicate = find_open_line(cpr=cpr, kind_ids=[b.kind_id for b in legal_bases])
+        if duplicate is not None:
+            raise DuplicateOrder(duplicate)
+        raise
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order=order,
+            line=line,
+            at=now,
+            actor=by,
+            action=OrderEvent.Action.PLACED,
+            to_status=OrderLine.Status.NEW,
+        )
+        for line in lines
+    )
+    log_access(user=by, action=AccessLog.Action.PLACE_ORDER, orders=[order])
+    return order
+
+
+@transaction.atomic
+def cancel_line(*, line: OrderLine, by: User) -> OrderLine:
+    """Cancel a certificate that has not been sent to the police yet."""
+    line = OrderLine.objects.select_for_update().select_related("kind").get(pk=line.pk)
+    if not line.can_be_cancelled:
+        raise OrderError(
+            _("The certificate has already been sent to the police and cannot be cancelled here.")
+        )
+    _change_status(line=line, to=OrderLine.Status.CANCELLED, by=by,
+                   action=OrderEvent.Action.CANCELLED)
+    log_access(user=by, action=AccessLog.Action.CANCEL_LINE, orders=[line.order])
+    return line
+
+
+def _change_status(*, line: OrderLine, to: str, by: User | None, action: str, note: str = "") -> None:
+    now = timezone.now()
+    OrderEvent.objects.create(
+        order_id=line.order_id,
+        line=line,
+        at=now,
+        actor=by,
+        action=action,
+        from_status=line.status,
+        to_status=to,
+        note=note,
+    )
+    line.status = to
+    line.status_changed_at = now
+    line.save(update_fields=["status", "status_changed_at"])
+
+
+def log_access(*, user: User, action: str, orders: Iterable[Order]) -> None:
+    """Record that the user saw these orders' personal data (one row per order)."""
+    now = timezone.now()
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            at=now,
+            user=user,
+            username=user.get_username(),
+            person_id=order.person_id,
+            order=order,
+            action=action,
+        )
+        for order in orders
+    )

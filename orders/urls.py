@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("ny/", views.order_create, name="create"),
+    path("<uuid:public_id>/", views.order_detail, name="detail"),
+    path("<uuid:public_id>/linjer/<int:line_id>/annuller/", views.line_cancel, name="line_cancel"),
+]

@@ -1,0 +1,107 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .forms import OrderFilterForm, OrderForm
+from .models import AccessLog, OrderEvent, OrderLine
+from .selectors import orders_visible_to, units_of
+
+ORDERS_PER_PAGE = 25
+
+
+@login_required
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    filters = OrderFilterForm(request.GET)
+    orders = orders_visible_to(request.user).for_listing()
+    if filters.is_valid():
+        if status := filters.cleaned_data["status"]:
+            orders = orders.filter(pk__in=OrderLine.objects.filter(status=status).values("order"))
+        if q := filters.cleaned_data["q"]:
+            orders = orders.filter(full_name__icontains=q)
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=page)
+    template = "orders/order_list.html#results" if request.htmx else "orders/order_list.html"
+    return render(request, template, {"page": page, "filters": filters})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_create(request: HttpRequest) -> HttpResponse:
+    if not units_of(request.user).exists():
+        raise PermissionDenied(_("You are not attached to a unit that can order certificates."))
+    if request.method == "GET" and request.htmx:
+        # The certificate choices follow the unit, position and children question.
+        form = OrderForm(request.GET, user=request.user)
+        return render(request, "orders/order_form.html#catalogue", {"form": form})
+    form = OrderForm(request.POST or None, user=request.user)
+    duplicate = duplicate_elsewhere = None
+    if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = services.place_order(
+                by=request.user,
+                unit=data["unit"],
+                profile=data["profile"],
+                full_name=data["full_name"],
+                cpr=data["cpr"],
+                start_date=data["start_date"],
+                legal_bases=data["legal_bases"],
+                child_contact=form.child_contact_value,
+                submission_token=data["submission_token"],
+            )
+        except services.DuplicateOrder as error:
+            form.add_error(None, str(error))
+            duplicate = orders_visible_to(request.user).filter(pk=error.line.order_id).first()
+            duplicate_elsewhere = duplicate is None
+        except services.OrderError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The order for %(name)s has been placed.")
+                             % {"name": order.full_name})
+            return redirect("orders:detail", public_id=order.public_id)
+    context = {"form": form, "duplicate": duplicate, "duplicate_elsewhere": duplicate_elsewhere}
+    return render(request, "orders/order_form.html", context)
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, public_id) -> HttpResponse:
+    order = get_object_or_404(
+        orders_visible_to(request.user)
+        .select_related("unit__area", "profile", "person", "created_by")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("kind", "legal_basis")),
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor", "line__kind")),
+        ),
+        public_id=public_id,
+    )
+    services.log_access(user=request.user, action=AccessLog.Action.VIEW_ORDER, orders=[order])
+    return render(request, "orders/order_detail.html", {"order": order})
+
+
+@login_required
+@require_POST
+def line_cancel(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
+    line = get_object_or_404(
+        OrderLine.objects.filter(order__in=orders_visible_to(request.user)).select_related(
+            "order"
+        ),
+        order__public_id=public_id,
+        pk=line_id,
+    )
+    try:
+        services.cancel_line(line=line, by=request.user)
+    except services.OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The %(kind)s has been cancelled.")
+                         % {"kind": line.kind.name.lower()})
+    return redirect("orders:detail", public_id=public_id)

@@ -1,0 +1,91 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who logs in. Orderers get their reach from memberships of units."""
+
+    is_payroll = models.BooleanField(
+        _("payroll"),
+        default=False,
+        help_text=_("Payroll clerks see every order, batch orders to the police and review."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Area(models.Model):
+    """A forvaltning: decides which certificates its units may order."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    child_contact_basis = models.ForeignKey(
+        "orders.LegalBasis",
+        verbose_name=_("child certificate purpose when the hire has contact with children"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "When set, the order form asks whether the new hire will have direct contact "
+            "with children under 15 and, if so, adds a child certificate with this purpose."
+        ),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """An institution or department inside an area (a school, a care home)."""
+
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="units"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        constraints = [
+            models.UniqueConstraint(fields=["area", "name"], name="unit_unique_name_in_area"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MANAGER = "manager", _("Manager")
+        SECRETARY = "secretary", _("Secretary")
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MANAGER)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit"], name="membership_unique_user_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.unit} ({self.get_role_display()})"

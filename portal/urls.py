@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+admin.site.site_header = _("Attestportal administration")
+admin.site.site_title = _("Attestportal")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("log-ind/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("log-ud/", auth_views.LogoutView.as_view(), name="logout"),
+    path("bestillinger/", include("orders.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
