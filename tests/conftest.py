@@ -1,0 +1,92 @@
+import pytest
+
+from orders.catalogue import ensure_standard_catalogue
+from orders.models import CertificateKind, LegalBasis
+
+from .factories import (
+    AreaFactory,
+    MembershipFactory,
+    PositionProfileFactory,
+    UnitFactory,
+    UserFactory,
+    basis,
+    require,
+)
+
+CHILD = "Ansættelse i børnefagligt område"
+SCHOOL = "Ansættelse i folkeskolen (direkte kontakt med elever)"
+SOCIAL = "Ansættelse i sociale servicefag (serviceloven §§ 83 og 85)"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def catalogue(db):
+    # The data migration seeds it, but transactional tests (browser journeys) flush it.
+    ensure_standard_catalogue(CertificateKind, LegalBasis)
+
+
+@pytest.fixture
+def school_area(catalogue):
+    return AreaFactory(name="Børn og Unge", child_contact_basis=basis("child", CHILD))
+
+
+@pytest.fixture
+def care_area(catalogue):
+    return AreaFactory(name="Ældre og Handicap")
+
+
+@pytest.fixture
+def school(school_area):
+    return UnitFactory(area=school_area, name="Nordskolen")
+
+
+@pytest.fixture
+def care_home(care_area):
+    return UnitFactory(area=care_area, name="Plejecenter Solgården")
+
+
+@pytest.fixture
+def teacher(school_area):
+    profile = PositionProfileFactory(area=school_area, name="Lærer")
+    require(profile, basis("child", CHILD))
+    require(profile, basis("criminal_public", SCHOOL))
+    return profile
+
+
+@pytest.fixture
+def school_secretary(school_area):
+    """No certificate required; the children question decides the børneattest."""
+    profile = PositionProfileFactory(area=school_area, name="Skolesekretær")
+    require(profile, basis("criminal_public", SCHOOL), level="optional")
+    return profile
+
+
+@pytest.fixture
+def care_helper(care_area):
+    profile = PositionProfileFactory(area=care_area, name="Social- og sundhedshjælper")
+    require(profile, basis("criminal_public", SOCIAL))
+    return profile
+
+
+@pytest.fixture
+def school_manager(school):
+    return MembershipFactory(user=UserFactory(username="leder.a"), unit=school).user
+
+
+@pytest.fixture
+def care_manager(care_home):
+    return MembershipFactory(user=UserFactory(username="leder.b"), unit=care_home).user
+
+
+@pytest.fixture
+def payroll(db):
+    return UserFactory(username="loen", is_payroll=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)

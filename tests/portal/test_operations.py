@@ -1,0 +1,95 @@
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from orders.models import Order, PositionProfile
+from portal.logging import RedactCprFilter
+from portal.models import User
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_cpr_numbers_are_masked_in_log_lines():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "looked up %s and %s",
+                               ("120396-1234", "0101901234"), None)
+    RedactCprFilter().filter(record)
+    assert record.getMessage() == "looked up 120396-xxxx and 010190-xxxx"
+
+
+def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "a" * 20 + "-production-secret-key-with-enough-entropy-9f8e7d6c5b",
+        "ALLOWED_HOSTS": "attest.kommune.dk",
+        "SECURE_SSL_REDIRECT": "true",
+        "SECURE_COOKIES": "true",
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+        "SECURE_HSTS_PRELOAD": "true",
+        "STATIC_MANIFEST": "true",
+        "CPR_ENCRYPTION_KEY": "k" * 40,
+        "CPR_HASH_KEY": "h" * 40,
+        "DEMO_MODE": "false",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_about_missing_cpr_keys_and_demo_mode():
+    env = {**os.environ, "DEMO_MODE": "true", "CPR_ENCRYPTION_KEY": "", "CPR_HASH_KEY": ""}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
+                            env=env, capture_output=True, text=True)
+    for check in ("portal.W001", "portal.W002", "portal.W003"):
+        assert check in result.stderr + result.stdout
+
+
+def test_healthz_reports_database_and_broker(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok"}
+
+
+def test_healthz_answers_503_when_the_broker_is_down(client, db, settings):
+    from portal.celery import app
+
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 503
+    assert response.json()["broker"] == "unavailable"
+
+
+def test_demo_data_needs_demo_mode(db, settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError):
+        call_command("load_demo")
+    assert not User.objects.exists()
+
+
+def test_demo_data_loads_and_can_be_loaded_again(db, settings):
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    counts = (User.objects.count(), PositionProfile.objects.count(), Order.objects.count())
+    call_command("load_demo")
+    assert (User.objects.count(), PositionProfile.objects.count(), Order.objects.count()) == counts
+    assert {"leder.skole", "leder.aeldre", "loen", "admin"} <= set(
+        User.objects.values_list("username", flat=True))
+    assert User.objects.get(username="leder.skole").check_password("demo")
+    assert User.objects.get(username="loen").is_payroll
+    # Elderly care never sees school positions.
+    elderly = PositionProfile.objects.filter(area__name="Ældre og Handicap")
+    assert not elderly.filter(requirements__legal_basis__kind__code="child").exists()

@@ -1,0 +1,90 @@
+"""Every URL of the project, for every role: what answer each one gets.
+
+Adding a URL without adding it here fails `test_every_url_pattern_is_in_the_matrix`.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .factories import order_for
+
+ROLES = ["anonymous", "manager_a", "manager_b", "payroll", "admin"]
+LOGIN = "login"  # redirect to the login page
+
+# name: (method, {role: expected status or LOGIN})
+MATRIX = {
+    "home": ("get", {"anonymous": LOGIN, "manager_a": 302, "manager_b": 302, "payroll": 302,
+                     "admin": 200}),
+    "login": ("get", {"anonymous": 200, "manager_a": 302, "manager_b": 302, "payroll": 302,
+                      "admin": 302}),
+    "logout": ("post", {role: 302 for role in ROLES}),
+    "healthz": ("get", {role: 200 for role in ROLES}),
+    "orders:list": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
+                            "payroll": 200, "admin": 200}),
+    "orders:create": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
+                              "payroll": 200, "admin": 403}),
+    # Unit A's order: another unit's manager and the administrator get 404, not 403.
+    "orders:detail": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 404,
+                              "payroll": 200, "admin": 404}),
+    "orders:line_cancel": ("post", {"anonymous": LOGIN, "manager_a": 302, "manager_b": 404,
+                                    "payroll": 302, "admin": 404}),
+    # The Django admin is for administrators only; its own URLs follow its own rules.
+    "admin:index": ("get", {"anonymous": 302, "manager_a": 302, "manager_b": 302,
+                            "payroll": 302, "admin": 200}),
+}
+# Namespaces whose URLs are covered by one representative entry above.
+COVERED_NAMESPACES = {"admin"}
+
+
+def all_url_names(resolver=None, namespace=None):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or namespace
+            yield from all_url_names(pattern, f"{inner}" if inner else namespace)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    missing = {
+        name for name in all_url_names()
+        if name not in MATRIX and (name or ":").split(":")[0] not in COVERED_NAMESPACES
+    }
+    assert not missing, f"URL patterns without an access-matrix entry: {sorted(missing)}"
+
+
+@pytest.fixture
+def people(school, care_home, school_manager, care_manager, payroll, admin_user):
+    return {"anonymous": None, "manager_a": school_manager, "manager_b": care_manager,
+            "payroll": payroll, "admin": admin_user}
+
+
+@pytest.fixture
+def url_for(school, teacher, school_manager):
+    order = order_for(unit=school, profile=teacher, by=school_manager)
+    line = order.lines.first()
+    kwargs = {
+        "orders:detail": {"public_id": order.public_id},
+        "orders:line_cancel": {"public_id": order.public_id, "line_id": line.pk},
+    }
+    return lambda name: reverse(name, kwargs=kwargs.get(name))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_access_matrix(client, people, url_for, care_helper, name, role):
+    method, expected_by_role = MATRIX[name]
+    expected = expected_by_role[role]
+    if people[role] is not None:
+        client.force_login(people[role])
+    url = url_for(name)
+
+    response = getattr(client, method)(url)
+
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login") + "?next=")
+    else:
+        assert response.status_code == expected, f"{role} {method.upper()} {url}"
