@@ -43,12 +43,14 @@ def test_a_school_manager_orders_for_a_new_teacher_and_another_unit_cannot_see_i
     order = Order.objects.get(full_name="Emma Lærke Jensen")
     assert sorted(order.lines.values_list("kind__code", flat=True)) == ["child", "criminal_public"]
 
-    other = browser.new_context().new_page()
+    other_context = browser.new_context()
+    other = other_context.new_page()
     login(other, "leder.aeldre")
     expect(other.locator("main")).not_to_contain_text("Emma Lærke Jensen")
     response = other.goto(order_url)
     assert response.status == 404
     expect(other.locator("h1")).to_have_text("Siden blev ikke fundet")
+    other_context.close()
 
 
 def test_search_filters_the_list_in_place(page, live_server, demo, login):
@@ -61,3 +63,4 @@ def test_search_filters_the_list_in_place(page, live_server, demo, login):
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Mikkel Andersen")
     assert "q=mikkel" in page.url
+    page.wait_for_load_state("networkidle")
