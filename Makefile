@@ -42,7 +42,7 @@ messages: install-dev
 	$(PY) manage.py compilemessages --locale da --ignore '$(VENV)/*'
 
 bench: install-dev
-	$(PY) bench/order_list_queries.py
+	$(PY) bench/order_list.py
 
 # Regenerate the lock files after changing pyproject.toml (needs uv).
 lock:

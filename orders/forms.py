@@ -152,7 +152,6 @@ class OrderForm(forms.Form):
 
 
 class OrderFilterForm(forms.Form):
-    label_suffix = ""
     status = forms.ChoiceField(
         label=_("Status"),
         choices=[("", _("All statuses"))] + list(OrderLine.Status.choices),
@@ -164,6 +163,10 @@ class OrderFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def clean_q(self) -> str:
         q = self.cleaned_data["q"].strip()

@@ -5,6 +5,7 @@ With no environment at all the portal runs on a laptop: SQLite, tasks run
 in-process without a broker, e-mail printed to the console.
 """
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,6 +86,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Without persistent connections every request pays for a new PostgreSQL connection.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent requests wait for each other's writes instead of failing with "locked";
+    # the test database is a file for the same reason (in-memory SQLite locks whole tables).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20,
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portal.User"
@@ -140,6 +149,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+# Before `collectstatic` has run (a laptop, the tests) the finders serve everything.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Keys for CPR numbers at rest. Without them, keys are derived from SECRET_KEY,
