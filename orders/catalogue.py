@@ -30,14 +30,23 @@ STANDARD_KINDS = [
 ]
 
 
+POLICE_FORM_URLS = {
+    "child": "https://politi.dk/boerneattest",
+    "criminal_public": "https://politi.dk/straffeattest",
+    "criminal_private": "https://politi.dk/straffeattest",
+}
+
+
 def ensure_standard_catalogue(kind_model, basis_model) -> None:
     """Create the standard kinds and legal bases that are missing; never changes existing ones.
 
     Takes the model classes so a migration can pass its historical models.
     """
     for code, name, sort_order, bases in STANDARD_KINDS:
-        kind, _ = kind_model.objects.get_or_create(
-            code=code, defaults={"name": name, "sort_order": sort_order}
-        )
+        defaults = {"name": name, "sort_order": sort_order}
+        # Historical models of early migrations do not have every field yet.
+        if any(field.name == "police_form_url" for field in kind_model._meta.fields):
+            defaults["police_form_url"] = POLICE_FORM_URLS[code]
+        kind, _ = kind_model.objects.get_or_create(code=code, defaults=defaults)
         for text in bases:
             basis_model.objects.get_or_create(kind=kind, text=text)

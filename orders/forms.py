@@ -36,6 +36,11 @@ class OrderForm(forms.Form):
     start_date = forms.DateField(
         label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    digital_post_exempt = forms.BooleanField(
+        label=_("The new hire is exempt from Digital Post"),
+        required=False,
+        help_text=_("They then consent on a paper form, which you can print from the order."),
+    )
     profile = forms.ModelChoiceField(
         label=_("Position"), queryset=None, empty_label=_("Choose position"),
     )

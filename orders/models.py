@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -20,6 +21,11 @@ class CertificateKind(models.Model):
     code = models.CharField(_("code"), max_length=30, choices=Code.choices, unique=True)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
+    police_form_url = models.URLField(
+        _("police order form"),
+        blank=True,
+        help_text=_("The page at politi.dk where this certificate is ordered for several persons."),
+    )
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -155,6 +161,11 @@ class Order(models.Model):
     )
     start_date = models.DateField(_("start date"))
     child_contact = models.BooleanField(_("direct contact with children under 15"), null=True)
+    digital_post_exempt = models.BooleanField(
+        _("exempt from Digital Post"),
+        default=False,
+        help_text=_("The new hire consents on a paper form instead of in Digital Post."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -177,10 +188,30 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.person.cpr_masked})"
 
+    @property
+    def has_open_lines(self) -> bool:
+        return any(line.is_open for line in self.lines.all())
+
 
 class OrderLineQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OrderLine.OPEN_STATUSES)
+
+    def awaiting_police(self):
+        """Lines payroll still has to order at politi.dk through a batch (Digital Post)."""
+        return self.filter(
+            status=OrderLine.Status.NEW, batch__isnull=True, order__digital_post_exempt=False
+        ).select_related("order__unit", "kind", "legal_basis", "person")
+
+    def awaiting_paper_consent(self):
+        """Lines for people exempt from Digital Post: ordered one by one with a paper form."""
+        return self.filter(
+            status=OrderLine.Status.NEW, order__digital_post_exempt=True
+        ).select_related("order__unit", "kind", "legal_basis", "person")
+
+    def starting_soon(self, *, today, days: int):
+        """Open lines whose hire starts within `days` days without a cleared certificate."""
+        return self.open().filter(order__start_date__lte=today + timedelta(days=days))
 
 
 class OrderLine(models.Model):
@@ -196,6 +227,20 @@ class OrderLine(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     OPEN_STATUSES = (Status.NEW, Status.ORDERED, Status.IN_REVIEW)
+    STATUS_HELP = {
+        Status.NEW: _("The order has been received. Payroll orders the certificate at the "
+                      "police, usually within one working day."),
+        Status.ORDERED: _("The police have sent a consent request to the new hire's Digital "
+                          "Post. The new hire must consent with MitID within 14 days."),
+        Status.IN_REVIEW: _("The certificate has arrived and is being assessed by payroll. "
+                            "You will be told the result."),
+        Status.CLEARED: _("The certificate has arrived and is cleared. The new hire may start."),
+        Status.REFUSED: _("The police refused the order, usually because consent was not given "
+                          "in time. Order again."),
+        Status.EXPIRED: _("No answer arrived in time. Order again if the certificate is still "
+                          "needed."),
+        Status.CANCELLED: _("The order was cancelled before it was sent to the police."),
+    }
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     # Denormalised from the order so the database itself can refuse a second open
@@ -211,6 +256,14 @@ class OrderLine(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True
     )
     status_changed_at = models.DateTimeField(default=timezone.now)
+    batch = models.ForeignKey(
+        "PoliceBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
+    ordered_at = models.DateTimeField(_("ordered at the police"), null=True, blank=True)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced_by",
+        help_text=_("The expired line this one re-orders."),
+    )
 
     objects = OrderLineQuerySet.as_manager()
 
@@ -234,8 +287,19 @@ class OrderLine(models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
+    def status_help(self) -> str:
+        return self.STATUS_HELP[self.status]
+
+    @property
     def can_be_cancelled(self) -> bool:
-        return self.status == self.Status.NEW
+        # Once payroll has put it in a batch, the clerk may be typing it in at politi.dk.
+        return self.status == self.Status.NEW and self.batch_id is None
+
+    @property
+    def can_be_reordered(self) -> bool:
+        return self.status in (self.Status.EXPIRED, self.Status.REFUSED) and not hasattr(
+            self, "replaced_by"
+        )
 
 
 class OrderEvent(models.Model):
@@ -244,6 +308,14 @@ class OrderEvent(models.Model):
     class Action(models.TextChoices):
         PLACED = "placed", _("Order placed")
         CANCELLED = "cancelled", _("Cancelled")
+        BATCHED = "batched", _("Put in a police batch")
+        UNBATCHED = "unbatched", _("Taken out of the police batch")
+        ORDERED = "ordered", _("Ordered at the police")
+        ORDER_UNDONE = "order_undone", _("Order at the police undone")
+        REMINDED = "reminded", _("Consent reminder sent")
+        EXPIRED = "expired", _("Expired without an answer")
+        REORDERED = "reordered", _("Ordered again")
+        START_SOON = "start_soon", _("Start date close without a certificate")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     line = models.ForeignKey(
@@ -272,6 +344,9 @@ class AccessLog(models.Model):
         LIST_ORDERS = "list_orders", _("Saw the order in a list")
         PLACE_ORDER = "place_order", _("Placed the order")
         CANCEL_LINE = "cancel_line", _("Cancelled a certificate")
+        VIEW_BATCH = "view_batch", _("Saw the full CPR number in a police batch")
+        DOWNLOAD_BATCH = "download_batch", _("Downloaded a police batch as CSV")
+        DOWNLOAD_LETTER = "download_letter", _("Downloaded a letter")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -289,3 +364,80 @@ class AccessLog(models.Model):
         ordering = ["-at"]
         verbose_name = _("access-log entry")
         verbose_name_plural = _("access log")
+
+
+class PoliceBatch(models.Model):
+    """Up to 50 lines of one kind and legal basis, ordered together by hand at politi.dk."""
+
+    MAX_PERSONS = 50  # the police's limit per mass order
+
+    class State(models.TextChoices):
+        PREPARED = "prepared", _("Ready to order")
+        ORDERED = "ordered", _("Ordered")
+        RELEASED = "released", _("Dissolved")
+
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    kind = models.ForeignKey(CertificateKind, on_delete=models.PROTECT, related_name="+")
+    legal_basis = models.ForeignKey(LegalBasis, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.PREPARED, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("police batch")
+        verbose_name_plural = _("police batches")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="ordered", ordered_at__isnull=False) | ~Q(state="ordered"),
+                name="policebatch_ordered_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Notification(models.Model):
+    """An e-mail the portal sends, kept as a record: to whom, when, which template, why.
+
+    Rows are written in the same transaction as the state change that causes them and
+    sent afterwards by a task; a failed send stays visible with its error and is retried.
+    The unique key makes each reminder go out once however often the schedule runs.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    template = models.CharField(max_length=50)
+    key = models.CharField(max_length=100, help_text="Makes the notice unique, e.g. 'line:12:day:7'.")
+    to = models.TextField(help_text="Comma-separated recipients.")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, related_name="+")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, null=True, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mails")
+        constraints = [
+            models.UniqueConstraint(fields=["template", "key"], name="notification_once"),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="notification_state_idx")]

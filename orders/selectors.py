@@ -5,7 +5,7 @@ Every view goes through these functions; access rules live nowhere else.
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from portal.models import Unit, User
 
@@ -82,3 +82,21 @@ def child_contact_basis(profile: PositionProfile | None) -> LegalBasis | None:
     if profile.requirements.filter(legal_basis__kind_id=basis.kind_id).exists():
         return None
     return basis
+
+
+def payroll_batches():
+    from .models import PoliceBatch
+
+    return PoliceBatch.objects.select_related("kind", "legal_basis").annotate(
+        size=Count("lines")
+    )
+
+
+def start_soon_date():
+    """Hires starting on or before this date without a cleared certificate are flagged."""
+    import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    return timezone.localdate() + datetime.timedelta(days=settings.START_SOON_DAYS)

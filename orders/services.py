@@ -63,6 +63,7 @@ def place_order(
     legal_bases: Sequence[LegalBasis],
     child_contact: bool | None,
     submission_token: uuid.UUID,
+    digital_post_exempt: bool = False,
 ) -> Order:
     """Create an order for one new hire with one line per certificate kind.
 
@@ -95,6 +96,7 @@ def place_order(
                 profile=profile,
                 start_date=start_date,
                 child_contact=child_contact,
+                digital_post_exempt=digital_post_exempt,
                 created_by=by,
                 created_at=now,
                 submission_token=submission_token,
@@ -138,18 +140,48 @@ def place_order(
 def cancel_line(*, line: OrderLine, by: User) -> OrderLine:
     """Cancel a certificate that has not been sent to the police yet."""
     line = OrderLine.objects.select_for_update().select_related("kind").get(pk=line.pk)
+    if line.status == OrderLine.Status.NEW and line.batch_id is not None:
+        raise OrderError(
+            _("Payroll is ordering this certificate at the police right now. Contact payroll "
+              "if it should be cancelled.")
+        )
     if not line.can_be_cancelled:
         raise OrderError(
             _("The certificate has already been sent to the police and cannot be cancelled here.")
         )
-    _change_status(line=line, to=OrderLine.Status.CANCELLED, by=by,
-                   action=OrderEvent.Action.CANCELLED)
+    change_line_status(line=line, to=OrderLine.Status.CANCELLED, by=by,
+                       action=OrderEvent.Action.CANCELLED)
     log_access(user=by, action=AccessLog.Action.CANCEL_LINE, orders=[line.order])
     return line
 
 
-def _change_status(*, line: OrderLine, to: str, by: User | None, action: str, note: str = "") -> None:
+@transaction.atomic
+def reorder_line(*, line: OrderLine, by: User) -> OrderLine:
+    """Order an expired or refused certificate again: a new line on the same order."""
+    line = OrderLine.objects.select_for_update().select_related("order", "kind").get(pk=line.pk)
+    if not line.can_be_reordered:
+        raise OrderError(_("Only an expired or refused certificate can be ordered again."))
+    duplicate = OrderLine.objects.open().filter(person=line.person, kind=line.kind).first()
+    if duplicate is not None:
+        raise DuplicateOrder(duplicate)
     now = timezone.now()
+    new_line = OrderLine.objects.create(
+        order=line.order, person=line.person, kind=line.kind, legal_basis=line.legal_basis,
+        status_changed_at=now, replaces=line,
+    )
+    OrderEvent.objects.create(
+        order=line.order, line=new_line, at=now, actor=by, action=OrderEvent.Action.REORDERED,
+        to_status=OrderLine.Status.NEW,
+    )
+    return new_line
+
+
+def change_line_status(
+    *, line: OrderLine, to: str, by: User | None, action: str, note: str = "",
+    now: datetime.datetime | None = None, extra_fields: Sequence[str] = (),
+) -> None:
+    """Move a (locked) line to a new status and write the timeline event."""
+    now = now or timezone.now()
     OrderEvent.objects.create(
         order_id=line.order_id,
         line=line,
@@ -162,7 +194,7 @@ def _change_status(*, line: OrderLine, to: str, by: User | None, action: str, no
     )
     line.status = to
     line.status_changed_at = now
-    line.save(update_fields=["status", "status_changed_at"])
+    line.save(update_fields=["status", "status_changed_at", *extra_fields])
 
 
 def log_access(*, user: User, action: str, orders: Iterable[Order]) -> None:

@@ -9,4 +9,7 @@ urlpatterns = [
     path("ny/", views.order_create, name="create"),
     path("<uuid:public_id>/", views.order_detail, name="detail"),
     path("<uuid:public_id>/linjer/<int:line_id>/annuller/", views.line_cancel, name="line_cancel"),
+    path("<uuid:public_id>/linjer/<int:line_id>/bestil-igen/", views.line_reorder,
+         name="line_reorder"),
+    path("<uuid:public_id>/<str:which>.pdf", views.order_letter, name="letter"),
 ]

@@ -3,15 +3,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services
+from . import letters, services
 from .forms import OrderFilterForm, OrderForm
 from .models import AccessLog, OrderEvent, OrderLine
-from .selectors import orders_visible_to, units_of
+from .selectors import orders_visible_to, start_soon_date, units_of
 
 ORDERS_PER_PAGE = 25
 
@@ -29,7 +30,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=page)
     template = "orders/order_list.html#results" if request.htmx else "orders/order_list.html"
-    return render(request, template, {"page": page, "filters": filters})
+    context = {"page": page, "filters": filters, "soon": start_soon_date()}
+    return render(request, template, context)
 
 
 @login_required
@@ -56,6 +58,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
                 legal_bases=data["legal_bases"],
                 child_contact=form.child_contact_value,
                 submission_token=data["submission_token"],
+                digital_post_exempt=data["digital_post_exempt"],
             )
         except services.DuplicateOrder as error:
             form.add_error(None, str(error))
@@ -78,13 +81,14 @@ def order_detail(request: HttpRequest, public_id) -> HttpResponse:
         orders_visible_to(request.user)
         .select_related("unit__area", "profile", "person", "created_by")
         .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.select_related("kind", "legal_basis")),
+            Prefetch("lines", queryset=OrderLine.objects.select_related(
+                "kind", "legal_basis", "replaced_by")),
             Prefetch("events", queryset=OrderEvent.objects.select_related("actor", "line__kind")),
         ),
         public_id=public_id,
     )
     services.log_access(user=request.user, action=AccessLog.Action.VIEW_ORDER, orders=[order])
-    return render(request, "orders/order_detail.html", {"order": order})
+    return render(request, "orders/order_detail.html", {"order": order, "soon": start_soon_date()})
 
 
 @login_required
@@ -105,3 +109,40 @@ def line_cancel(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
         messages.success(request, _("The %(kind)s has been cancelled.")
                          % {"kind": line.kind.name.lower()})
     return redirect("orders:detail", public_id=public_id)
+
+
+@login_required
+@require_POST
+def line_reorder(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
+    line = get_object_or_404(
+        OrderLine.objects.filter(order__in=orders_visible_to(request.user)).select_related("kind"),
+        order__public_id=public_id, pk=line_id,
+    )
+    try:
+        services.reorder_line(line=line, by=request.user)
+    except services.OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The %(kind)s has been ordered again.")
+                         % {"kind": line.kind.name.lower()})
+    return redirect("orders:detail", public_id=public_id)
+
+
+@never_cache
+@login_required
+@require_GET
+def order_letter(request: HttpRequest, public_id, which: str) -> HttpResponse:
+    if which not in letters.LETTERS:
+        raise Http404
+    order = get_object_or_404(
+        orders_visible_to(request.user).select_related("unit", "profile", "person", "created_by")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related(
+            "kind", "legal_basis"))),
+        public_id=public_id,
+    )
+    services.log_access(user=request.user, action=AccessLog.Action.DOWNLOAD_LETTER, orders=[order])
+    response = HttpResponse(letters.render_letter(which=which, order=order),
+                            content_type="application/pdf")
+    filename = {"letter": "brev", "consent": "samtykkeerklaering", "receipt": "kvittering"}[which]
+    response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    return response

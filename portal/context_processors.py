@@ -1,5 +1,16 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from .welcome import should_show_welcome_banner
 
 
 def portal(request):
-    return {"MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME, "DEMO_MODE": settings.DEMO_MODE}
+    user = getattr(request, "user", None)
+    return {
+        "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
+        "DEMO_MODE": settings.DEMO_MODE,
+        # Lazy: costs a query only on pages that render the banner slot.
+        "show_welcome_banner": SimpleLazyObject(
+            lambda: bool(user and should_show_welcome_banner(user))
+        ),
+    }

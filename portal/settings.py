@@ -27,6 +27,21 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Shown on every page and in letters.
 MUNICIPALITY_NAME = env("MUNICIPALITY_NAME", default="Demo Kommune")
+# Absolute address of the portal, for links in e-mails.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Shown in letters to new hires as whom to contact.
+PAYROLL_CONTACT = env("PAYROLL_CONTACT", default="Løn og Personale, tlf. 70 10 20 30, loen@demo.example")
+# A team mailbox for payroll's notices; without it, every payroll user's address.
+PAYROLL_EMAIL = env("PAYROLL_EMAIL", default="")
+# Logo for letters and the header, a path under static/.
+MUNICIPALITY_LOGO = env("MUNICIPALITY_LOGO", default="img/logo.svg")
+
+# Deadlines (days). The police give the person 14 days to consent in Digital Post.
+CONSENT_DAYS = env.int("CONSENT_DAYS", default=14)
+CONSENT_REMINDER_DAYS = [int(d) for d in env.list("CONSENT_REMINDER_DAYS", default=["7", "12"])]
+LINE_EXPIRY_DAYS = env.int("LINE_EXPIRY_DAYS", default=19)
+START_SOON_DAYS = env.int("START_SOON_DAYS", default=5)
+
 # Demo users with the password "demo" can only be created in demo mode.
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
 
@@ -188,6 +203,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "deadlines": {
+        "task": "orders.tasks.process_deadlines",
+        "schedule": env.float("DEADLINES_EVERY_SECONDS", default=3600),
+    },
+    "retry-emails": {
+        "task": "orders.tasks.send_pending_notifications",
+        "schedule": env.float("EMAIL_RETRY_EVERY_SECONDS", default=300),
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -208,5 +233,7 @@ LOGGING = {
         # Request lines carry query strings; keep them, but through the redaction filter.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -13,6 +13,10 @@ urlpatterns = [
     path("log-ind/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("log-ud/", auth_views.LogoutView.as_view(), name="logout"),
     path("bestillinger/", include("orders.urls")),
+    path("loen/", include("orders.payroll_urls")),
+    path("velkommen/", views.welcome, name="welcome"),
+    path("velkommen/velkomstpakke.pdf", views.welcome_pdf, name="welcome_pdf"),
+    path("velkommen/skjul/", views.welcome_dismiss, name="welcome_dismiss"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

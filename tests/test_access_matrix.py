@@ -6,6 +6,8 @@ Adding a URL without adding it here fails `test_every_url_pattern_is_in_the_matr
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from orders.batching import prepare_batches
+
 from .factories import order_for
 
 ROLES = ["anonymous", "manager_a", "manager_b", "payroll", "admin"]
@@ -28,6 +30,29 @@ MATRIX = {
                               "payroll": 200, "admin": 404}),
     "orders:line_cancel": ("post", {"anonymous": LOGIN, "manager_a": 302, "manager_b": 404,
                                     "payroll": 302, "admin": 404}),
+    "orders:line_reorder": ("post", {"anonymous": LOGIN, "manager_a": 302, "manager_b": 404,
+                                     "payroll": 302, "admin": 404}),
+    "orders:letter": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 404,
+                              "payroll": 200, "admin": 404}),
+    # Payroll's pages show full CPR numbers: everyone else gets 404.
+    **{name: (method, {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404,
+                       "payroll": ok, "admin": 404})
+       for name, method, ok in [
+           ("payroll:batches", "get", 200),
+           ("payroll:prepare", "post", 302),
+           ("payroll:batch", "get", 200),
+           ("payroll:batch_csv", "get", 200),
+           ("payroll:batch_ordered", "post", 302),
+           ("payroll:batch_undo", "post", 302),
+           ("payroll:batch_release", "post", 302),
+           ("payroll:paper_ordered", "post", 302),
+       ]},
+    "welcome": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
+                        "payroll": 200, "admin": 200}),
+    "welcome_pdf": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
+                            "payroll": 200, "admin": 200}),
+    "welcome_dismiss": ("post", {"anonymous": LOGIN, "manager_a": 302, "manager_b": 302,
+                                 "payroll": 302, "admin": 302}),
     # The Django admin is for administrators only; its own URLs follow its own rules.
     "admin:index": ("get", {"anonymous": 302, "manager_a": 302, "manager_b": 302,
                             "payroll": 302, "admin": 200}),
@@ -62,12 +87,19 @@ def people(school, care_home, school_manager, care_manager, payroll, admin_user)
 
 
 @pytest.fixture
-def url_for(school, teacher, school_manager):
+def url_for(school, teacher, school_manager, payroll):
     order = order_for(unit=school, profile=teacher, by=school_manager)
     line = order.lines.first()
+    batch = prepare_batches(by=payroll)[0]
     kwargs = {
         "orders:detail": {"public_id": order.public_id},
         "orders:line_cancel": {"public_id": order.public_id, "line_id": line.pk},
+        "orders:line_reorder": {"public_id": order.public_id, "line_id": line.pk},
+        "orders:letter": {"public_id": order.public_id, "which": "letter"},
+        **{name: {"pk": batch.pk} for name in ("payroll:batch", "payroll:batch_csv",
+                                               "payroll:batch_ordered", "payroll:batch_undo",
+                                               "payroll:batch_release")},
+        "payroll:paper_ordered": {"line_id": line.pk},
     }
     return lambda name: reverse(name, kwargs=kwargs.get(name))
 

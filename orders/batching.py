@@ -1,0 +1,186 @@
+"""Police batches: payroll's mass orders at politi.dk, at most 50 persons each.
+
+The portal never talks to the police. It cuts the waiting lines into batches of
+what one police form takes (one kind, one legal basis, 50 persons), shows them
+ready to paste, and records when the clerk has sent them.
+"""
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import User
+
+from .cpr import format_cpr
+from .models import LegalBasis, OrderEvent, OrderLine, PoliceBatch
+from .services import OrderError, change_line_status
+
+
+@dataclass
+class WaitingGroup:
+    legal_basis: LegalBasis
+    lines: list[OrderLine]
+
+    @property
+    def kind(self):
+        return self.legal_basis.kind
+
+
+def waiting_groups() -> list[WaitingGroup]:
+    """Lines not yet in a batch, grouped by what the police form needs."""
+    groups: dict[int, WaitingGroup] = {}
+    for line in OrderLine.objects.awaiting_police().order_by(
+        "kind__sort_order", "legal_basis__text", "order__created_at", "pk"
+    ):
+        group = groups.setdefault(line.legal_basis_id, WaitingGroup(line.legal_basis, []))
+        group.lines.append(line)
+    return list(groups.values())
+
+
+@transaction.atomic
+def prepare_batches(*, by: User) -> list[PoliceBatch]:
+    """Cut every waiting line into batches of at most 50 of one kind and legal basis.
+
+    Lines are claimed under row locks that skip rows another clerk holds, and
+    re-checked inside the lock, so no line can end up in two batches.
+    """
+    claimed = list(
+        OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=OrderLine.Status.NEW, batch__isnull=True,
+                order__digital_post_exempt=False)
+        .order_by("legal_basis_id", "order__created_at", "pk")
+    )
+    by_basis: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in claimed:
+        by_basis[line.legal_basis_id].append(line)
+    now = timezone.now()
+    batches = []
+    for basis_id, lines in by_basis.items():
+        for start in range(0, len(lines), PoliceBatch.MAX_PERSONS):
+            chunk = lines[start:start + PoliceBatch.MAX_PERSONS]
+            # The readable reference needs the primary key; a unique placeholder until then.
+            batch = PoliceBatch.objects.create(
+                reference=uuid.uuid4().hex[:30],
+                kind_id=chunk[0].kind_id, legal_basis_id=basis_id, created_at=now, created_by=by,
+            )
+            batch.reference = f"ATT-{now:%y%m%d}-{batch.pk:04d}"
+            batch.save(update_fields=["reference"])
+            OrderLine.objects.filter(pk__in=[line.pk for line in chunk]).update(batch=batch)
+            OrderEvent.objects.bulk_create(
+                OrderEvent(order_id=line.order_id, line=line, at=now, actor=by,
+                           action=OrderEvent.Action.BATCHED, note=batch.reference)
+                for line in chunk
+            )
+            batches.append(batch)
+    return batches
+
+
+def _locked_batch(batch: PoliceBatch) -> PoliceBatch:
+    return PoliceBatch.objects.select_for_update().get(pk=batch.pk)
+
+
+@transaction.atomic
+def mark_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
+    """The clerk has sent the batch at politi.dk: its lines now await consent."""
+    batch = _locked_batch(batch)
+    if batch.state != PoliceBatch.State.PREPARED:
+        raise OrderError(_("The batch has already been marked as ordered."))
+    now = timezone.now()
+    lines = OrderLine.objects.select_for_update().filter(batch=batch, status=OrderLine.Status.NEW)
+    for line in lines:
+        line.ordered_at = now
+        change_line_status(line=line, to=OrderLine.Status.ORDERED, by=by, now=now,
+                           action=OrderEvent.Action.ORDERED, note=batch.reference,
+                           extra_fields=["ordered_at"])
+    batch.state, batch.ordered_at, batch.ordered_by = PoliceBatch.State.ORDERED, now, by
+    batch.save(update_fields=["state", "ordered_at", "ordered_by"])
+    return batch
+
+
+@transaction.atomic
+def undo_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
+    """Take back "marked as ordered" on the same day, e.g. after clicking the wrong batch."""
+    batch = _locked_batch(batch)
+    if batch.state != PoliceBatch.State.ORDERED:
+        raise OrderError(_("Only a batch marked as ordered can be undone."))
+    if timezone.localdate(batch.ordered_at) != timezone.localdate():
+        raise OrderError(_("Marking as ordered can only be undone on the same day."))
+    lines = OrderLine.objects.select_for_update().filter(batch=batch)
+    if lines.exclude(status=OrderLine.Status.ORDERED).exists():
+        raise OrderError(_("Some certificates in the batch have already moved on; it cannot "
+                           "be undone."))
+    now = timezone.now()
+    for line in lines:
+        line.ordered_at = None
+        change_line_status(line=line, to=OrderLine.Status.NEW, by=by, now=now,
+                           action=OrderEvent.Action.ORDER_UNDONE, note=batch.reference,
+                           extra_fields=["ordered_at"])
+    batch.state, batch.ordered_at, batch.ordered_by = PoliceBatch.State.PREPARED, None, None
+    batch.save(update_fields=["state", "ordered_at", "ordered_by"])
+    return batch
+
+
+@transaction.atomic
+def release_batch(*, batch: PoliceBatch, by: User) -> PoliceBatch:
+    """Dissolve a batch that was not sent: its lines wait for the next batch again."""
+    batch = _locked_batch(batch)
+    if batch.state != PoliceBatch.State.PREPARED:
+        raise OrderError(_("Only a batch that has not been ordered can be dissolved."))
+    lines = list(OrderLine.objects.select_for_update().filter(batch=batch))
+    now = timezone.now()
+    OrderLine.objects.filter(batch=batch).update(batch=None)
+    OrderEvent.objects.bulk_create(
+        OrderEvent(order_id=line.order_id, line=line, at=now, actor=by,
+                   action=OrderEvent.Action.UNBATCHED, note=batch.reference)
+        for line in lines
+    )
+    batch.state = PoliceBatch.State.RELEASED
+    batch.save(update_fields=["state"])
+    return batch
+
+
+@transaction.atomic
+def mark_line_ordered_on_paper(*, line: OrderLine, by: User) -> OrderLine:
+    """A person exempt from Digital Post: ordered singly, with the signed paper consent."""
+    line = OrderLine.objects.select_for_update().select_related("order").get(pk=line.pk)
+    if line.status != OrderLine.Status.NEW or not line.order.digital_post_exempt:
+        raise OrderError(_("This certificate is not waiting for a paper consent order."))
+    line.ordered_at = timezone.now()
+    change_line_status(line=line, to=OrderLine.Status.ORDERED, by=by, now=line.ordered_at,
+                       action=OrderEvent.Action.ORDERED, note=_("Paper consent"),
+                       extra_fields=["ordered_at"])
+    return line
+
+
+def batch_lines(batch: PoliceBatch) -> list[OrderLine]:
+    return list(
+        batch.lines.select_related("order__unit", "person").order_by("order__full_name", "pk")
+    )
+
+
+def police_paste_text(lines: list[OrderLine]) -> str:
+    """One person per line, as the police's "several persons" field takes them."""
+    return "\n".join(f"{format_cpr(line.person.cpr)} {line.order.full_name}" for line in lines)
+
+
+def requester_text(batch: PoliceBatch) -> str:
+    """For the police form's Rekvirent field; it comes back with the certificates."""
+    return f"{batch.reference} {settings.MUNICIPALITY_NAME}"[:100]
+
+
+def batch_csv(batch: PoliceBatch, lines: list[OrderLine]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")  # Danish Excel opens ; separated files
+    writer.writerow([_("CPR number"), _("Name"), _("Unit"), _("Certificate"), _("Legal basis"),
+                     _("Reference")])
+    for line in lines:
+        writer.writerow([format_cpr(line.person.cpr), line.order.full_name, line.order.unit.name,
+                         batch.kind.name, batch.legal_basis.text, batch.reference])
+    return out.getvalue()

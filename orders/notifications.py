@@ -1,0 +1,127 @@
+"""E-mails to managers and payroll: recorded first, sent afterwards, retried on failure.
+
+No e-mail may contain a CPR number or anything from a certificate; they name the
+new hire and link to the portal, where the rest is behind login and access rules.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from portal.models import Membership, User
+
+from .models import Notification, Order, OrderLine
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+def order_url(order: Order) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse(
+        "orders:detail", kwargs={"public_id": order.public_id}
+    )
+
+
+def manager_addresses(order: Order) -> list[str]:
+    """The orderer, or the unit's managers when the orderer has no address (or has left)."""
+    if order.created_by and order.created_by.is_active and order.created_by.email:
+        return [order.created_by.email]
+    return sorted(
+        Membership.objects.filter(
+            unit_id=order.unit_id, role=Membership.Role.MANAGER, user__is_active=True
+        ).exclude(user__email="").values_list("user__email", flat=True)
+    )
+
+
+def payroll_addresses() -> list[str]:
+    if settings.PAYROLL_EMAIL:
+        return [settings.PAYROLL_EMAIL]
+    return sorted(
+        User.objects.filter(is_payroll=True, is_active=True)
+        .exclude(email="").values_list("email", flat=True)
+    )
+
+
+def queue_email(
+    *,
+    template: str,
+    key: str,
+    to: Iterable[str],
+    context: dict,
+    order: Order | None = None,
+    line: OrderLine | None = None,
+) -> Notification | None:
+    """Record an e-mail for sending after commit. Returns None if this template and key
+    were queued before (each reminder goes out once) or there is nobody to send it to."""
+    recipients = [address for address in to if address]
+    if not recipients:
+        logger.warning("No recipient for e-mail %s (%s)", template, key)
+        return None
+    if Notification.objects.filter(template=template, key=key).exists():
+        return None
+    context = {**context, "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
+               "PORTAL_BASE_URL": settings.PORTAL_BASE_URL}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+        body = render_to_string(f"emails/{template}.txt", context)
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                template=template, key=key, to=", ".join(recipients), subject=subject,
+                body=body, order=order, line=line,
+            )
+    except IntegrityError:
+        return None  # queued concurrently by another run of the schedule
+    from .tasks import send_notification
+
+    transaction.on_commit(lambda: send_notification.delay(notification.pk))
+    return notification
+
+
+def send_notification(*, notification_id: int) -> None:
+    """Send one recorded e-mail; idempotent, so a redelivered task sends nothing twice."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id)
+            .exclude(state=Notification.State.SENT)
+            .first()
+        )
+        if notification is None:
+            return
+        notification.attempts += 1
+        try:
+            EmailMessage(
+                subject=notification.subject,
+                body=notification.body,
+                to=[a.strip() for a in notification.to.split(",")],
+            ).send()
+        except Exception as error:  # SMTP errors come in many classes
+            notification.state = Notification.State.FAILED
+            notification.last_error = f"{type(error).__name__}: {error}"[:2000]
+            logger.warning("E-mail %s failed: %s", notification.pk, notification.last_error)
+        else:
+            notification.state = Notification.State.SENT
+            notification.sent_at = timezone.now()
+            notification.last_error = ""
+        notification.save(update_fields=["state", "attempts", "last_error", "sent_at"])
+
+
+def send_pending_notifications() -> int:
+    """Send what is waiting, and retry what failed (up to MAX_ATTEMPTS)."""
+    ids = list(
+        Notification.objects.filter(
+            state__in=[Notification.State.PENDING, Notification.State.FAILED],
+            attempts__lt=MAX_ATTEMPTS,
+        ).order_by("created_at").values_list("pk", flat=True)[:500]
+    )
+    for notification_id in ids:
+        send_notification(notification_id=notification_id)
+    return len(ids)

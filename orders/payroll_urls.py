@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import payroll_views as views
+
+app_name = "payroll"
+
+urlpatterns = [
+    path("", views.batches, name="batches"),
+    path("klargoer/", views.batches_prepare, name="prepare"),
+    path("batch/<int:pk>/", views.batch_detail, name="batch"),
+    path("batch/<int:pk>/csv/", views.batch_csv, name="batch_csv"),
+    path("batch/<int:pk>/bestilt/", views.batch_mark_ordered, name="batch_ordered"),
+    path("batch/<int:pk>/fortryd/", views.batch_undo, name="batch_undo"),
+    path("batch/<int:pk>/oploes/", views.batch_release, name="batch_release"),
+    path("papir/<int:line_id>/bestilt/", views.paper_line_ordered, name="paper_ordered"),
+]

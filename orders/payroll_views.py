@@ -1,0 +1,135 @@
+"""Payroll's pages: police batches and orders on paper consent. Payroll only; 404 for others."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import batching, services
+from .models import AccessLog, OrderLine, PoliceBatch
+from .selectors import payroll_batches, start_soon_date
+
+
+def payroll_required(view: Callable) -> Callable:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_payroll:
+            raise Http404
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+@payroll_required
+@require_GET
+def batches(request: HttpRequest) -> HttpResponse:
+    context = {
+        "groups": batching.waiting_groups(),
+        "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED),
+        "ordered_today": payroll_batches().filter(
+            state=PoliceBatch.State.ORDERED, ordered_at__date=timezone.localdate()),
+        "paper_lines": OrderLine.objects.awaiting_paper_consent().order_by("order__created_at"),
+        "max_persons": PoliceBatch.MAX_PERSONS,
+        "soon": start_soon_date(),
+    }
+    return render(request, "orders/payroll_batches.html", context)
+
+
+@payroll_required
+@require_POST
+def batches_prepare(request: HttpRequest) -> HttpResponse:
+    created = batching.prepare_batches(by=request.user)
+    if created:
+        messages.success(request, _("%(count)d batches are ready to order.") % {"count": len(created)})
+    else:
+        messages.info(request, _("No certificates are waiting for a batch."))
+    return redirect("payroll:batches")
+
+
+@never_cache
+@payroll_required
+@require_GET
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(payroll_batches(), pk=pk)
+    lines = batching.batch_lines(batch)
+    services.log_access(user=request.user, action=AccessLog.Action.VIEW_BATCH,
+                        orders=[line.order for line in lines])
+    context = {
+        "batch": batch,
+        "lines": lines,
+        "paste_text": batching.police_paste_text(lines),
+        "requester": batching.requester_text(batch),
+        "can_undo": batch.state == PoliceBatch.State.ORDERED
+        and timezone.localdate(batch.ordered_at) == timezone.localdate(),
+    }
+    return render(request, "orders/payroll_batch.html", context)
+
+
+@payroll_required
+@require_GET
+def batch_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(payroll_batches(), pk=pk)
+    lines = batching.batch_lines(batch)
+    services.log_access(user=request.user, action=AccessLog.Action.DOWNLOAD_BATCH,
+                        orders=[line.order for line in lines])
+    # A byte-order mark so Excel reads the Danish letters as UTF-8.
+    response = HttpResponse("\ufeff" + batching.batch_csv(batch, lines),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{batch.reference}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _batch_action(request: HttpRequest, pk: int, action, success: str,
+                  then: str = "payroll:batch") -> HttpResponse:
+    batch = get_object_or_404(payroll_batches(), pk=pk)
+    try:
+        action(batch=batch, by=request.user)
+    except services.OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success % {"reference": batch.reference})
+    return redirect(then, pk=pk) if then == "payroll:batch" else redirect(then)
+
+
+@payroll_required
+@require_POST
+def batch_mark_ordered(request: HttpRequest, pk: int) -> HttpResponse:
+    return _batch_action(request, pk, batching.mark_batch_ordered,
+                         _("Batch %(reference)s is marked as ordered."))
+
+
+@payroll_required
+@require_POST
+def batch_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    return _batch_action(request, pk, batching.undo_batch_ordered,
+                         _("Batch %(reference)s is no longer marked as ordered."))
+
+
+@payroll_required
+@require_POST
+def batch_release(request: HttpRequest, pk: int) -> HttpResponse:
+    return _batch_action(request, pk, batching.release_batch,
+                         _("Batch %(reference)s is dissolved; its certificates wait again."),
+                         then="payroll:batches")
+
+
+@payroll_required
+@require_POST
+def paper_line_ordered(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = get_object_or_404(OrderLine.objects.select_related("order", "kind"), pk=line_id)
+    try:
+        batching.mark_line_ordered_on_paper(line=line, by=request.user)
+    except services.OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The %(kind)s for %(name)s is marked as ordered.")
+                         % {"kind": line.kind.name.lower(), "name": line.order.full_name})
+    return redirect("payroll:batches")
