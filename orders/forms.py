@@ -1,6 +1,8 @@
 import uuid
+from urllib.parse import urlencode
 
 from django import forms
+from django.forms.utils import ErrorDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,14 @@ from portal.models import User
 from .cpr import InvalidCpr, normalise_cpr
 from .models import LegalBasis, OrderLine
 from .selectors import certificate_options, child_contact_basis, profiles_for, units_of
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -61,17 +71,22 @@ class OrderForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.user = user
-        units = units_of(user)
-        self.fields["unit"].queryset = units
         if not self.is_bound:
             self.initial.setdefault("submission_token", uuid.uuid4())
-        if len(units) == 1:
-            self.fields["unit"].initial = units[0]
+        elif not _is_uuid(self.data.get(self.add_prefix("submission_token"))):
+            # A page kept open across a deploy, or a tampered field: issue a fresh token
+            # rather than a dead end the user cannot correct.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("submission_token")] = str(uuid.uuid4())
+        units = list(units_of(user))
+        self.fields["unit"].queryset = units_of(user)
+        self.single_unit = units[0] if len(units) == 1 else None
+        if self.single_unit:
+            self.fields["unit"].initial = self.single_unit
             self.fields["unit"].widget = forms.HiddenInput()
-            self.single_unit = units[0]
-        else:
-            self.single_unit = None
-        self.selected_unit = self._selected("unit", units)
+        self.selected_unit = next(
+            (u for u in units if str(u.pk) == str(self._raw("unit") or "")), None
+        )
         profiles = profiles_for(self.selected_unit).select_related("area__child_contact_basis")
         self.fields["profile"].queryset = profiles
         self.selected_profile = self._selected("profile", profiles)
@@ -152,8 +167,19 @@ class OrderForm(forms.Form):
 
     @property
     def child_contact_value(self) -> bool | None:
-        answer = self.cleaned_data.get("child_contact")
-        return {"yes": True, "no": False}.get(answer)
+        """The answer, or None where the question was not asked."""
+        if self.child_basis is None:
+            return None
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("child_contact"))
+
+    def without_errors(self) -> "OrderForm":
+        """For re-rendering choices while the user is still filling in the form."""
+        self._errors = ErrorDict()
+        return self
+
+    def renew_submission_token(self) -> None:
+        self.data = self.data.copy()
+        self.data[self.add_prefix("submission_token")] = str(uuid.uuid4())
 
 
 class OrderFilterForm(forms.Form):
@@ -172,6 +198,13 @@ class OrderFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+    def clean_query(self) -> str:
+        """The filter as a query string, leaving out anything that was refused."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        values = {k: v for k in ("q", "status") if (v := self.cleaned_data.get(k))}
+        return urlencode(values)
 
     def clean_q(self) -> str:
         q = self.cleaned_data["q"].strip()

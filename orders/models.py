@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -104,6 +105,21 @@ class ProfileRequirement(models.Model):
         ordering = ["legal_basis__kind__sort_order"]
         verbose_name = _("certificate requirement")
         verbose_name_plural = _("certificate requirements")
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "legal_basis"],
+                                    name="requirement_unique_basis_per_profile"),
+        ]
+
+    def clean(self) -> None:
+        if not (self.profile_id and self.legal_basis_id):
+            return
+        siblings = ProfileRequirement.objects.filter(
+            profile_id=self.profile_id, legal_basis__kind_id=self.legal_basis.kind_id
+        ).exclude(pk=self.pk)
+        if siblings.exists():
+            raise ValidationError(
+                _("The position already has a requirement for this kind of certificate.")
+            )
 
     def __str__(self) -> str:
         return f"{self.legal_basis} ({self.get_level_display()})"

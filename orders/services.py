@@ -7,15 +7,21 @@ from collections.abc import Iterable, Sequence
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from portal.models import Unit, User
 
 from .cpr import encrypt_cpr, hash_cpr
 from .models import AccessLog, LegalBasis, Order, OrderEvent, OrderLine, Person, PositionProfile
+from .selectors import certificate_options, units_of
 
 
 class OrderError(Exception):
     """A state change that is not allowed; the message is fit for the user."""
+
+
+class ResubmittedForm(OrderError):
+    """A used order form came back with other data (e.g. after the browser's Back button)."""
 
 
 class DuplicateOrder(OrderError):
@@ -23,12 +29,14 @@ class DuplicateOrder(OrderError):
 
     def __init__(self, line: OrderLine):
         self.line = line
+        # No name here: the existing order may belong to a unit the user cannot see.
         super().__init__(
-            _("%(name)s already has an open order for a %(kind)s.")
-            % {"name": line.order.full_name, "kind": line.kind.name.lower()}
+            _("This person already has an open order for a %(kind)s.")
+            % {"kind": line.kind.name.lower()}
         )
 
 
+@sensitive_variables("cpr")
 def get_or_create_person(*, cpr: str) -> Person:
     cpr_hash = hash_cpr(cpr)
     person = Person.objects.filter(cpr_hash=cpr_hash).first()
@@ -42,6 +50,7 @@ def get_or_create_person(*, cpr: str) -> Person:
         return Person.objects.get(cpr_hash=cpr_hash)
 
 
+@sensitive_variables("cpr")
 def find_open_line(*, cpr: str, kind_ids: Iterable[int]) -> OrderLine | None:
     return (
         OrderLine.objects.open()
@@ -51,6 +60,7 @@ def find_open_line(*, cpr: str, kind_ids: Iterable[int]) -> OrderLine | None:
     )
 
 
+@sensitive_variables("cpr")
 @transaction.atomic
 def place_order(
     *,
@@ -72,15 +82,19 @@ def place_order(
     """
     existing = Order.objects.filter(submission_token=submission_token).first()
     if existing is not None:
-        if existing.created_by_id != by.pk:
-            raise OrderError(_("This form has already been used. Please start a new order."))
-        return existing
+        return _resubmitted(existing, by=by, cpr=cpr)
+    if not units_of(by).filter(pk=unit.pk).exists():
+        raise OrderError(_("You cannot order for this unit."))
+    if profile.area_id != unit.area_id or not profile.is_active:
+        raise OrderError(_("The position does not belong to the unit's area."))
     if not legal_bases:
         raise OrderError(_("Choose at least one certificate."))
-    if profile.area_id != unit.area_id:
-        raise OrderError(_("The position does not belong to the unit's area."))
-    if len({basis.kind_id for basis in legal_bases}) != len(legal_bases):
-        raise OrderError(_("Each certificate can only be ordered once per order."))
+    options = certificate_options(profile, child_contact=child_contact)
+    chosen = {basis.pk for basis in legal_bases}
+    if len(chosen) != len(legal_bases) or not chosen <= {o.basis.pk for o in options}:
+        raise OrderError(_("The certificates do not match the position. Please choose again."))
+    if not {o.basis.pk for o in options if o.required} <= chosen:
+        raise OrderError(_("A certificate the position requires is missing."))
     duplicate = find_open_line(cpr=cpr, kind_ids=[b.kind_id for b in legal_bases])
     if duplicate is not None:
         raise DuplicateOrder(duplicate)
@@ -115,8 +129,8 @@ def place_order(
         # Lost a race with a concurrent submission: the same form, or another order
         # for the same person and kind. The constraints decided; report which.
         existing = Order.objects.filter(submission_token=submission_token).first()
-        if existing is not None and existing.created_by_id == by.pk:
-            return existing
+        if existing is not None:
+            return _resubmitted(existing, by=by, cpr=cpr)
         duplicate = find_open_line(cpr=cpr, kind_ids=[b.kind_id for b in legal_bases])
         if duplicate is not None:
             raise DuplicateOrder(duplicate)
@@ -136,10 +150,20 @@ def place_order(
     return order
 
 
+def _resubmitted(existing: Order, *, by: User, cpr: str) -> Order:
+    """The same form came back: the first order, unless it now holds someone else."""
+    if existing.created_by_id != by.pk or existing.person.cpr_hash != hash_cpr(cpr):
+        raise ResubmittedForm(_("This form has already been used for another order. Check the "
+                                "details and submit again."))
+    return existing
+
+
 @transaction.atomic
 def cancel_line(*, line: OrderLine, by: User) -> OrderLine:
     """Cancel a certificate that has not been sent to the police yet."""
     line = OrderLine.objects.select_for_update().select_related("kind").get(pk=line.pk)
+    if line.status == OrderLine.Status.CANCELLED:
+        return line  # a double click: the first click did it
     if line.status == OrderLine.Status.NEW and line.batch_id is not None:
         raise OrderError(
             _("Payroll is ordering this certificate at the police right now. Contact payroll "

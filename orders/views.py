@@ -6,7 +6,10 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django_htmx.http import push_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import letters, services
@@ -27,13 +30,22 @@ def order_list(request: HttpRequest) -> HttpResponse:
             orders = orders.filter(pk__in=OrderLine.objects.filter(status=status).values("order"))
         if q := filters.cleaned_data["q"]:
             orders = orders.filter(full_name__icontains=q)
+    else:
+        orders = orders.none()  # e.g. a CPR number in the search field: show nothing of it
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=page)
-    template = "orders/order_list.html#results" if request.htmx else "orders/order_list.html"
-    context = {"page": page, "filters": filters, "soon": start_soon_date()}
-    return render(request, template, context)
+    context = {"page": page, "filters": filters, "soon": start_soon_date(),
+               "query": filters.clean_query()}
+    if not request.htmx:
+        return render(request, "orders/order_list.html", context)
+    response = render(request, "orders/order_list.html#results", context)
+    if not filters.is_valid():
+        # Keep the refused text out of the address bar and the browser history.
+        return push_url(response, reverse("orders:list") + "?" + filters.clean_query())
+    return response
 
 
+@sensitive_post_parameters("cpr")
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_create(request: HttpRequest) -> HttpResponse:
@@ -41,11 +53,13 @@ def order_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("You are not attached to a unit that can order certificates."))
     if request.method == "GET" and request.htmx:
         # The certificate choices follow the unit, position and children question.
-        form = OrderForm(request.GET, user=request.user)
+        form = OrderForm(request.GET, user=request.user).without_errors()
         return render(request, "orders/order_form.html#catalogue", {"form": form})
     form = OrderForm(request.POST or None, user=request.user)
     duplicate = duplicate_elsewhere = None
-    if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
+    if "refresh" in request.POST:
+        form.without_errors()
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             order = services.place_order(
@@ -64,6 +78,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(error))
             duplicate = orders_visible_to(request.user).filter(pk=error.line.order_id).first()
             duplicate_elsewhere = duplicate is None
+        except services.ResubmittedForm as error:
+            form.add_error(None, str(error))
+            form.renew_submission_token()
         except services.OrderError as error:
             form.add_error(None, str(error))
         else:

@@ -33,6 +33,7 @@ class Area(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        limit_choices_to={"kind__code": "child"},
         help_text=_(
             "When set, the order form asks whether the new hire will have direct contact "
             "with children under 15 and, if so, adds a child certificate with this purpose."

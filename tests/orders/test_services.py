@@ -92,7 +92,7 @@ def test_a_form_token_cannot_be_reused_by_another_user(school, teacher, school_m
     token = uuid.uuid4()
     common = dict(unit=school, profile=teacher, full_name="Ida Berg", cpr=make_cpr(),
                   start_date=timezone.localdate(), child_contact=None, submission_token=token,
-                  legal_bases=[basis("child")])
+                  legal_bases=[r.legal_basis for r in teacher.requirements.all()])
     place_order(by=school_manager, **common)
 
     with pytest.raises(OrderError):
@@ -126,7 +126,7 @@ def test_cancel_line_records_who_cancelled_it(school, teacher, school_manager):
     assert order.lines.get(kind__code="criminal_public").status == OrderLine.Status.NEW
 
 
-@pytest.mark.parametrize("status", ["ordered", "in_review", "cleared", "cancelled"])
+@pytest.mark.parametrize("status", ["ordered", "in_review", "cleared", "expired"])
 def test_only_lines_not_yet_sent_to_the_police_can_be_cancelled(
     school, teacher, school_manager, status
 ):
@@ -144,3 +144,40 @@ def test_start_date_is_kept_as_given(school, teacher, school_manager):
     start = timezone.localdate() + datetime.timedelta(days=30)
     order = order_for(unit=school, profile=teacher, by=school_manager, start_date=start)
     assert Order.objects.get(pk=order.pk).start_date == start
+
+
+def test_the_same_form_with_another_person_is_refused(school, teacher, school_manager):
+    token = uuid.uuid4()
+    common = dict(by=school_manager, unit=school, profile=teacher, full_name="Ida Berg",
+                  start_date=timezone.localdate(), child_contact=None, submission_token=token,
+                  legal_bases=[r.legal_basis for r in teacher.requirements.all()])
+    place_order(cpr=make_cpr(), **common)
+    with pytest.raises(OrderError):
+        place_order(cpr=make_cpr("020202"), **common)
+    assert Order.objects.count() == 1
+
+
+def test_a_manager_cannot_order_for_a_unit_they_do_not_belong_to(care_home, care_helper,
+                                                                 school_manager):
+    with pytest.raises(OrderError):
+        order_for(unit=care_home, profile=care_helper, by=school_manager)
+    assert not Order.objects.exists()
+
+
+def test_a_required_certificate_cannot_be_left_out(school, teacher, school_manager):
+    with pytest.raises(OrderError):
+        order_for(unit=school, profile=teacher, by=school_manager, bases=[basis("child")])
+
+
+def test_a_certificate_outside_the_position_cannot_be_added(school, teacher, school_manager):
+    extra = basis("criminal_private")
+    with pytest.raises(OrderError):
+        order_for(unit=school, profile=teacher, by=school_manager,
+                  bases=[r.legal_basis for r in teacher.requirements.all()] + [extra])
+
+
+def test_cancelling_twice_is_harmless(school, teacher, school_manager):
+    line = order_for(unit=school, profile=teacher, by=school_manager).lines.first()
+    cancel_line(line=line, by=school_manager)
+    cancel_line(line=line, by=school_manager)
+    assert OrderEvent.objects.filter(line=line, action="cancelled").count() == 1

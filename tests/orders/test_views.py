@@ -165,6 +165,8 @@ def test_a_duplicate_in_another_unit_is_refused_without_a_link(
     assert str(other.public_id) not in html
     assert danish("The existing order belongs to another unit. Contact payroll if it should be "
                   "moved.") in html
+    # The other unit's hire was ordered under a name this manager must not learn.
+    assert other.full_name not in html
     assert Order.objects.count() == 1
 
 
@@ -204,11 +206,22 @@ def test_the_list_filters_by_status_and_searches_by_name(client, school, school_
     assert "Peter Lund" in by_name and "Sofie Holm" not in by_name
 
 
-def test_searching_for_a_cpr_number_is_refused(client, school, school_manager, teacher):
-    order_for(unit=school, profile=teacher, by=school_manager, cpr="1203961234")
+def test_searching_for_a_cpr_number_is_refused_and_not_echoed(client, school, school_manager,
+                                                              teacher):
+    for i in range(30):
+        order_for(unit=school, profile=teacher, by=school_manager, cpr=f"120396{i:04d}")
     client.force_login(school_manager)
-    html = client.get(LIST, {"q": "1203961234"}).content.decode()
+    html = client.get(LIST, {"q": "120396-0001"}).content.decode()
     assert danish("Search by name only. Never put a CPR number in a search field.") in html
+    assert "0001" not in html.replace("120396-xxxx", "")  # not in the field, nor in links
+    assert 'class="status-list"' not in html
+
+
+def test_a_refused_search_by_htmx_leaves_the_address_bar_clean(client, school_manager):
+    client.force_login(school_manager)
+    response = client.get(LIST, {"q": "120396 0001", "status": "new"},
+                          headers={"HX-Request": "true"})
+    assert response["HX-Push-Url"] == LIST + "?status=new"
 
 
 def test_the_list_with_htmx_returns_only_the_results(client, school, school_manager, teacher):
@@ -308,3 +321,61 @@ def test_a_secretary_of_two_units_chooses_the_unit(client, school, care_home, te
     assert '<select name="unit"' in page
     client.post(CREATE, order_data(care_home, care_helper))
     assert Order.objects.get().unit == care_home
+
+
+def test_choosing_a_position_shows_no_errors_before_submitting(client, school, school_manager,
+                                                               school_secretary):
+    client.force_login(school_manager)
+    html = client.get(CREATE, {"unit": school.pk, "profile": school_secretary.pk},
+                      headers={"HX-Request": "true"}).content.decode()
+    assert 'aria-invalid' not in html and 'class="errorlist"' not in html
+
+
+def test_a_reused_form_with_another_person_is_not_swallowed(client, school, school_manager,
+                                                            teacher):
+    """Back button, new details, same form: the second hire must not silently vanish."""
+    client.force_login(school_manager)
+    data = order_data(school, teacher)
+    client.post(CREATE, data)
+    response = client.post(CREATE, {**data, "full_name": "Anden Person", "cpr": "0101901111"})
+    assert response.status_code == 200
+    assert danish("This form has already been used for another order. Check the details and "
+                  "submit again.") in response.content.decode()
+    token = re.search(r'name="submission_token" value="([^"]+)"', response.content.decode())[1]
+    assert token != data["submission_token"]
+    client.post(CREATE, {**data, "full_name": "Anden Person", "cpr": "0101901111",
+                         "submission_token": token})
+    assert Order.objects.count() == 2
+
+
+@pytest.mark.parametrize("tamper", ["drop_required", "foreign_basis"])
+def test_tampered_certificate_choices_are_refused(client, school, school_manager, teacher,
+                                                  care_helper, tamper):
+    client.force_login(school_manager)
+    foreign = care_helper.requirements.get().legal_basis
+    data = order_data(school, teacher, certificates=[foreign.pk])
+    response = client.post(CREATE, data)
+    assert response.status_code == 200
+    assert not Order.objects.exists()
+
+
+def test_the_children_answer_is_not_stored_where_it_was_not_asked(client, care_home, care_manager,
+                                                                 care_helper):
+    client.force_login(care_manager)
+    client.post(CREATE, order_data(care_home, care_helper, child_contact="yes"))
+    order = Order.objects.get()
+    assert order.child_contact is None
+    assert list(order.lines.values_list("kind__code", flat=True)) == ["criminal_public"]
+
+
+def test_the_order_page_shows_the_masked_cpr_only(client, school, school_manager, teacher):
+    order = order_for(unit=school, profile=teacher, by=school_manager, cpr="1203961234")
+    client.force_login(school_manager)
+    html = client.get(reverse("orders:detail", kwargs={"public_id": order.public_id})).content.decode()
+    assert "120396-xxxx" in html and "1203961234" not in html and "120396-1234" not in html
+
+
+def test_the_cpr_is_hidden_from_error_reports(client, school, school_manager, teacher):
+    client.force_login(school_manager)
+    response = client.post(CREATE, order_data(school, teacher))
+    assert response.wsgi_request.sensitive_post_parameters == ("cpr",)

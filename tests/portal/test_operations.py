@@ -9,17 +9,36 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from orders.models import Order, PositionProfile
-from portal.logging import RedactCprFilter
+from portal.logging import RedactingFormatter
 from portal.models import User
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_cpr_numbers_are_masked_in_log_lines():
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "looked up %s and %s",
-                               ("120396-1234", "0101901234"), None)
-    RedactCprFilter().filter(record)
-    assert record.getMessage() == "looked up 120396-xxxx and 010190-xxxx"
+@pytest.mark.parametrize("text", [
+    "120396-1234", "1203961234", "120396 1234", "GET /?q=120396+1234", "q=120396%201234",
+    "q=120396%2D1234",
+])
+def test_cpr_numbers_are_masked_in_log_lines(text):
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "saw %s", (text,), None)
+    line = RedactingFormatter("%(message)s").format(record)
+    assert "1234" not in line and "120396-xxxx" in line
+
+
+def test_cpr_numbers_are_masked_in_logged_tracebacks():
+    try:
+        raise ValueError("bad 1203961234")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None,
+                                   sys.exc_info())
+    assert "1203961234" not in RedactingFormatter().format(record)
+
+
+def test_pages_behind_login_are_never_cached(client, school_manager):
+    client.force_login(school_manager)
+    response = client.get("/bestillinger/")
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert "HX-Request" in response["Vary"]
 
 
 def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
