@@ -161,7 +161,7 @@ def mark_line_ordered_on_paper(*, line: OrderLine, by: User) -> OrderLine:
 
 def batch_lines(batch: PoliceBatch) -> list[OrderLine]:
     return list(
-        batch.lines.select_related("order__unit", "person").order_by("order__full_name", "pk")
+        batch.lines.select_related("order__unit", "person").order_by("order__created_at", "pk")
     )
 
 

@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from orders.catalogue import ensure_standard_catalogue
@@ -90,3 +92,42 @@ def payroll(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback. Like a real mail provider it refuses some
+    recipients (550) and can be switched off; the portal talks SMTP to it."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    class Mailbox(Message):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+            self.refused = set()
+
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address in self.refused:
+                return "550 5.1.1 Mailbox unavailable"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        def handle_message(self, message):
+            self.messages.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    mailbox.controller = controller
+    yield mailbox
+    controller.stop()

@@ -66,3 +66,24 @@ def test_two_managers_ordering_the_same_person_at_once_make_one_open_line(
     assert sorted(type(r).__name__ for r in results) == ["DuplicateOrder", "Order"]
     assert all(isinstance(r, (Order, DuplicateOrder)) for r in results)
     assert OrderLine.objects.open().count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_preparing_batches_at_once_never_share_a_line(school, teacher,
+                                                                 school_manager, payroll):
+    from orders.batching import prepare_batches
+    from orders.models import PoliceBatch
+
+    from ..factories import UserFactory, order_for
+
+    other_clerk = UserFactory(username="loen2", is_payroll=True)
+    for _ in range(60):
+        order_for(unit=school, profile=teacher, by=school_manager)
+
+    results = run_concurrently(lambda: prepare_batches(by=payroll),
+                               lambda: prepare_batches(by=other_clerk))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert OrderLine.objects.filter(batch__isnull=True).count() == 0
+    sizes = [b.lines.count() for b in PoliceBatch.objects.all()]
+    assert sum(sizes) == 120 and all(0 < size <= 50 for size in sizes)

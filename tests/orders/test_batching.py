@@ -1,0 +1,141 @@
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from orders import batching
+from orders.models import OrderEvent, OrderLine, PoliceBatch
+from orders.services import OrderError, cancel_line
+
+from ..factories import make_cpr, order_for
+
+
+def lines_of(batch):
+    return list(OrderLine.objects.filter(batch=batch))
+
+
+def test_waiting_lines_are_grouped_by_kind_and_legal_basis(school, care_home, teacher,
+                                                           care_helper, school_manager,
+                                                           care_manager, payroll):
+    order_for(unit=school, profile=teacher, by=school_manager)
+    order_for(unit=school, profile=teacher, by=school_manager)
+    order_for(unit=care_home, profile=care_helper, by=care_manager)
+
+    batches = batching.prepare_batches(by=payroll)
+
+    summary = sorted((b.kind.code, b.legal_basis.text, len(lines_of(b))) for b in batches)
+    assert summary == [
+        ("child", "Ansættelse i børnefagligt område", 2),
+        ("criminal_public", "Ansættelse i folkeskolen (direkte kontakt med elever)", 2),
+        ("criminal_public", "Ansættelse i sociale servicefag (serviceloven §§ 83 og 85)", 1),
+    ]
+    assert all(b.reference.startswith("ATT-") for b in batches)
+    assert not batching.waiting_groups()
+
+
+def test_a_batch_never_holds_more_than_fifty_persons(school, school_manager, payroll,
+                                                     school_secretary):
+    optional = school_secretary.requirements.get().legal_basis
+    for i in range(123):
+        order_for(unit=school, profile=school_secretary, by=school_manager, bases=[optional],
+                  cpr=make_cpr("010203"))
+
+    batches = batching.prepare_batches(by=payroll)
+
+    assert sorted(len(lines_of(b)) for b in batches) == [23, 50, 50]
+    assert OrderLine.objects.filter(batch__isnull=True).count() == 0
+
+
+def test_paste_text_has_one_person_per_line_as_the_police_want_it(school, teacher,
+                                                                  school_manager, payroll):
+    order_for(unit=school, profile=teacher, by=school_manager, name="Åse Ødegård",
+              cpr="1203961234")
+    order_for(unit=school, profile=teacher, by=school_manager, name="Bo Ek", cpr="0101901111")
+    batch = next(b for b in batching.prepare_batches(by=payroll) if b.kind.code == "child")
+
+    lines = batching.batch_lines(batch)
+
+    assert batching.police_paste_text(lines) == "120396-1234 Åse Ødegård\n010190-1111 Bo Ek"
+    assert batching.requester_text(batch).startswith(batch.reference)
+    csv_rows = batching.batch_csv(batch, lines).splitlines()
+    assert csv_rows[1].startswith("120396-1234;Åse Ødegård;Nordskolen;Børneattest;")
+
+
+def test_marking_a_batch_ordered_moves_every_line_and_records_it(school, teacher,
+                                                                 school_manager, payroll):
+    order = order_for(unit=school, profile=teacher, by=school_manager)
+    batch = batching.prepare_batches(by=payroll)[0]
+
+    batching.mark_batch_ordered(batch=batch, by=payroll)
+
+    batch.refresh_from_db()
+    assert batch.state == "ordered" and batch.ordered_by == payroll
+    line = OrderLine.objects.get(batch=batch)
+    assert line.status == "ordered" and line.ordered_at == batch.ordered_at
+    event = OrderEvent.objects.get(line=line, action="ordered")
+    assert (event.actor, event.note) == (payroll, batch.reference)
+    with pytest.raises(OrderError):
+        batching.mark_batch_ordered(batch=batch, by=payroll)
+    assert order.lines.filter(status="new").count() == 1  # the other kind's batch is untouched
+
+
+def test_marking_ordered_can_be_undone_the_same_day_only(school, teacher, school_manager,
+                                                         payroll):
+    order_for(unit=school, profile=teacher, by=school_manager)
+    batch = batching.prepare_batches(by=payroll)[0]
+    morning = timezone.make_aware(datetime.datetime.combine(
+        timezone.localdate() + datetime.timedelta(days=1), datetime.time(9)))
+    with time_machine.travel(morning, tick=False):
+        batching.mark_batch_ordered(batch=batch, by=payroll)
+        batching.undo_batch_ordered(batch=batch, by=payroll)
+        line = OrderLine.objects.get(batch=batch)
+        assert (line.status, line.ordered_at) == ("new", None)
+        batching.mark_batch_ordered(batch=batch, by=payroll)
+    with time_machine.travel(morning + datetime.timedelta(days=1), tick=False):
+        with pytest.raises(OrderError):
+            batching.undo_batch_ordered(batch=batch, by=payroll)
+    assert OrderLine.objects.get(batch=batch).status == "ordered"
+
+
+def test_a_dissolved_batch_returns_its_lines_to_the_queue(school, teacher, school_manager,
+                                                          payroll):
+    order_for(unit=school, profile=teacher, by=school_manager)
+    batch = batching.prepare_batches(by=payroll)[0]
+
+    batching.release_batch(batch=batch, by=payroll)
+
+    assert PoliceBatch.objects.get(pk=batch.pk).state == "released"
+    assert [line.batch_id for g in batching.waiting_groups() for line in g.lines] == [None]
+
+
+def test_a_manager_cannot_cancel_a_line_payroll_is_ordering(school, teacher, school_manager,
+                                                            payroll):
+    order = order_for(unit=school, profile=teacher, by=school_manager)
+    batching.prepare_batches(by=payroll)
+    with pytest.raises(OrderError):
+        cancel_line(line=order.lines.first(), by=school_manager)
+
+
+def test_people_exempt_from_digital_post_are_set_aside_for_paper_consent(
+    school, teacher, school_manager, payroll
+):
+    import uuid
+
+    from orders.services import place_order
+
+    order = place_order(
+        by=school_manager, unit=school, profile=teacher, full_name="Uden Digital Post",
+        cpr=make_cpr(), start_date=timezone.localdate(), child_contact=None,
+        submission_token=uuid.uuid4(), digital_post_exempt=True,
+        legal_bases=[r.legal_basis for r in teacher.requirements.all()],
+    )
+    assert batching.prepare_batches(by=payroll) == []
+    paper = list(OrderLine.objects.awaiting_paper_consent())
+    assert {line.order for line in paper} == {order}
+
+    batching.mark_line_ordered_on_paper(line=paper[0], by=payroll)
+
+    assert OrderLine.objects.get(pk=paper[0].pk).status == "ordered"
+    with pytest.raises(OrderError):
+        batching.mark_line_ordered_on_paper(line=paper[0], by=payroll)
