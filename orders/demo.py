@@ -6,7 +6,8 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from portal.models import Area, Membership, Unit, User
+from portal.models import Area, Membership, Unit, User, WelcomeSection
+from portal.welcome_content import ensure_general_sections
 
 from .catalogue import ensure_standard_catalogue
 from .models import CertificateKind, LegalBasis, Order, PositionProfile, ProfileRequirement
@@ -88,15 +89,33 @@ USERS = {
     "admin": ("Anders", "Dahl", [], False, True),
 }
 
-# Synthetic people (valid dates of birth, not real persons): unit, profile, name, cpr.
+# Synthetic people (valid dates of birth, not real persons):
+# unit, profile, name, cpr, days until the start date, exempt from Digital Post.
 ORDERS = [
-    ("Nordskolen", "Lærer", "Sofie Kristensen", "1203961234"),
-    ("Nordskolen", "Vikar i folkeskolen", "Mikkel Andersen", "2208014321"),
-    ("Nordskolen", "Skolesekretær", "Hanne Poulsen", "0511754411"),
-    ("Børnehuset Mælkebøtten", "Pædagog", "Ida Mortensen", "3001992468"),
-    ("Plejecenter Solgården", "Social- og sundhedshjælper", "Fatima Hassan", "1407881357"),
-    ("Plejecenter Solgården", "Sygeplejerske", "Peter Nielsen", "0902823579"),
+    ("Nordskolen", "Lærer", "Sofie Kristensen", "1203961234", 21, False),
+    ("Nordskolen", "Vikar i folkeskolen", "Mikkel Andersen", "2208014321", 4, False),
+    ("Nordskolen", "Skolesekretær", "Hanne Poulsen", "0511754411", 30, False),
+    ("Børnehuset Mælkebøtten", "Pædagog", "Ida Mortensen", "3001992468", 21, False),
+    ("Plejecenter Solgården", "Social- og sundhedshjælper", "Fatima Hassan", "1407881357", 14,
+     False),
+    ("Plejecenter Solgården", "Sygeplejerske", "Peter Nielsen", "0902823579", 21, True),
 ]
+
+AREA_WELCOME = {
+    "Børn og Unge": ("task", "Hvad er opgaven i Børn og Unge?", """Alle, der ansættes på en skole, i en daginstitution, en klub eller på musikskolen, og som får direkte kontakt med børn under 15 år, skal have en børneattest, før de begynder. Det gælder også vikarer, elever og frivillige med fast tilknytning.
+
+- Lærere og vikarer i folkeskolen: børneattest og offentlig straffeattest.
+- Pædagoger: børneattest og offentlig straffeattest.
+- Administrative medarbejdere: svar på spørgsmålet om kontakt med børn.
+
+Den nyansatte må ikke arbejde med børn, før børneattesten er modtaget."""),
+    "Ældre og Handicap": ("task", "Hvad er opgaven i Ældre og Handicap?", """Medarbejdere i pleje, hjemmepleje, på botilbud og personlige hjælpere skal have en offentlig straffeattest efter serviceloven, før de begynder.
+
+- Social- og sundhedshjælpere og -assistenter: offentlig straffeattest (sociale servicefag).
+- Personlige hjælpere: offentlig straffeattest (personlig hjælper).
+
+Du ser ikke skolernes og daginstitutionernes valgmuligheder; portalen viser kun det, der gælder for din forvaltning."""),
+}
 
 
 @transaction.atomic
@@ -134,13 +153,18 @@ def load_demo_data(*, with_orders: bool = True) -> None:
             Membership.objects.get_or_create(user=user, unit=units[unit_name],
                                              defaults={"role": role})
         users[username] = user
+    ensure_general_sections(WelcomeSection)
+    for area_name, (topic, title, body) in AREA_WELCOME.items():
+        WelcomeSection.objects.get_or_create(
+            area=Area.objects.get(name=area_name), topic=topic,
+            defaults={"title": title, "body": body, "sort_order": 10},
+        )
     if with_orders and not Order.objects.exists():
         _place_demo_orders(units, users)
 
 
 def _place_demo_orders(units, users) -> None:
-    start = timezone.localdate() + datetime.timedelta(days=21)
-    for unit_name, profile_name, name, cpr in ORDERS:
+    for unit_name, profile_name, name, cpr, days, exempt in ORDERS:
         unit = units[unit_name]
         profile = PositionProfile.objects.get(area=unit.area, name=profile_name)
         orderer = next(
@@ -148,7 +172,8 @@ def _place_demo_orders(units, users) -> None:
         )
         place_order(
             by=orderer, unit=unit, profile=profile, full_name=name, cpr=cpr,
-            start_date=start,
+            start_date=timezone.localdate() + datetime.timedelta(days=days),
+            digital_post_exempt=exempt,
             legal_bases=[r.legal_basis for r in profile.requirements.select_related("legal_basis")],
             child_contact=None, submission_token=uuid.uuid4(),
         )

@@ -195,6 +195,14 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
 )
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # A broker without a server (a shared folder), for a small single-host setup.
+    _broker_dir = Path(env.str("CELERY_FILESYSTEM_BROKER_DIR",
+                               default=str(BASE_DIR / "var" / "broker")))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir), "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),
+    }
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

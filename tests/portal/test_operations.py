@@ -106,3 +106,13 @@ def test_demo_data_loads_and_can_be_loaded_again(db, settings):
     # Elderly care never sees school positions.
     elderly = PositionProfile.objects.filter(area__name="Ældre og Handicap")
     assert not elderly.filter(requirements__legal_basis__kind__code="child").exists()
+
+
+def test_every_interface_text_has_a_danish_translation():
+    po = (ROOT / "locale" / "da" / "LC_MESSAGES" / "django.po").read_text()
+    entries = po.split("\n\n")[1:]  # the first entry is the header
+    untranslated = [e for e in entries if 'msgstr ""' in e and '\n"' not in e.split("msgstr")[-1]]
+    fuzzy = [e for e in entries if "#, fuzzy" in e]
+    assert not untranslated and not fuzzy, (untranslated + fuzzy)[:3]
+    mo = ROOT / "locale" / "da" / "LC_MESSAGES" / "django.mo"
+    assert mo.stat().st_mtime >= (ROOT / "locale" / "da" / "LC_MESSAGES" / "django.po").stat().st_mtime - 5
