@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CertificateKind, LegalBasis, PositionProfile, ProfileRequirement
+from .models import CertificateKind, LegalBasis, Notification, PositionProfile, ProfileRequirement
 
 # Orders, persons and the access log are deliberately not in the admin: administrators
 # maintain the catalogue and the organisation and have no need to see criminal-record data.
@@ -36,3 +36,25 @@ class PositionProfileAdmin(admin.ModelAdmin):
     list_filter = ["area", "is_active"]
     search_fields = ["name"]
     inlines = [ProfileRequirementInline]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """E-mails sent or waiting: failures are visible here with their error."""
+
+    list_display = ["created_at", "template", "to", "state", "attempts", "sent_at"]
+    list_filter = ["state", "template"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Send again")
+    def retry(self, request, queryset):
+        from .notifications import send_notification
+
+        for notification in queryset.exclude(state=Notification.State.SENT):
+            notification.attempts = 0
+            notification.save(update_fields=["attempts"])
+            send_notification(notification_id=notification.pk)

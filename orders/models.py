@@ -238,6 +238,7 @@ class OrderLine(models.Model):
         ORDERED = "ordered", _("Ordered – awaiting consent")
         IN_REVIEW = "in_review", _("Being assessed by payroll")
         CLEARED = "cleared", _("Cleared")
+        REJECTED = "rejected", _("May not be employed")
         REFUSED = "refused", _("Refused")
         EXPIRED = "expired", _("Expired")
         CANCELLED = "cancelled", _("Cancelled")
@@ -251,6 +252,8 @@ class OrderLine(models.Model):
         Status.IN_REVIEW: _("The certificate has arrived and is being assessed by payroll. "
                             "You will be told the result."),
         Status.CLEARED: _("The certificate has arrived and is cleared. The new hire may start."),
+        Status.REJECTED: _("Payroll has assessed the certificate: the new hire may not be "
+                           "employed in the position. Contact payroll for guidance."),
         Status.REFUSED: _("The police refused the order, usually because consent was not given "
                           "in time. Order again."),
         Status.EXPIRED: _("No answer arrived in time. Order again if the certificate is still "
@@ -332,6 +335,8 @@ class OrderEvent(models.Model):
         EXPIRED = "expired", _("Expired without an answer")
         REORDERED = "reordered", _("Ordered again")
         START_SOON = "start_soon", _("Start date close without a certificate")
+        RECEIVED = "received", _("Certificate received")
+        DECIDED = "decided", _("Payroll's decision")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     line = models.ForeignKey(
@@ -363,6 +368,8 @@ class AccessLog(models.Model):
         VIEW_BATCH = "view_batch", _("Saw the full CPR number in a police batch")
         DOWNLOAD_BATCH = "download_batch", _("Downloaded a police batch as CSV")
         DOWNLOAD_LETTER = "download_letter", _("Downloaded a letter")
+        VIEW_DOCUMENT = "view_document", _("Viewed a returned certificate")
+        HANDLE_DOCUMENT = "handle_document", _("Handled a returned certificate")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

@@ -1,30 +1,18 @@
 """Payroll's pages: police batches and orders on paper consent. Payroll only; 404 for others."""
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.decorators import payroll_required
+
 from . import batching, services
 from .models import AccessLog, OrderLine, PoliceBatch
 from .selectors import payroll_batches, start_soon_date
-
-
-def payroll_required(view: Callable) -> Callable:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_payroll:
-            raise Http404
-        return view(request, *args, **kwargs)
-    return wrapper
 
 
 @payroll_required

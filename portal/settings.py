@@ -42,6 +42,20 @@ CONSENT_REMINDER_DAYS = [int(d) for d in env.list("CONSENT_REMINDER_DAYS", defau
 LINE_EXPIRY_DAYS = env.int("LINE_EXPIRY_DAYS", default=19)
 START_SOON_DAYS = env.int("START_SOON_DAYS", default=5)
 
+# Returned documents: stored outside the web root, served only through an access-checked view.
+DOCUMENT_ROOT = env.str("DOCUMENT_ROOT", default=str(BASE_DIR / "var" / "documents"))
+MAX_DOCUMENT_BYTES = env.int("MAX_DOCUMENT_MB", default=20) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A folder the robot sweeps for certificates (empty: off); taken files move to "behandlet/".
+DROP_FOLDER = env.str("DROP_FOLDER", default="")
+# The mailbox of forwarded Digital Post, e.g. imaps://user:password@mail.kommune.dk/INBOX
+IMAP_URL = env.str("IMAP_URL", default="")
+IMAP_PROCESSED_FOLDER = env.str("IMAP_PROCESSED_FOLDER", default="Behandlet")
+IMAP_FAILED_FOLDER = env.str("IMAP_FAILED_FOLDER", default="Fejlet")
+IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=30)
+# Four eyes: an assessment of a not-clean certificate needs a second payroll clerk.
+REVIEW_FOUR_EYES = env.bool("REVIEW_FOUR_EYES", default=False)
+
 # Demo users with the password "demo" can only be created in demo mode.
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
 
@@ -216,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
     "deadlines": {
         "task": "orders.tasks.process_deadlines",
         "schedule": env.float("DEADLINES_EVERY_SECONDS", default=3600),
+    },
+    "intake": {
+        "task": "robot.tasks.sweep_intake",
+        "schedule": env.float("INTAKE_EVERY_SECONDS", default=60),
     },
     "retry-emails": {
         "task": "orders.tasks.send_pending_notifications",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("log-ud/", auth_views.LogoutView.as_view(), name="logout"),
     path("bestillinger/", include("orders.urls")),
     path("loen/", include("orders.payroll_urls")),
+    path("modtagelse/", include("robot.urls")),
     path("velkommen/", views.welcome, name="welcome"),
     path("velkommen/velkomstpakke.pdf", views.welcome_pdf, name="welcome_pdf"),
     path("velkommen/skjul/", views.welcome_dismiss, name="welcome_dismiss"),

@@ -1,4 +1,5 @@
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,13 @@ def smtp_server(settings):
     mailbox.controller = controller
     yield mailbox
     controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def document_root(settings, tmp_path):
+    """Received files go to a fresh folder per test, never into the working tree."""
+    settings.DOCUMENT_ROOT = str(tmp_path / "documents")
+    return tmp_path / "documents"
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "samples"

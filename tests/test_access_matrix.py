@@ -7,6 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orders.batching import prepare_batches
+from robot.intake import ingest_bytes
 
 from .factories import order_for
 
@@ -46,6 +47,15 @@ MATRIX = {
            ("payroll:batch_undo", "post", 302),
            ("payroll:batch_release", "post", 302),
            ("payroll:paper_ordered", "post", 302),
+           ("robot:intake", "get", 200),
+           ("robot:upload", "post", 400),
+           ("robot:queue", "get", 200),
+           ("robot:document", "get", 200),
+           ("robot:document_file", "get", 200),
+           ("robot:document_assess", "post", 400),
+           ("robot:document_approve", "post", 302),
+           ("robot:document_resolve", "post", 400),
+           ("robot:document_discard", "post", 400),
        ]},
     "welcome": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
                         "payroll": 200, "admin": 200}),
@@ -91,6 +101,8 @@ def url_for(school, teacher, school_manager, payroll):
     order = order_for(unit=school, profile=teacher, by=school_manager)
     line = order.lines.first()
     batch = prepare_batches(by=payroll)[0]
+    document, _ = ingest_bytes(b"%PDF-1.4 not really", filename="x.pdf", source="upload",
+                               process=False)
     kwargs = {
         "orders:detail": {"public_id": order.public_id},
         "orders:line_cancel": {"public_id": order.public_id, "line_id": line.pk},
@@ -100,6 +112,9 @@ def url_for(school, teacher, school_manager, payroll):
                                                "payroll:batch_ordered", "payroll:batch_undo",
                                                "payroll:batch_release")},
         "payroll:paper_ordered": {"line_id": line.pk},
+        **{name: {"pk": document.pk} for name in (
+            "robot:document", "robot:document_file", "robot:document_assess",
+            "robot:document_approve", "robot:document_resolve", "robot:document_discard")},
     }
     return lambda name: reverse(name, kwargs=kwargs.get(name))
 

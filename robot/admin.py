@@ -1,0 +1,46 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from .models import Phrase, RuleSet
+from .rules import activate_ruleset, copy_ruleset
+
+# Returned documents and assessments are not in the admin: they hold criminal-record data
+# and are handled by payroll in the portal, with access logging.
+
+
+class PhraseInline(admin.TabularInline):
+    model = Phrase
+    extra = 1
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or not obj.is_frozen
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "is_active", "note", "created_at", "activated_at"]
+    readonly_fields = ["version", "is_active", "created_at", "activated_at"]
+    inlines = [PhraseInline]
+    actions = ["copy_as_draft", "activate"]
+
+    @admin.action(description=_("Copy to a new draft version"))
+    def copy_as_draft(self, request, queryset):
+        for ruleset in queryset:
+            draft = copy_ruleset(ruleset, note=_("Copy of version %(v)s") % {"v": ruleset.version})
+            self.message_user(request, _("Draft %(draft)s created.") % {"draft": draft})
+
+    @admin.action(description=_("Use these rules from now on"))
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one version."), messages.ERROR)
+            return
+        activate_ruleset(queryset.get())
+        self.message_user(request, _("The robot now uses %(rules)s.") % {"rules": queryset.get()})
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            last = RuleSet.objects.order_by("-version").first()
+            obj.version = (last.version + 1) if last else 1
+        super().save_model(request, obj, form, change)

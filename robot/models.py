@@ -1,0 +1,184 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class RuleSet(models.Model):
+    """One version of what the robot looks for in a returned document.
+
+    A version that has judged documents is frozen: to change the rules, copy it to a
+    new draft, edit the draft and activate it. Every evaluation names its version.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    note = models.CharField(_("what changed"), max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("evaluation rules")
+        verbose_name_plural = _("evaluation rules")
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
+                                    name="ruleset_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Rules version %(version)s") % {"version": self.version}
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.evaluations.exists()
+
+
+class Phrase(models.Model):
+    class Role(models.TextChoices):
+        KIND = "kind", _("Identifies the certificate kind")
+        CLEAN = "clean", _("Clean: no registration")
+        REGISTRATION = "registration", _("Sign of a registration")
+        REFUSAL = "refusal", _("Refusal")
+
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="phrases")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    kind = models.ForeignKey(
+        "orders.CertificateKind", verbose_name=_("certificate kind"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+        help_text=_("Required for phrases that identify a kind; otherwise empty means every kind."),
+    )
+    text = models.CharField(
+        _("text"), max_length=255,
+        help_text=_("Matched without regard to case, accents written differently, line breaks "
+                    "or hyphenation."),
+    )
+
+    class Meta:
+        ordering = ["role", "kind__sort_order", "text"]
+        verbose_name = _("phrase")
+        verbose_name_plural = _("phrases")
+        constraints = [
+            models.CheckConstraint(condition=~Q(role="kind") | Q(kind__isnull=False),
+                                   name="phrase_kind_role_names_a_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Document(models.Model):
+    """A file the robot received. The original bytes are kept, whatever they are."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded")
+        FOLDER = "folder", _("Drop folder")
+        MAILBOX = "mailbox", _("Mailbox")
+        ATTACHMENT = "attachment", _("Attached to a message")
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Waiting to be read")
+        UNREADABLE = "unreadable", _("Unreadable")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        NO_ORDER = "no_order", _("No order found")
+        DUPLICATE = "duplicate", _("Duplicate")
+        NOT_CLEAN = "not_clean", _("Not clean: awaiting assessment")
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting second approval")
+        DONE = "done", _("Done")
+        DISCARDED = "discarded", _("Discarded")
+
+    QUEUE_STATES = (State.NOT_CLEAN, State.AWAITING_APPROVAL, State.NEEDS_REVIEW,
+                    State.UNREADABLE, State.NO_ORDER, State.DUPLICATE)
+
+    class Outcome(models.TextChoices):
+        CLEAN = "clean", _("Clean")
+        NOT_CLEAN = "not_clean", _("Not clean")
+        REFUSED = "refused", _("Refused")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        UNREADABLE = "unreadable", _("Unreadable")
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    original_name = models.CharField(_("file name"), max_length=255)
+    stored_name = models.CharField(max_length=100, unique=True)
+    size = models.PositiveBigIntegerField()
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="attachments")
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    state = models.CharField(_("state"), max_length=20, choices=State.choices,
+                             default=State.RECEIVED, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices,
+                               blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    # What the document says about itself (from the PDF, or the forwarding notice).
+    kind = models.ForeignKey("orders.CertificateKind", on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="+")
+    person = models.ForeignKey("orders.Person", on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="documents")
+    line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="documents")
+    notice = models.JSONField(default=dict, blank=True,
+                              help_text="Notice lines of a forwarded message (CPR masked).")
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        verbose_name = _("returned document")
+        verbose_name_plural = _("returned documents")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def latest_evaluation(self):
+        return self.evaluations.order_by("-created_at", "-pk").first()
+
+
+class Evaluation(models.Model):
+    """What the rules said about a document, with the evidence for the reviewer."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="evaluations")
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="evaluations")
+    kind_code = models.CharField(max_length=30)
+    outcome = models.CharField(max_length=20, choices=Document.Outcome.choices)
+    reason = models.TextField()
+    evidence = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Assessment(models.Model):
+    """Payroll's assessment of a certificate that is not clean."""
+
+    class Decision(models.TextChoices):
+        MAY_EMPLOY = "may_employ", _("May be employed")
+        MAY_NOT_EMPLOY = "may_not_employ", _("May not be employed")
+        FURTHER = "further", _("Further assessment needed")
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="assessments")
+    relevance = models.TextField(_("relevance to the position"))
+    discussed_with_applicant = models.BooleanField(_("discussed with the applicant"))
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    reason = models.TextField(_("reason"))
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    assessed_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assessed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("assessed_by")),
+                name="assessment_second_approver_differs",
+            ),
+        ]

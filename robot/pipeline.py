@@ -1,0 +1,142 @@
+"""Reading, judging and matching a received document, and what follows for its order line."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.models import CertificateKind, OrderEvent, OrderLine
+from orders.notifications import manager_addresses, order_url, payroll_addresses, queue_email
+from orders.services import change_line_status, get_or_create_person
+
+from .evaluation import Result
+from .intake import ingest_bytes, read_document
+from .mail import parse_message
+from .models import Document, Evaluation
+from .reading import check_against_notice, evaluate_pdf, is_message
+from .rules import active_ruleset, rules_from
+
+logger = logging.getLogger(__name__)
+
+ANSWERED = (OrderLine.Status.CLEARED, OrderLine.Status.IN_REVIEW, OrderLine.Status.REJECTED,
+            OrderLine.Status.REFUSED)
+
+
+def process_document(*, document_id: int) -> Document | None:
+    """Read, judge and match one received document. Idempotent: only a document still
+    waiting to be read is touched, under a row lock."""
+    with transaction.atomic():
+        document = (Document.objects.select_for_update(skip_locked=True)
+                    .filter(pk=document_id, state=Document.State.RECEIVED).first())
+        if document is None:
+            return None
+        ruleset = active_ruleset()
+        rules = rules_from(ruleset)
+        data = read_document(document)
+        if is_message(data, document.original_name):
+            _process_message(document, data, ruleset, rules)
+        else:
+            result = evaluate_pdf(data, rules)
+            _apply(document, result, ruleset)
+        return document
+
+
+def _process_message(document: Document, data: bytes, ruleset, rules) -> None:
+    message = parse_message(data)
+    notice = message.notice
+    document.notice = {"cpr": notice.cpr[:6] + "-xxxx" if notice.cpr else None,
+                       "att": notice.att[:200], "subject": notice.subject[:200],
+                       "sender": notice.sender[:100]}
+    if not message.attachments:
+        document.state, document.outcome = Document.State.NEEDS_REVIEW, Document.Outcome.NEEDS_REVIEW
+        document.reason = _("The message has no PDF attached.")
+        if notice.cpr:
+            document.person = get_or_create_person(cpr=notice.cpr)
+        document.save()
+        return
+    for name, pdf in message.attachments:
+        child, created = ingest_bytes(pdf, filename=name, source=Document.Source.ATTACHMENT,
+                                      parent=document, process=False)
+        if not created or child.state != Document.State.RECEIVED:
+            continue
+        child.notice = document.notice
+        result = check_against_notice(evaluate_pdf(pdf, rules), notice)
+        _apply(child, result, ruleset)
+    document.state = Document.State.DONE
+    document.reason = _("Forwarded message; its attachments are handled as documents of their own.")
+    document.save()
+
+
+def _apply(document: Document, result: Result, ruleset) -> None:
+    Evaluation.objects.create(document=document, ruleset=ruleset, kind_code=result.kind,
+                              outcome=result.outcome, reason=result.reason,
+                              evidence=result.evidence)
+    document.outcome, document.reason = result.outcome, result.reason
+    kind_code = result.refused_kind if result.kind == "refusal" else result.kind
+    document.kind = CertificateKind.objects.filter(code=kind_code).first()
+    if result.cpr:
+        document.person = get_or_create_person(cpr=result.cpr)
+    if result.outcome == "unreadable":
+        document.state = Document.State.UNREADABLE
+    elif result.outcome == "needs_review" or document.person is None:
+        document.state = Document.State.NEEDS_REVIEW
+    else:
+        _match(document)
+    document.save()
+
+
+def _match(document: Document) -> None:
+    lines = OrderLine.objects.select_for_update(of=("self",)).filter(person=document.person)
+    if document.kind is not None:
+        lines = lines.filter(kind=document.kind)
+    ordered = list(lines.filter(status=OrderLine.Status.ORDERED).order_by("ordered_at", "pk")[:2])
+    if document.kind is None and len(ordered) > 1:
+        document.state = Document.State.NEEDS_REVIEW
+        document.reason = _("A refusal without a certificate kind, and the person has several "
+                            "orders.")
+        return
+    if not ordered:
+        answered = lines.filter(status__in=ANSWERED).order_by("-status_changed_at").first()
+        document.line = answered
+        document.state = Document.State.DUPLICATE if answered else Document.State.NO_ORDER
+        document.reason = (_("The order line already has an answer.") if answered
+                           else _("No ordered certificate matches the CPR number and kind."))
+        return
+    record_outcome(document=document, line=ordered[0], outcome=document.outcome, by=None)
+
+
+def record_outcome(*, document: Document, line: OrderLine, outcome: str, by, note: str = "") -> None:
+    """What a certificate's outcome means for its line; automatic or set by payroll."""
+    document.line = line
+    now = timezone.now()
+    if outcome == Document.Outcome.CLEAN:
+        document.state = Document.State.DONE
+        change_line_status(line=line, to=OrderLine.Status.CLEARED, by=by, now=now,
+                           action=OrderEvent.Action.RECEIVED, note=note or _("Clean"))
+    elif outcome == Document.Outcome.NOT_CLEAN:
+        document.state = Document.State.NOT_CLEAN
+        # The manager's timeline says only that payroll is assessing it: never the content.
+        change_line_status(line=line, to=OrderLine.Status.IN_REVIEW, by=by, now=now,
+                           action=OrderEvent.Action.RECEIVED, note=note)
+        _notify_payroll(document, line)
+    elif outcome == Document.Outcome.REFUSED:
+        document.state = Document.State.DONE
+        change_line_status(line=line, to=OrderLine.Status.REFUSED, by=by, now=now,
+                           action=OrderEvent.Action.RECEIVED, note=note or _("Refused"))
+        order = line.order
+        queue_email(template="line_refused", key=f"line:{line.pk}", to=manager_addresses(order),
+                    order=order, line=line,
+                    context={"order": order, "line": line, "url": order_url(order)})
+    else:
+        raise ValueError(f"Not an outcome for a line: {outcome}")
+
+
+def _notify_payroll(document: Document, line: OrderLine) -> None:
+    from django.conf import settings
+    from django.urls import reverse
+
+    url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("robot:document", args=[document.pk])
+    queue_email(template="certificate_flagged", key=f"document:{document.pk}",
+                to=payroll_addresses(), order=line.order, line=line,
+                context={"line": line, "order": line.order, "url": url})

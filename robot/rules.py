@@ -1,0 +1,82 @@
+"""The evaluation rules in the database, and the standard set seeded from DESIGN and samples."""
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from .evaluation import Rules
+
+STANDARD_PHRASES = [
+    # role, kind code (None = every kind), text
+    ("kind", "child", "børneattest"),
+    ("kind", "criminal_public", "offentlig straffeattest"),
+    ("kind", "criminal_private", "privat straffeattest"),
+    # The one phrase known from production code.
+    ("clean", None, "er ikke registreret med afgørelser"),
+    ("registration", None, "er registreret med følgende afgørelser"),
+    ("registration", None, "registreret med følgende"),
+    ("registration", None, "overtrådte bestemmelser"),
+    ("registration", None, "fængsel"),
+    ("registration", None, "bøde"),
+    ("registration", None, "betinget dom"),
+    ("registration", None, "straffelovens §"),
+    ("registration", None, "tiltalefrafald"),
+    ("registration", None, "dømt"),
+    ("refusal", None, "afslag"),
+    ("refusal", None, "kan ikke imødekommes"),
+    ("refusal", None, "der udstedes derfor ingen attest"),
+]
+
+
+def ensure_standard_rules(ruleset_model, phrase_model, kind_model) -> None:
+    """Create version 1 with the standard phrases when no rules exist yet."""
+    if ruleset_model.objects.exists():
+        return
+    ruleset = ruleset_model.objects.create(version=1, is_active=True, note="Standard",
+                                           activated_at=timezone.now())
+    kinds = {k.code: k for k in kind_model.objects.all()}
+    phrase_model.objects.bulk_create(
+        phrase_model(ruleset=ruleset, role=role, kind=kinds.get(code), text=text)
+        for role, code, text in STANDARD_PHRASES
+    )
+
+
+def rules_from(ruleset) -> Rules:
+    phrases = list(ruleset.phrases.select_related("kind"))
+    by_role = {role: [(p.kind.code if p.kind else None, p.text) for p in phrases if p.role == role]
+               for role in ("kind", "clean", "registration", "refusal")}
+    kinds: dict[str, list[str]] = {}
+    for code, text in by_role["kind"]:
+        kinds.setdefault(code, []).append(text)
+    return Rules.build(version=ruleset.version, kinds=kinds, clean=by_role["clean"],
+                       registration=by_role["registration"],
+                       refusal=[text for _, text in by_role["refusal"]])
+
+
+def active_ruleset():
+    from .models import RuleSet
+
+    return RuleSet.objects.filter(is_active=True).first()
+
+
+@transaction.atomic
+def copy_ruleset(ruleset, *, note: str = ""):
+    """A new draft version with the same phrases, to edit and then activate."""
+    from .models import Phrase, RuleSet
+
+    last = RuleSet.objects.select_for_update().order_by("-version").first()
+    draft = RuleSet.objects.create(version=last.version + 1, note=note)
+    Phrase.objects.bulk_create(
+        Phrase(ruleset=draft, role=p.role, kind=p.kind, text=p.text)
+        for p in ruleset.phrases.all()
+    )
+    return draft
+
+
+@transaction.atomic
+def activate_ruleset(ruleset) -> None:
+    from .models import RuleSet
+
+    RuleSet.objects.select_for_update().filter(is_active=True).update(is_active=False)
+    RuleSet.objects.filter(pk=ruleset.pk).update(is_active=True, activated_at=timezone.now())
+    cache.delete("robot:active-rules")

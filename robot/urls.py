@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "robot"
+
+urlpatterns = [
+    path("", views.intake, name="intake"),
+    path("upload/", views.upload_one, name="upload"),
+    path("koe/", views.queue, name="queue"),
+    path("dokument/<int:pk>/", views.document_detail, name="document"),
+    path("dokument/<int:pk>/fil/", views.document_file, name="document_file"),
+    path("dokument/<int:pk>/vurdering/", views.document_assess, name="document_assess"),
+    path("dokument/<int:pk>/godkendelse/", views.document_approve, name="document_approve"),
+    path("dokument/<int:pk>/tilknyt/", views.document_resolve, name="document_resolve"),
+    path("dokument/<int:pk>/kassering/", views.document_discard, name="document_discard"),
+]

@@ -1,0 +1,177 @@
+"""Payroll's intake, queue and review of returned certificates. Payroll only; 404 otherwise."""
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orders.models import AccessLog, OrderLine
+from portal.decorators import payroll_required
+
+from . import services
+from .forms import AssessmentForm, DiscardForm, ResolveForm, UploadForm
+from .intake import document_path, ingest
+from .models import Document
+
+
+def _ingest_upload(upload, user) -> tuple[Document, bool]:
+    return ingest(upload.chunks(), filename=upload.name, source=Document.Source.UPLOAD, by=user)
+
+
+@payroll_required
+@require_http_methods(["GET", "POST"])
+def intake(request: HttpRequest) -> HttpResponse:
+    """Upload many files at once; without JavaScript they are posted together."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        results = [_ingest_upload(upload, request.user) for upload in form.cleaned_data["files"]]
+        new = sum(created for _, created in results)
+        messages.success(request, _("%(new)d of %(total)d files received; the rest had been "
+                                    "received before.") % {"new": new, "total": len(results)})
+        return redirect("robot:queue")
+    recent = Document.objects.filter(parent__isnull=True).order_by("-received_at")[:20]
+    return render(request, "robot/intake.html", {"form": form, "recent": recent})
+
+
+@payroll_required
+@require_POST
+def upload_one(request: HttpRequest) -> HttpResponse:
+    """One file from the upload page's script; answers with the file's row."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return HttpResponse(_("No file was received."), status=400)
+    document, created = _ingest_upload(upload, request.user)
+    document.refresh_from_db()  # without a broker it has been read already
+    return render(request, "robot/intake.html#row",
+                  {"document": document, "created": created, "name": upload.name})
+
+
+@payroll_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    counts = dict(Document.objects.filter(state__in=Document.QUEUE_STATES)
+                  .values_list("state").annotate(n=Count("pk")))
+    state = request.GET.get("state")
+    documents = Document.objects.filter(state__in=Document.QUEUE_STATES)
+    if state in Document.QUEUE_STATES:
+        documents = documents.filter(state=state)
+    documents = documents.select_related("kind", "line__order__unit", "person").order_by(
+        "received_at", "pk")[:200]
+    tabs = [(value, label, counts.get(value, 0)) for value, label in Document.State.choices
+            if value in Document.QUEUE_STATES]
+    context = {"documents": documents, "tabs": tabs, "state": state,
+               "total": sum(counts.values())}
+    template = "robot/queue.html#table" if request.htmx else "robot/queue.html"
+    return render(request, template, context)
+
+
+def _candidates(document: Document):
+    lines = OrderLine.objects.filter(
+        status__in=[OrderLine.Status.NEW, OrderLine.Status.ORDERED]
+    ).select_related("order__unit", "kind", "person")
+    if document.person_id:
+        return lines.filter(person_id=document.person_id)
+    return lines.filter(status=OrderLine.Status.ORDERED).order_by("order__full_name")[:300]
+
+
+@never_cache
+@payroll_required
+@require_GET
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(
+        Document.objects.select_related("kind", "person", "line__order__unit", "line__kind"),
+        pk=pk)
+    services.log_document_access(user=request.user, document=document,
+                                 action=AccessLog.Action.VIEW_DOCUMENT)
+    return render(request, "robot/document.html", _document_context(document))
+
+
+def _document_context(document: Document, **forms) -> dict:
+    return {
+        "document": document,
+        "evaluation": document.latest_evaluation,
+        "assessment": document.assessments.select_related("assessed_by", "approved_by").first(),
+        "assessment_form": forms.get("assessment_form") or AssessmentForm(),
+        "resolve_form": forms.get("resolve_form") or ResolveForm(candidates=_candidates(document)),
+        "discard_form": forms.get("discard_form") or DiscardForm(),
+        "is_pdf": document.outcome != Document.Outcome.UNREADABLE
+        or document.original_name.lower().endswith(".pdf"),
+    }
+
+
+@never_cache
+@payroll_required
+@require_GET
+def document_file(request: HttpRequest, pk: int) -> FileResponse:
+    document = get_object_or_404(Document.objects.select_related("line__order"), pk=pk)
+    services.log_document_access(user=request.user, document=document,
+                                 action=AccessLog.Action.VIEW_DOCUMENT)
+    with document_path(document).open("rb") as head:
+        is_pdf = head.read(5) == b"%PDF-"
+    response = FileResponse(document_path(document).open("rb"),
+                            content_type="application/pdf" if is_pdf
+                            else "application/octet-stream",
+                            as_attachment=not is_pdf, filename=f"dokument-{document.pk}"
+                            + (".pdf" if is_pdf else ".bin"))
+    # Whatever the file really is, it must not run as a page of the portal.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _act(request: HttpRequest, pk: int, form_class, action, form_name: str, form_kwargs=None):
+    document = get_object_or_404(Document, pk=pk)
+    form = form_class(request.POST, **(form_kwargs(document) if form_kwargs else {}))
+    if form.is_valid():
+        try:
+            action(document, form.cleaned_data)
+        except services.ReviewError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("robot:document", pk=pk)
+    document.refresh_from_db()
+    return render(request, "robot/document.html",
+                  _document_context(document, **{form_name: form}), status=400)
+
+
+@payroll_required
+@require_POST
+def document_assess(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, AssessmentForm, lambda doc, data: services.assess_document(
+        document=doc, by=request.user, relevance=data["relevance"],
+        discussed=data["discussed"], decision=data["decision"], reason=data["reason"]),
+        "assessment_form")
+
+
+@payroll_required
+@require_POST
+def document_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, ResolveForm, lambda doc, data: services.resolve_document(
+        document=doc, by=request.user, line=data["line"], outcome=data["outcome"],
+        reason=data["reason"]), "resolve_form",
+        form_kwargs=lambda doc: {"candidates": _candidates(doc)})
+
+
+@payroll_required
+@require_POST
+def document_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, DiscardForm, lambda doc, data: services.discard_document(
+        document=doc, by=request.user, reason=data["reason"]), "discard_form")
+
+
+@payroll_required
+@require_POST
+def document_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(Document, pk=pk)
+    try:
+        if request.POST.get("answer") == "reject":
+            services.reject_assessment(document=document, by=request.user)
+        else:
+            services.approve_assessment(document=document, by=request.user)
+    except services.ReviewError as error:
+        messages.error(request, str(error))
+    return redirect("robot:document", pk=pk)

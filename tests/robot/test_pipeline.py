@@ -1,0 +1,152 @@
+import pytest
+
+from orders import batching
+from orders.models import Notification, OrderEvent, OrderLine
+from robot.intake import document_path, ingest_bytes
+from robot.models import Document
+from robot.pipeline import process_document
+
+from ..factories import order_for
+from .conftest import sample
+
+
+@pytest.fixture
+def ordered_for(school, teacher, school_manager, payroll, rules):
+    """Order a teacher's certificates for a CPR and mark them ordered at the police."""
+    school_manager.email = "leder@nordskolen.example"
+    school_manager.save()
+    payroll.email = "loen@kommune.example"
+    payroll.save()
+
+    def make(cpr: str, name: str = "Åse Østergård"):
+        order = order_for(unit=school, profile=teacher, by=school_manager, name=name, cpr=cpr)
+        for batch in batching.prepare_batches(by=payroll):
+            batching.mark_batch_ordered(batch=batch, by=payroll)
+        return order
+    return make
+
+
+def receive(name: str, data: bytes | None = None) -> Document:
+    document, _ = ingest_bytes(data or sample(name), filename=name, source="upload", process=False)
+    process_document(document_id=document.pk)
+    document.refresh_from_db()
+    return document
+
+
+def test_a_clean_certificate_clears_its_line(ordered_for):
+    order = ordered_for("0101904321")
+    document = receive("boerneattest_ren.pdf")
+
+    line = order.lines.get(kind__code="child")
+    assert (document.state, document.outcome, document.line) == ("done", "clean", line)
+    assert line.status == "cleared"
+    assert order.lines.get(kind__code="criminal_public").status == "ordered"
+    event = OrderEvent.objects.filter(line=line).last()
+    assert event.action == "received" and event.actor is None
+    assert document.evaluations.get().ruleset.version == 1
+
+
+def test_a_not_clean_certificate_goes_to_payroll_and_the_manager_sees_no_content(
+    ordered_for, client, school_manager
+):
+    order = ordered_for("1111803335", name="Søren Ærøe")
+    document = receive("boerneattest_plettet.pdf")
+
+    line = order.lines.get(kind__code="child")
+    assert (document.state, line.status) == ("not_clean", "in_review")
+    email = Notification.objects.get(template="certificate_flagged")
+    assert email.to == "loen@kommune.example"
+    assert f"/modtagelse/dokument/{document.pk}/" in email.body
+    assert "fængsel" not in email.body.lower() and "111180" not in email.body
+
+    client.force_login(school_manager)
+    page = client.get(f"/bestillinger/{order.public_id}/").content.decode()
+    assert "Vurderes af lønkontoret" in page
+    for secret in ("Fængsel", "straffelovens", "Hjørring", "222"):
+        assert secret not in page
+
+
+def test_a_refusal_marks_the_line_refused_and_tells_the_manager(ordered_for):
+    order = ordered_for("1205882468", name="Mette Holm")
+    document = receive("afslag_boerneattest.pdf")
+
+    assert document.outcome == "refused"
+    assert order.lines.get(kind__code="child").status == "refused"
+    assert Notification.objects.get(template="line_refused").to == "leder@nordskolen.example"
+
+
+def test_the_oldest_ordered_line_is_matched(ordered_for, school, teacher, school_manager, payroll):
+    first = ordered_for("0101904321")
+    for line in first.lines.all():  # an older order for the same person, expired
+        OrderLine.objects.filter(pk=line.pk).update(status="expired")
+    second = order_for(unit=school, profile=teacher, by=school_manager, cpr="0101904321")
+    for batch in batching.prepare_batches(by=payroll):
+        batching.mark_batch_ordered(batch=batch, by=payroll)
+
+    document = receive("boerneattest_ren.pdf")
+
+    assert document.line.order == second
+
+
+def test_a_second_certificate_for_an_answered_line_is_a_duplicate(ordered_for):
+    ordered_for("0101904321")
+    receive("boerneattest_ren.pdf")
+    again = receive("again.pdf", sample("boerneattest_ren.pdf") + b"\n%% resent\n")
+    assert again.state == "duplicate" and again.line is not None
+
+
+def test_a_certificate_without_an_order_goes_to_the_manual_queue(rules):
+    document = receive("boerneattest_ren.pdf")
+    assert document.state == "no_order" and document.person.cpr == "0101904321"
+
+
+def test_the_same_file_twice_is_one_document(rules):
+    first, created = ingest_bytes(sample("boerneattest_ren.pdf"), filename="a.pdf",
+                                  source="upload", process=False)
+    second, created_again = ingest_bytes(sample("boerneattest_ren.pdf"), filename="b.pdf",
+                                         source="folder", process=False)
+    assert created and not created_again and first == second
+    assert Document.objects.count() == 1
+
+
+def test_files_are_stored_outside_the_web_root_under_generated_names(rules, document_root):
+    document, _ = ingest_bytes(sample("boerneattest_ren.pdf"), filename="../../etc/passwd",
+                               source="upload", process=False)
+    path = document_path(document)
+    assert path.is_relative_to(document_root) and "passwd" not in str(path)
+    assert path.read_bytes() == sample("boerneattest_ren.pdf")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_forwarded_message_becomes_a_document_with_its_pdf(ordered_for):
+    order = ordered_for("0101904321")
+    message = receive("boerneattest_ren.eml")
+
+    pdf = message.attachments.get()
+    assert message.state == "done" and pdf.state == "done" and pdf.outcome == "clean"
+    assert pdf.notice["cpr"] == "010190-xxxx" and "Børneatt." in pdf.notice["subject"]
+    assert order.lines.get(kind__code="child").status == "cleared"
+
+
+def test_an_oversized_file_is_kept_but_not_read(rules, settings):
+    settings.MAX_DOCUMENT_BYTES = 1000
+    document, _ = ingest_bytes(sample("boerneattest_ren.pdf"), filename="big.pdf",
+                               source="upload", process=False)
+    assert document.state == "unreadable" and "MB" in document.reason
+    assert document_path(document).exists()
+
+
+def test_processing_twice_changes_nothing(ordered_for):
+    ordered_for("0101904321")
+    document = receive("boerneattest_ren.pdf")
+    assert process_document(document_id=document.pk) is None
+    assert document.evaluations.count() == 1
+
+
+@pytest.mark.parametrize("name", ["encrypted.pdf", "page.pdf"])
+def test_hostile_uploads_end_in_the_queue_with_a_reason(rules, name):
+    from .conftest import encrypted_pdf
+
+    data = encrypted_pdf() if name == "encrypted.pdf" else b"<html><script>x</script></html>"
+    document = receive(name, data)
+    assert document.state == "unreadable" and document.reason

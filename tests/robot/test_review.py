@@ -1,0 +1,177 @@
+import pytest
+from django.urls import reverse
+
+from orders.models import AccessLog, Notification, OrderEvent
+from robot import services
+from robot.models import Document
+
+from ..factories import UserFactory
+from .test_pipeline import ordered_for, receive  # noqa: F401  (fixture and helper)
+
+
+@pytest.fixture
+def flagged(ordered_for):
+    order = ordered_for("1111803335", name="Søren Ærøe")
+    return receive("boerneattest_plettet.pdf"), order
+
+
+def assess(document, by, decision="may_employ"):
+    return services.assess_document(document=document, by=by, relevance="Ikke relevant for job",
+                                    discussed=True, decision=decision, reason="Gammel sag")
+
+
+def test_payroll_decides_may_employ_and_the_manager_is_told_only_the_decision(flagged, payroll):
+    document, order = flagged
+    assess(document, payroll)
+
+    document.refresh_from_db()
+    line = order.lines.get(kind__code="child")
+    assert document.state == "done" and line.status == "cleared"
+    mail = Notification.objects.get(template="decision")
+    assert "Kan ansættes" in mail.body
+    assert "Gammel sag" not in mail.body and "Ikke relevant" not in mail.body
+    assert OrderEvent.objects.filter(line=line, action="decided", note="Kan ansættes").exists()
+
+
+def test_may_not_employ_closes_the_line(flagged, payroll):
+    document, order = flagged
+    assess(document, payroll, decision="may_not_employ")
+    assert order.lines.get(kind__code="child").status == "rejected"
+
+
+def test_further_assessment_keeps_it_in_the_queue(flagged, payroll):
+    document, order = flagged
+    assess(document, payroll, decision="further")
+    document.refresh_from_db()
+    assert document.state == "not_clean"
+    assert order.lines.get(kind__code="child").status == "in_review"
+
+
+def test_four_eyes_needs_a_second_clerk(flagged, payroll, settings):
+    settings.REVIEW_FOUR_EYES = True
+    document, order = flagged
+    assess(document, payroll)
+    document.refresh_from_db()
+    assert document.state == "awaiting_approval"
+    assert order.lines.get(kind__code="child").status == "in_review"
+    with pytest.raises(services.ReviewError):
+        services.approve_assessment(document=document, by=payroll)
+
+    second = UserFactory(username="loen2", is_payroll=True)
+    services.approve_assessment(document=document, by=second)
+
+    assert order.lines.get(kind__code="child").status == "cleared"
+    assert document.assessments.get().approved_by == second
+
+
+def test_payroll_attaches_a_document_by_hand(ordered_for, payroll):
+    order = ordered_for("0101904321")
+    from .conftest import sample
+    unknown = receive("scan.pdf", sample("ukendt_dokument.pdf"))
+    line = order.lines.get(kind__code="child")
+
+    services.resolve_document(document=unknown, by=payroll, line=line, outcome="clean",
+                              reason="Læst manuelt")
+
+    unknown.refresh_from_db()
+    line.refresh_from_db()
+    assert unknown.state == "done" and line.status == "cleared" and unknown.line == line
+    assert AccessLog.objects.filter(action="handle_document", user=payroll).exists()
+
+
+def test_a_document_about_another_person_cannot_be_attached(ordered_for, payroll):
+    order = ordered_for("0101904321")
+    other = receive("boerneattest_plettet.pdf")  # 111180-3335, no order
+    with pytest.raises(services.ReviewError):
+        services.resolve_document(document=other, by=payroll,
+                                  line=order.lines.get(kind__code="child"), outcome="clean",
+                                  reason="forkert")
+
+
+def test_discarding_needs_a_reason_and_is_final(rules, payroll):
+    document = receive("ukendt_dokument.pdf")
+    services.discard_document(document=document, by=payroll, reason="Lønseddel")
+    document.refresh_from_db()
+    assert document.state == "discarded" and "Lønseddel" in document.reason
+    with pytest.raises(services.ReviewError):
+        services.discard_document(document=document, by=payroll, reason="igen")
+
+
+def test_the_review_page_shows_evidence_and_the_pdf_to_payroll_only(client, flagged, payroll,
+                                                                   school_manager):
+    document, _ = flagged
+    url = reverse("robot:document", args=[document.pk])
+    client.force_login(school_manager)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("robot:document_file", args=[document.pk])).status_code == 404
+
+    client.force_login(payroll)
+    html = client.get(url).content.decode()
+    assert "registreret med følgende afgørelser" in html
+    assert reverse("robot:document_file", args=[document.pk]) in html
+    response = client.get(reverse("robot:document_file", args=[document.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert "no-store" in response["Cache-Control"] and "sandbox" in response["Content-Security-Policy"]
+    assert AccessLog.objects.filter(action="view_document", user=payroll).count() == 2
+
+
+def test_a_hostile_file_is_served_as_a_download_never_as_a_page(client, rules, payroll):
+    document = receive("page.pdf", b"<html><script>alert(1)</script></html>")
+    client.force_login(payroll)
+    response = client.get(reverse("robot:document_file", args=[document.pk]))
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_assessing_from_the_page(client, flagged, payroll):
+    document, order = flagged
+    client.force_login(payroll)
+    response = client.post(reverse("robot:document_assess", args=[document.pk]), {
+        "relevance": "Ikke relevant", "discussed": "yes", "decision": "may_employ",
+        "reason": "Gammel sag"})
+    assert response.status_code == 302
+    assert order.lines.get(kind__code="child").status == "cleared"
+
+
+def test_an_incomplete_assessment_is_refused_with_messages(client, flagged, payroll):
+    document, _ = flagged
+    client.force_login(payroll)
+    response = client.post(reverse("robot:document_assess", args=[document.pk]), {"reason": ""})
+    assert response.status_code == 400
+    assert "Dette felt er påkrævet" in response.content.decode()
+    assert Document.objects.get(pk=document.pk).state == "not_clean"
+
+
+def test_the_queue_counts_and_filters(client, rules, payroll):
+    receive("ukendt_dokument.pdf")
+    receive("boerneattest_ren.pdf")
+    client.force_login(payroll)
+    html = client.get(reverse("robot:queue")).content.decode()
+    assert "ukendt_dokument.pdf" in html and "boerneattest_ren.pdf" in html
+    filtered = client.get(reverse("robot:queue"), {"state": "no_order"},
+                          headers={"HX-Request": "true"}).content.decode()
+    assert "boerneattest_ren.pdf" in filtered and "ukendt_dokument.pdf" not in filtered
+    assert "<html" not in filtered
+
+
+def test_upload_of_several_files_without_javascript(client, rules, payroll):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import sample
+    client.force_login(payroll)
+    files = [SimpleUploadedFile(n, sample(n), content_type="application/pdf")
+             for n in ("boerneattest_ren.pdf", "afslag_boerneattest.pdf")]
+    response = client.post(reverse("robot:intake"), {"files": files})
+    assert response.status_code == 302
+    assert Document.objects.count() == 2
+
+
+def test_upload_of_one_file_answers_with_its_row(client, rules, payroll):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import sample
+    client.force_login(payroll)
+    response = client.post(reverse("robot:upload"), {
+        "file": SimpleUploadedFile("a.pdf", sample("ukendt_dokument.pdf"))})
+    html = response.content.decode()
+    assert html.strip().startswith("<tr>") and "a.pdf" in html
