@@ -112,8 +112,8 @@ def undo_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
         raise OrderError(_("Only a batch marked as ordered can be undone."))
     if timezone.localdate(batch.ordered_at) != timezone.localdate():
         raise OrderError(_("Marking as ordered can only be undone on the same day."))
-    lines = OrderLine.objects.select_for_update().filter(batch=batch)
-    if lines.exclude(status=OrderLine.Status.ORDERED).exists():
+    lines = list(OrderLine.objects.select_for_update().filter(batch=batch))
+    if any(line.status != OrderLine.Status.ORDERED for line in lines):
         raise OrderError(_("Some certificates in the batch have already moved on; it cannot "
                            "be undone."))
     now = timezone.now()
@@ -175,12 +175,18 @@ def requester_text(batch: PoliceBatch) -> str:
     return f"{batch.reference} {settings.MUNICIPALITY_NAME}"[:100]
 
 
+def _cell(value: str) -> str:
+    """Text a spreadsheet must not run: a leading =, +, -, @ or control makes a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def batch_csv(batch: PoliceBatch, lines: list[OrderLine]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")  # Danish Excel opens ; separated files
     writer.writerow([_("CPR number"), _("Name"), _("Unit"), _("Certificate"), _("Legal basis"),
                      _("Reference")])
     for line in lines:
-        writer.writerow([format_cpr(line.person.cpr), line.order.full_name, line.order.unit.name,
-                         batch.kind.name, batch.legal_basis.text, batch.reference])
+        writer.writerow([format_cpr(line.person.cpr)] + [_cell(v) for v in (
+            line.order.full_name, line.order.unit.name, batch.kind.name, batch.legal_basis.text,
+            batch.reference)])
     return out.getvalue()

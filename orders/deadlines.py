@@ -5,6 +5,7 @@ so running the schedule twice, or catching up after a pause, sends nothing twice
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from django.utils import timezone
 from .models import Order, OrderEvent, OrderLine
 from .notifications import manager_addresses, order_url, payroll_addresses, queue_email
 from .services import change_line_status
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,11 +28,15 @@ class DeadlineReport:
 
 def process_deadlines(*, now: datetime.datetime | None = None) -> DeadlineReport:
     now = now or timezone.now()
-    return DeadlineReport(
-        reminders=send_consent_reminders(now=now),
-        expired=expire_unanswered_lines(now=now),
-        start_soon=warn_start_soon(now=now),
-    )
+    report = DeadlineReport()
+    # Each rule on its own: one that fails must not keep the others from running.
+    for name, rule in (("expired", expire_unanswered_lines), ("reminders", send_consent_reminders),
+                       ("start_soon", warn_start_soon)):
+        try:
+            setattr(report, name, rule(now=now))
+        except Exception:
+            logger.exception("Deadline rule %s failed", name)
+    return report
 
 
 def send_consent_reminders(*, now: datetime.datetime) -> int:
@@ -104,7 +111,7 @@ def warn_start_soon(*, now: datetime.datetime) -> int:
     orders = Order.objects.filter(pk__in=list(order_ids)).select_related("created_by", "unit")
     warned = 0
     for order in orders:
-        open_lines = list(order.lines.open().select_related("kind"))
+        open_lines = list(order.lines.uncleared().select_related("kind"))
         with transaction.atomic():
             notification = queue_email(
                 template="start_soon", key=f"order:{order.pk}", to=manager_addresses(order),

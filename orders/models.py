@@ -156,7 +156,8 @@ class Person(models.Model):
 class OrderQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("unit", "person", "profile").prefetch_related(
-            models.Prefetch("lines", queryset=OrderLine.objects.select_related("kind"))
+            models.Prefetch("lines", queryset=OrderLine.objects.select_related("kind",
+                                                                               "replaced_by"))
         )
 
 
@@ -206,7 +207,8 @@ class Order(models.Model):
 
     @property
     def has_open_lines(self) -> bool:
-        return any(line.is_open for line in self.lines.all())
+        """Any certificate still missing (uses the prefetched lines)."""
+        return any(line.is_uncleared for line in self.lines.all())
 
 
 class OrderLineQuerySet(models.QuerySet):
@@ -225,9 +227,18 @@ class OrderLineQuerySet(models.QuerySet):
             status=OrderLine.Status.NEW, order__digital_post_exempt=True
         ).select_related("order__unit", "kind", "legal_basis", "person")
 
+    def uncleared(self):
+        """Lines still standing between the hire and the start: open ones, and expired or
+        refused ones nobody has ordered again."""
+        return self.filter(
+            Q(status__in=OrderLine.OPEN_STATUSES)
+            | Q(status__in=[OrderLine.Status.EXPIRED, OrderLine.Status.REFUSED],
+                replaced_by__isnull=True)
+        )
+
     def starting_soon(self, *, today, days: int):
-        """Open lines whose hire starts within `days` days without a cleared certificate."""
-        return self.open().filter(order__start_date__lte=today + timedelta(days=days))
+        """Uncleared lines whose hire starts within `days` days."""
+        return self.uncleared().filter(order__start_date__lte=today + timedelta(days=days))
 
 
 class OrderLine(models.Model):
@@ -304,6 +315,11 @@ class OrderLine(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_uncleared(self) -> bool:
+        return self.is_open or (
+            self.status in (self.Status.EXPIRED, self.Status.REFUSED) and self.can_be_reordered)
 
     @property
     def status_help(self) -> str:
@@ -454,6 +470,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:

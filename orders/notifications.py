@@ -4,12 +4,14 @@ No e-mail may contain a CPR number or anything from a certificate; they name the
 new hire and link to the portal, where the rest is behind login and access rules.
 """
 
+import datetime
 import logging
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,7 +22,12 @@ from .models import Notification, Order, OrderLine
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # with the backoff below: retried for about two days
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """5 min, 10, 20, ... capped at 8 hours between attempts."""
+    return datetime.timedelta(minutes=min(5 * 2 ** (attempts - 1), 8 * 60))
 
 
 def order_url(order: Order) -> str:
@@ -69,7 +76,8 @@ def queue_email(
     context = {**context, "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
                "PORTAL_BASE_URL": settings.PORTAL_BASE_URL}
     with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+        subject = subject[:197] + "..." if len(subject) > 200 else subject
         body = render_to_string(f"emails/{template}.txt", context)
     try:
         with transaction.atomic():
@@ -106,22 +114,23 @@ def send_notification(*, notification_id: int) -> None:
         except Exception as error:  # SMTP errors come in many classes
             notification.state = Notification.State.FAILED
             notification.last_error = f"{type(error).__name__}: {error}"[:2000]
+            notification.next_attempt_at = timezone.now() + retry_delay(notification.attempts)
             logger.warning("E-mail %s failed: %s", notification.pk, notification.last_error)
         else:
             notification.state = Notification.State.SENT
             notification.sent_at = timezone.now()
             notification.last_error = ""
-        notification.save(update_fields=["state", "attempts", "last_error", "sent_at"])
+        notification.save(update_fields=["state", "attempts", "last_error", "sent_at",
+                                         "next_attempt_at"])
 
 
 def send_pending_notifications() -> int:
-    """Send what is waiting, and retry what failed (up to MAX_ATTEMPTS)."""
-    ids = list(
-        Notification.objects.filter(
-            state__in=[Notification.State.PENDING, Notification.State.FAILED],
-            attempts__lt=MAX_ATTEMPTS,
-        ).order_by("created_at").values_list("pk", flat=True)[:500]
-    )
+    """Send what is waiting, and retry what failed when its backoff has passed."""
+    now = timezone.now()
+    due = Q(state=Notification.State.PENDING) | Q(
+        state=Notification.State.FAILED, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now)
+    ids = list(Notification.objects.filter(due).order_by("created_at")
+               .values_list("pk", flat=True)[:500])
     for notification_id in ids:
         send_notification(notification_id=notification_id)
     return len(ids)

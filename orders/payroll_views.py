@@ -23,10 +23,14 @@ def batches(request: HttpRequest) -> HttpResponse:
         "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED),
         "ordered_today": payroll_batches().filter(
             state=PoliceBatch.State.ORDERED, ordered_at__date=timezone.localdate()),
-        "paper_lines": OrderLine.objects.awaiting_paper_consent().order_by("order__created_at"),
+        "paper_lines": list(OrderLine.objects.awaiting_paper_consent().order_by(
+            "order__created_at")),
         "max_persons": PoliceBatch.MAX_PERSONS,
         "soon": start_soon_date(),
     }
+    shown = [line.order for group in context["groups"] for line in group.lines]
+    shown += [line.order for line in context["paper_lines"]]
+    services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=shown)
     return render(request, "orders/payroll_batches.html", context)
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need, only those that are missing.
+# Installs the Debian packages the tests need, only those that are missing:
+# Chromium for the browser tests, the libraries WeasyPrint renders with, and
+# dovecot for a real IMAP server that the mailbox tests start on loopback.
 set -euo pipefail
-packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core dovecot-imapd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

