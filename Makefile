@@ -44,6 +44,7 @@ messages: install-dev
 bench: install-dev
 	$(PY) bench/order_list.py
 	$(PY) bench/payroll.py
+	$(PY) bench/robot.py
 
 # Regenerate the lock files after changing pyproject.toml (needs uv).
 lock:

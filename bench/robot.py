@@ -1,0 +1,131 @@
+"""The robot's throughput: ingest, evaluate and match generated certificates.
+
+Prints documents per second for the whole pipeline next to the bare text-extraction
+rate on the same files, in the same run, on whatever DATABASE_URL points at:
+    .venv/bin/python bench/robot.py [--documents 3000]
+Generated PDFs are cached in bench/.cache (WeasyPrint takes a while to make them).
+"""
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("EMAIL_URL", "dummymail://")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+TEMPLATE = """<html><body style="font-family: DejaVu Sans; font-size: 10pt">
+<h2>RIGSPOLITIET</h2><p>Kriminalregisteret · Polititorvet 14 · 1780 København V</p>
+<h1>{title}</h1><p>Udstedt: 18. november 2026</p><p>Journalnr.: KR-2026-{n:07d}</p>
+<p>Rekvirent: Demo Kommune</p><p>Attesten vedrører</p><p>Navn: Person {n}</p>
+<p>CPR-nr.: {cpr}</p><p>Person {n} {body}</p>
+<p>Attesten er udstedt på baggrund af samtykke afgivet digitalt.</p></body></html>"""
+CLEAN = "er ikke registreret med afgørelser, der skal fremgå af en {kind}."
+NOT_CLEAN = ("er registreret med følgende afgørelser, der skal fremgå af en {kind}: "
+             "07.06.2018 Retten i Hjørring Fængsel i 8 måneder straffelovens § 222.")
+
+
+def cpr_for(n: int) -> str:
+    day, month, year = 1 + n % 28, 1 + (n // 28) % 12, (n // 336) % 100
+    return f"{day:02d}{month:02d}{year:02d}{1000 + n % 9000:04d}"
+
+
+def make_pdf(n: int) -> Path:
+    path = CACHE / f"cert-{n:05d}.pdf"
+    if path.exists():
+        return path
+    from weasyprint import HTML
+
+    cpr = cpr_for(n)
+    title, kind = ("Børneattest", "børneattest") if n % 2 == 0 else (
+        "Offentlig straffeattest", "offentlig straffeattest")
+    body = (NOT_CLEAN if n % 10 == 0 else CLEAN).format(kind=kind)
+    html = TEMPLATE.format(title=title, n=n, cpr=f"{cpr[:6]}-{cpr[6:]}", body=body)
+    path.write_bytes(HTML(string=html).write_pdf())
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--documents", type=int, default=3000)
+    args = parser.parse_args()
+    CACHE.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    with multiprocessing.Pool(2) as pool:
+        paths = pool.map(make_pdf, range(args.documents), chunksize=50)
+    print(f"{len(paths)} certificates ready ({time.perf_counter() - started:.0f} s incl. "
+          f"generation of uncached ones)")
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        run(paths)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run(paths: list[Path]) -> None:
+    import tempfile
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from orders.demo import load_demo_data
+    from orders.models import OrderLine
+    from orders.services import place_order
+    from portal.models import Unit, User
+    from robot.extraction import pdf_text
+    from robot.intake import ingest_bytes
+    from robot.models import Document
+    from robot.pipeline import process_document
+
+    settings.DOCUMENT_ROOT = tempfile.mkdtemp(prefix="bench-documents-")
+    load_demo_data(with_orders=False)
+    manager = User.objects.get(username="leder.skole")
+    unit = Unit.objects.get(name="Nordskolen")
+    profile = unit.area.profiles.get(name="Lærer")
+    bases = [r.legal_basis for r in profile.requirements.all()]
+    for n in range(len(paths)):
+        place_order(by=manager, unit=unit, profile=profile, full_name=f"Person {n}",
+                    cpr=cpr_for(n), start_date=timezone.localdate(), legal_bases=bases,
+                    child_contact=None, submission_token=uuid.uuid4())
+    OrderLine.objects.update(status="ordered", ordered_at=timezone.now())
+    blobs = [p.read_bytes() for p in paths]
+
+    started = time.perf_counter()
+    for data in blobs:
+        assert pdf_text(data).ok
+    extraction = len(blobs) / (time.perf_counter() - started)
+
+    started = time.perf_counter()
+    for n, data in enumerate(blobs):
+        document, _ = ingest_bytes(data, filename=f"cert-{n}.pdf", source="upload",
+                                   process=False)
+        process_document(document_id=document.pk)
+    elapsed = time.perf_counter() - started
+    pipeline = len(blobs) / elapsed
+
+    states = dict(Document.objects.values_list("state").annotate(n=django.db.models.Count("pk")))
+    print(f"database: {connection.vendor}, documents: {len(blobs)}")
+    print(f"bare text extraction           {extraction:8.1f} documents/s")
+    print(f"ingest + evaluate + match      {pipeline:8.1f} documents/s "
+          f"({pipeline / extraction:.0%} of extraction)")
+    print(f"13,000 documents, one process  {13000 / pipeline / 60:8.1f} minutes")
+    print(f"outcome: {states}")
+
+
+if __name__ == "__main__":
+    main()
