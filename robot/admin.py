@@ -13,7 +13,8 @@ class PhraseInline(admin.TabularInline):
     extra = 1
 
     def has_change_permission(self, request, obj=None):
-        return obj is None or not obj.is_frozen
+        # Rules in use are history: copy them to a draft to change anything.
+        return obj is None or not (obj.is_active or obj.is_frozen)
 
     has_add_permission = has_delete_permission = has_change_permission
 

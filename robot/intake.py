@@ -56,10 +56,6 @@ def ingest(
             size += len(chunk)
             out.write(chunk)
     sha256 = digest.hexdigest()
-    existing = Document.objects.filter(sha256=sha256).first()
-    if existing is not None:
-        tmp.unlink()
-        return existing, False
     final = storage_root() / stored_name[:2] / stored_name
     final.parent.mkdir(exist_ok=True, mode=0o700)
     tmp.rename(final)
@@ -75,7 +71,7 @@ def ingest(
                 % {"mb": settings.MAX_DOCUMENT_BYTES // CHUNK} if too_large else "",
             )
     except IntegrityError:
-        # The same file arrived at the same moment by another way in.
+        # Received before (the hash is unique): keep the first, drop this copy.
         final.unlink(missing_ok=True)
         return Document.objects.get(sha256=sha256), False
     if process and not too_large:

@@ -74,7 +74,7 @@ def _apply(document: Document, result: Result, ruleset) -> None:
                               evidence=result.evidence)
     document.outcome, document.reason = result.outcome, result.reason
     kind_code = result.refused_kind if result.kind == "refusal" else result.kind
-    document.kind = CertificateKind.objects.filter(code=kind_code).first()
+    document.kind_id = _kind_ids().get(kind_code)
     if result.cpr:
         document.person = get_or_create_person(cpr=result.cpr)
     if result.outcome == "unreadable":
@@ -86,12 +86,22 @@ def _apply(document: Document, result: Result, ruleset) -> None:
     document.save()
 
 
+_KIND_IDS: dict[str, int] = {}
+
+
+def _kind_ids() -> dict[str, int]:
+    """Kind codes are fixed choices and kinds are never deleted: looked up once per process."""
+    if not _KIND_IDS:
+        _KIND_IDS.update(CertificateKind.objects.values_list("code", "pk"))
+    return _KIND_IDS
+
+
 def _match(document: Document) -> None:
     lines = OrderLine.objects.select_for_update(of=("self",)).filter(person=document.person)
-    if document.kind is not None:
-        lines = lines.filter(kind=document.kind)
+    if document.kind_id is not None:
+        lines = lines.filter(kind_id=document.kind_id)
     ordered = list(lines.filter(status=OrderLine.Status.ORDERED).order_by("ordered_at", "pk")[:2])
-    if document.kind is None and len(ordered) > 1:
+    if document.kind_id is None and len(ordered) > 1:
         document.state = Document.State.NEEDS_REVIEW
         document.reason = _("A refusal without a certificate kind, and the person has several "
                             "orders.")

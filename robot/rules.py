@@ -1,6 +1,5 @@
 """The evaluation rules in the database, and the standard set seeded from DESIGN and samples."""
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,7 +40,22 @@ def ensure_standard_rules(ruleset_model, phrase_model, kind_model) -> None:
     )
 
 
+_compiled: dict[tuple, Rules] = {}
+
+
 def rules_from(ruleset) -> Rules:
+    """The ruleset as the evaluation uses it. An active or used ruleset cannot be edited
+    (see the admin), so its compiled form is kept per process."""
+    key = (ruleset.pk, ruleset.version, ruleset.activated_at)
+    if ruleset.is_active and key in _compiled:
+        return _compiled[key]
+    rules = _compile(ruleset)
+    if ruleset.is_active:
+        _compiled[key] = rules
+    return rules
+
+
+def _compile(ruleset) -> Rules:
     phrases = list(ruleset.phrases.select_related("kind"))
     by_role = {role: [(p.kind.code if p.kind else None, p.text) for p in phrases if p.role == role]
                for role in ("kind", "clean", "registration", "refusal")}
@@ -79,4 +93,3 @@ def activate_ruleset(ruleset) -> None:
 
     RuleSet.objects.select_for_update().filter(is_active=True).update(is_active=False)
     RuleSet.objects.filter(pk=ruleset.pk).update(is_active=True, activated_at=timezone.now())
-    cache.delete("robot:active-rules")
