@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from portal.models import Area, Membership, Unit, User, WelcomeSection
 from portal.welcome_content import ensure_general_sections
+from robot.models import Phrase, RuleSet
+from robot.rules import ensure_standard_rules
 
 from .catalogue import ensure_standard_catalogue
 from .models import CertificateKind, LegalBasis, Order, PositionProfile, ProfileRequirement
@@ -122,6 +124,7 @@ Du ser ikke skolernes og daginstitutionernes valgmuligheder; portalen viser kun 
 def load_demo_data(*, with_orders: bool = True) -> None:
     """Create the demo municipality; running it again changes nothing."""
     ensure_standard_catalogue(CertificateKind, LegalBasis)
+    ensure_standard_rules(RuleSet, Phrase, CertificateKind)
     bases = {b.text: b for b in LegalBasis.objects.all()}
     units = {}
     for area_name, (asks_children, unit_names, profiles) in AREAS.items():

@@ -32,6 +32,13 @@ def process_document(*, document_id: int) -> Document | None:
         if document is None:
             return None
         ruleset = active_ruleset()
+        if ruleset is None:
+            # Fail safe: without rules nothing can be judged, so a person looks at it.
+            document.state, document.outcome = (Document.State.NEEDS_REVIEW,
+                                                Document.Outcome.NEEDS_REVIEW)
+            document.reason = _("No evaluation rules are active. Ask an administrator.")
+            document.save(update_fields=["state", "outcome", "reason"])
+            return document
         rules = rules_from(ruleset)
         data = read_document(document)
         if is_message(data, document.original_name):
@@ -74,7 +81,7 @@ def _apply(document: Document, result: Result, ruleset) -> None:
                               evidence=result.evidence)
     document.outcome, document.reason = result.outcome, result.reason
     kind_code = result.refused_kind if result.kind == "refusal" else result.kind
-    document.kind_id = _kind_ids().get(kind_code)
+    document.kind = CertificateKind.objects.filter(code=kind_code).first() if kind_code else None
     if result.cpr:
         document.person = get_or_create_person(cpr=result.cpr)
     if result.outcome == "unreadable":
@@ -84,16 +91,6 @@ def _apply(document: Document, result: Result, ruleset) -> None:
     else:
         _match(document)
     document.save()
-
-
-_KIND_IDS: dict[str, int] = {}
-
-
-def _kind_ids() -> dict[str, int]:
-    """Kind codes are fixed choices and kinds are never deleted: looked up once per process."""
-    if not _KIND_IDS:
-        _KIND_IDS.update(CertificateKind.objects.values_list("code", "pk"))
-    return _KIND_IDS
 
 
 def _match(document: Document) -> None:

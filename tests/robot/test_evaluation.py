@@ -75,9 +75,9 @@ def test_evidence_names_the_phrases_and_never_the_cpr(rules):
 
 
 @pytest.mark.parametrize("data, name, reason_part", [
-    (encrypted_pdf(), "x.pdf", "encrypt"),
+    (encrypted_pdf(), "x.pdf", "krypteret"),
     (sample("boerneattest_ren.pdf")[:1500], "truncated.pdf", ""),
-    (blank_pdf(), "scan.pdf", "text"),
+    (blank_pdf(), "scan.pdf", "tekst"),
     (b"<html><body>Boerneattest er ikke registreret med afgorelser</body></html>", "x.pdf", "PDF"),
     (b"junk\n" + sample("boerneattest_ren.pdf"), "x.pdf", "PDF"),
     (b"", "empty.pdf", "PDF"),

@@ -150,3 +150,11 @@ def test_hostile_uploads_end_in_the_queue_with_a_reason(rules, name):
     data = encrypted_pdf() if name == "encrypted.pdf" else b"<html><script>x</script></html>"
     document = receive(name, data)
     assert document.state == "unreadable" and document.reason
+
+
+def test_without_active_rules_every_document_goes_to_a_person(rules):
+    from robot.models import RuleSet
+
+    RuleSet.objects.update(is_active=False)
+    document = receive("boerneattest_ren.pdf")
+    assert document.state == "needs_review" and document.outcome == "needs_review"
