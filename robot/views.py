@@ -14,7 +14,7 @@ from portal.decorators import payroll_required
 from . import services
 from .forms import AssessmentForm, DiscardForm, ResolveForm, UploadForm
 from .intake import document_path, ingest
-from .models import Document
+from .models import Document, Phrase
 
 
 def _ingest_upload(upload, user) -> tuple[Document, bool]:
@@ -90,9 +90,14 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _document_context(document: Document, **forms) -> dict:
+    evaluation = document.latest_evaluation
+    roles = dict(Phrase.Role.choices)
+    evidence = [{**hit, "role_label": roles.get(hit["role"], hit["role"])}
+                for hit in (evaluation.evidence if evaluation else [])]
     return {
         "document": document,
-        "evaluation": document.latest_evaluation,
+        "evaluation": evaluation,
+        "evidence": evidence,
         "assessment": document.assessments.select_related("assessed_by", "approved_by").first(),
         "assessment_form": forms.get("assessment_form") or AssessmentForm(),
         "resolve_form": forms.get("resolve_form") or ResolveForm(candidates=_candidates(document)),
@@ -116,8 +121,10 @@ def document_file(request: HttpRequest, pk: int) -> FileResponse:
                             else "application/octet-stream",
                             as_attachment=not is_pdf, filename=f"dokument-{document.pk}"
                             + (".pdf" if is_pdf else ".bin"))
-    # Whatever the file really is, it must not run as a page of the portal.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    # Whatever the file really is, it must not run as a page of the portal: anything but
+    # a PDF is a download, and a PDF may load nothing from anywhere.
+    response["Content-Security-Policy"] = ("default-src 'none'; object-src 'self'" if is_pdf
+                                           else "sandbox; default-src 'none'")
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
