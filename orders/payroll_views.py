@@ -1,5 +1,7 @@
 """Payroll's pages: police batches and orders on paper consent. Payroll only; 404 for others."""
 
+import datetime
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,8 +23,11 @@ def batches(request: HttpRequest) -> HttpResponse:
     context = {
         "groups": batching.waiting_groups(),
         "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED),
-        "ordered_today": payroll_batches().filter(
-            state=PoliceBatch.State.ORDERED, ordered_at__date=timezone.localdate()),
+        # Recent batches stay at hand for the CSV again, or to look up a reference.
+        "ordered_recent": payroll_batches().filter(
+            state=PoliceBatch.State.ORDERED,
+            ordered_at__gte=timezone.now() - datetime.timedelta(days=30),
+        ).order_by("-ordered_at")[:50],
         "paper_lines": list(OrderLine.objects.awaiting_paper_consent().order_by(
             "order__created_at")),
         "max_persons": PoliceBatch.MAX_PERSONS,

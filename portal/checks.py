@@ -27,3 +27,18 @@ def check_demo_mode(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_portal_base_url(app_configs, **kwargs):
+    """Links in e-mails must point at the real portal, over HTTPS."""
+    if not settings.PORTAL_BASE_URL.startswith("https://"):
+        return [
+            Warning(
+                f"PORTAL_BASE_URL is {settings.PORTAL_BASE_URL!r}: links in e-mails will not "
+                "reach the portal over HTTPS.",
+                hint="Set PORTAL_BASE_URL to the portal's public https:// address.",
+                id="portal.W004",
+            )
+        ]
+    return []

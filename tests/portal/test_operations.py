@@ -57,6 +57,7 @@ def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
         "CPR_ENCRYPTION_KEY": "k" * 40,
         "CPR_HASH_KEY": "h" * 40,
         "DEMO_MODE": "false",
+        "PORTAL_BASE_URL": "https://attest.kommune.dk",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -67,10 +68,11 @@ def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
 
 
 def test_the_deploy_check_warns_about_missing_cpr_keys_and_demo_mode():
-    env = {**os.environ, "DEMO_MODE": "true", "CPR_ENCRYPTION_KEY": "", "CPR_HASH_KEY": ""}
+    env = {**os.environ, "DEMO_MODE": "true", "CPR_ENCRYPTION_KEY": "", "CPR_HASH_KEY": "",
+           "PORTAL_BASE_URL": "http://127.0.0.1:8000"}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
                             env=env, capture_output=True, text=True)
-    for check in ("portal.W001", "portal.W002", "portal.W003"):
+    for check in ("portal.W001", "portal.W002", "portal.W003", "portal.W004"):
         assert check in result.stderr + result.stdout
 
 
