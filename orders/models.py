@@ -385,6 +385,7 @@ class AccessLog(models.Model):
         DOWNLOAD_BATCH = "download_batch", _("Downloaded a police batch as CSV")
         DOWNLOAD_LETTER = "download_letter", _("Downloaded a letter")
         VIEW_DOCUMENT = "view_document", _("Viewed a returned certificate")
+        LIST_DOCUMENTS = "list_documents", _("Saw a returned certificate in a list")
         HANDLE_DOCUMENT = "handle_document", _("Handled a returned certificate")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)

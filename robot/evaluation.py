@@ -18,9 +18,10 @@ UNKNOWN = "unknown"
 
 def normalise(text: str) -> str:
     """Text as the rules see it: NFKC, lower case, words re-joined across line-break
-    hyphens, soft hyphens dropped, every run of whitespace one space."""
+    hyphens, invisible format characters (soft hyphens, zero-width spaces) dropped,
+    every run of whitespace one space."""
     text = unicodedata.normalize("NFKC", text or "")
-    text = text.replace("\u00ad", "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = re.sub(r"(\w)-[ \t]*\r?\n[ \t]*(\w)", r"\1\2", text)
     text = re.sub(r"\s+", " ", text, flags=re.UNICODE)
     return text.casefold().strip()
@@ -64,14 +65,20 @@ class Result:
                 "cpr": self.cpr_masked, "reason": self.reason}
 
 
-_CPR = re.compile(r"(?<!\d)(\d{6})[- ]?(\d{4})(?!\d)")
+# Strict and loose forms: 010190-1234, 0101901234, 01.01.90-1234, 010190 - 1234.
+_CPR = re.compile(r"(?<!\d)(\d{2})[. ]?(\d{2})[. ]?(\d{2})\s*[-–]?\s*(\d{4})(?!\d)")
+
+
+def mask_cprs(text: str) -> str:
+    return _CPR.sub(lambda m: "".join(m.group(1, 2, 3)) + "-xxxx", text)
 
 
 def find_cprs(text: str) -> list[str]:
+    """Every valid CPR number in the text, in whatever common form it is written."""
     found = []
     for match in _CPR.finditer(text or ""):
         try:
-            cpr = normalise_cpr(match.group(1) + match.group(2))
+            cpr = normalise_cpr("".join(match.group(1, 2, 3, 4)))
         except InvalidCpr:
             continue
         if cpr not in found:
@@ -80,6 +87,8 @@ def find_cprs(text: str) -> list[str]:
 
 
 def _hits(normalised: str, role: str, phrases, kind_of=None) -> list[dict]:
+    """Where each phrase occurs; snippets come from the text with every CPR masked first."""
+    masked = mask_cprs(normalised)
     hits = []
     for phrase in phrases:
         kind, text = phrase if isinstance(phrase, tuple) else (kind_of, phrase)
@@ -88,9 +97,9 @@ def _hits(normalised: str, role: str, phrases, kind_of=None) -> list[dict]:
         position = normalised.find(text)
         if position >= 0:
             start = max(position - 40, 0)
-            snippet = normalised[start:position + len(text) + 40]
             hits.append({"role": role, "kind": kind, "phrase": text, "position": position,
-                         "snippet": _CPR.sub(lambda m: m.group(1) + "-xxxx", snippet)})
+                         "count": normalised.count(text),
+                         "snippet": masked[start:position + len(text) + 40]})
     return hits
 
 
@@ -119,6 +128,7 @@ def evaluate_text(text: str, rules: Rules) -> Result:
         result.reason = _("The document contains several CPR numbers.")
         return result
     if refusal_hits:
+        # A refusal is a short letter: with anything of a certificate in it, a person looks.
         result.kind, result.refused_kind = REFUSAL, kind
         if result.cpr is None:
             result.reason = _("A refusal, but no CPR number was found.")
@@ -138,6 +148,8 @@ def evaluate_text(text: str, rules: Rules) -> Result:
         result.reason = _("No valid CPR number was found.")
     elif clean_hits and registration_hits:
         result.reason = _("Both the clean phrase and signs of a registration were found.")
+    elif clean_hits and sum(h["count"] for h in clean_hits) > 1:
+        result.reason = _("The clean phrase occurs more than once.")
     elif clean_hits:
         result.outcome, result.reason = "clean", _("The clean phrase was found and no sign of a "
                                                    "registration.")

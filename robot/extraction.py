@@ -24,6 +24,7 @@ MIN_TEXT_CHARS = 40
 class Extracted:
     text: str = ""
     problem: str = ""  # why no usable text could be read; empty when text is usable
+    doubt: str = ""    # text was read, but part of the document may not be in it
 
     @property
     def ok(self) -> bool:
@@ -45,7 +46,15 @@ def pdf_text(data: bytes) -> Extracted:
         if len(reader.pages) > MAX_PAGES:
             return Extracted(problem=_("The PDF has %(count)d pages; a certificate has a few.")
                              % {"count": len(reader.pages)})
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        text = "\n".join(pages)
+        # A page that is an image (a scan) holds text the robot cannot read.
+        doubt = ""
+        for number, (page, page_text) in enumerate(zip(reader.pages, pages), start=1):
+            if len("".join(page_text.split())) < MIN_TEXT_CHARS and _has_images(page):
+                doubt = _("Page %(page)d is an image; its text cannot be read.") % {
+                    "page": number}
+                break
     except PyPdfError as error:  # includes LimitReachedError (decompression bombs)
         return Extracted(problem=_("The PDF could not be read: %(error)s")
                          % {"error": type(error).__name__})
@@ -55,4 +64,13 @@ def pdf_text(data: bytes) -> Extracted:
                          % {"error": type(error).__name__})
     if len("".join(text.split())) < MIN_TEXT_CHARS:
         return Extracted(text=text, problem=_("The PDF has no readable text (a scanned image?)."))
-    return Extracted(text=text)
+    return Extracted(text=text, doubt=doubt)
+
+
+def _has_images(page) -> bool:
+    resources = page.get("/Resources") or {}
+    xobjects = resources.get("/XObject") or {}
+    try:
+        return any(xobjects[name].get_object().get("/Subtype") == "/Image" for name in xobjects)
+    except (PyPdfError, AttributeError, KeyError, TypeError):
+        return True  # cannot tell: assume the worst

@@ -25,7 +25,25 @@ ANSWERED = (OrderLine.Status.CLEARED, OrderLine.Status.IN_REVIEW, OrderLine.Stat
 
 def process_document(*, document_id: int) -> Document | None:
     """Read, judge and match one received document. Idempotent: only a document still
-    waiting to be read is touched, under a row lock."""
+    waiting to be read is touched, under a row lock. Whatever goes wrong, the document
+    ends in payroll's queue with the reason, never stuck out of sight."""
+    try:
+        return _process(document_id)
+    except Exception as error:
+        logger.exception("Document %s could not be processed", document_id)
+        with transaction.atomic():
+            document = (Document.objects.select_for_update()
+                        .filter(pk=document_id, state=Document.State.RECEIVED).first())
+            if document is not None:
+                document.state, document.outcome = (Document.State.NEEDS_REVIEW,
+                                                    Document.Outcome.NEEDS_REVIEW)
+                document.reason = _("The robot could not process the file (%(error)s).") % {
+                    "error": type(error).__name__}
+                document.save(update_fields=["state", "outcome", "reason"])
+        return document
+
+
+def _process(document_id: int) -> Document | None:
     with transaction.atomic():
         document = (Document.objects.select_for_update(skip_locked=True)
                     .filter(pk=document_id, state=Document.State.RECEIVED).first())
@@ -109,6 +127,11 @@ def _match(document: Document) -> None:
         document.state = Document.State.DUPLICATE if answered else Document.State.NO_ORDER
         document.reason = (_("The order line already has an answer.") if answered
                            else _("No ordered certificate matches the CPR number and kind."))
+        if answered and document.outcome == Document.Outcome.NOT_CLEAN:
+            # A not-clean certificate must never sit quietly behind an earlier answer.
+            document.reason = _("Not clean, and the order line already has an answer: payroll "
+                                "must look at it.")
+            _notify_payroll(document, answered)
         return
     record_outcome(document=document, line=ordered[0], outcome=document.outcome, by=None)
 
@@ -140,6 +163,7 @@ def record_outcome(*, document: Document, line: OrderLine, outcome: str, by, not
 
 
 def _notify_payroll(document: Document, line: OrderLine) -> None:
+    """E-mail payroll a link to the document (no content, no CPR)."""
     from django.conf import settings
     from django.urls import reverse
 

@@ -20,12 +20,17 @@ def evaluate_pdf(data: bytes, rules: Rules) -> Result:
     if not extracted.ok:
         return Result(outcome="unreadable", reason=extracted.problem,
                       rules_version=rules.version)
-    return evaluate_text(extracted.text, rules)
+    result = evaluate_text(extracted.text, rules)
+    if extracted.doubt and result.outcome in ("clean", "refused"):
+        result.outcome, result.reason = "needs_review", extracted.doubt
+    return result
 
 
 def check_against_notice(result: Result, notice: Notice) -> Result:
     """When the forwarding notice and the PDF disagree, a person decides."""
     disagreements = []
+    if "rigspolitiet" not in notice.sender.casefold():
+        disagreements.append(_("the message does not say it is from Rigspolitiet"))
     if notice.cpr and result.cpr and notice.cpr != result.cpr:
         disagreements.append(_("the CPR number in the message differs from the one in the PDF"))
     hint = notice.kind_hint
@@ -35,7 +40,7 @@ def check_against_notice(result: Result, notice: Notice) -> Result:
                     "criminal": {"criminal_public", "criminal_private"}}[hint]
         if kind not in expected:
             disagreements.append(_("the message's subject says another kind than the PDF"))
-    if disagreements and result.outcome not in ("unreadable",):
+    if disagreements and result.outcome != "unreadable":
         result.outcome = "needs_review"
         result.reason = _("The message and the PDF disagree: %(what)s.") % {
             "what": "; ".join(disagreements)}
@@ -44,6 +49,15 @@ def check_against_notice(result: Result, notice: Notice) -> Result:
 
 def evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
     """The evaluation of one received file, as the command and the pipeline report it."""
+    try:
+        return _evaluate_file(data, filename, rules)
+    except Exception as error:  # a broken message must not stop the rest
+        return Result(outcome="unreadable", rules_version=rules.version,
+                      reason=_("The file could not be read: %(error)s")
+                      % {"error": type(error).__name__})
+
+
+def _evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
     if not is_message(data, filename):
         return evaluate_pdf(data, rules)
     message = parse_message(data)

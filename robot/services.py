@@ -32,6 +32,16 @@ def log_document_access(*, user: User, document: Document, action: str) -> None:
                              action=action)
 
 
+def log_documents_listed(*, user: User, documents) -> None:
+    """One access-log row per person whose document was shown in a list."""
+    AccessLog.objects.bulk_create(
+        AccessLog(user=user, username=user.get_username(), person_id=document.person_id,
+                  order_id=document.line.order_id if document.line_id else None,
+                  action=AccessLog.Action.LIST_DOCUMENTS)
+        for document in documents if document.person_id
+    )
+
+
 @transaction.atomic
 def assess_document(*, document: Document, by: User, relevance: str, discussed: bool,
                     decision: str, reason: str) -> Assessment:
@@ -72,6 +82,7 @@ def reject_assessment(*, document: Document, by: User) -> None:
         raise ReviewError(_("A second person must approve the assessment."))
     document.state = Document.State.NOT_CLEAN
     document.save(update_fields=["state"])
+    log_document_access(user=by, document=document, action=AccessLog.Action.HANDLE_DOCUMENT)
 
 
 def _decide(document: Document, assessment: Assessment, by: User) -> None:
@@ -84,6 +95,9 @@ def _decide(document: Document, assessment: Assessment, by: User) -> None:
     if status is None:
         OrderEvent.objects.create(order=line.order, line=line, actor=by,
                                   action=OrderEvent.Action.DECIDED, note=label)
+        if document.state != Document.State.NOT_CLEAN:  # after a second approval
+            document.state = Document.State.NOT_CLEAN
+            document.save(update_fields=["state"])
     else:
         change_line_status(line=line, to=status, by=by, action=OrderEvent.Action.DECIDED,
                            note=label)
@@ -104,10 +118,16 @@ def resolve_document(*, document: Document, by: User, line: OrderLine, outcome: 
     document = _locked(document, [Document.State.NEEDS_REVIEW, Document.State.UNREADABLE,
                                   Document.State.NO_ORDER, Document.State.DUPLICATE])
     line = OrderLine.objects.select_for_update().get(pk=line.pk)
-    if line.status not in (OrderLine.Status.NEW, OrderLine.Status.ORDERED):
+    reopening = line.status == OrderLine.Status.CLEARED and outcome == Document.Outcome.NOT_CLEAN
+    if line.status not in (OrderLine.Status.NEW, OrderLine.Status.ORDERED) and not reopening:
         raise ReviewError(_("The certificate line already has an answer."))
     if document.person_id and document.person_id != line.person_id:
         raise ReviewError(_("The document is about another person than the order."))
+    if document.kind_id and document.kind_id != line.kind_id:
+        raise ReviewError(_("The document is another kind of certificate than the order line."))
+    if document.outcome == Document.Outcome.NOT_CLEAN and outcome != Document.Outcome.NOT_CLEAN:
+        raise ReviewError(_("The robot found signs of a registration: choose \"not clean\" and "
+                            "assess the certificate."))
     document.outcome, document.person_id = outcome, line.person_id
     document.kind_id = document.kind_id or line.kind_id
     document.handled_by, document.handled_at = by, timezone.now()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("koe/", views.queue, name="queue"),
     path("dokument/<int:pk>/", views.document_detail, name="document"),
     path("dokument/<int:pk>/fil/", views.document_file, name="document_file"),
+    path("dokument/<int:pk>/raekke/", views.document_row, name="document_row"),
     path("dokument/<int:pk>/vurdering/", views.document_assess, name="document_assess"),
     path("dokument/<int:pk>/godkendelse/", views.document_approve, name="document_approve"),
     path("dokument/<int:pk>/tilknyt/", views.document_resolve, name="document_resolve"),

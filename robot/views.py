@@ -32,7 +32,9 @@ def intake(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("%(new)d of %(total)d files received; the rest had been "
                                     "received before.") % {"new": new, "total": len(results)})
         return redirect("robot:queue")
-    recent = Document.objects.filter(parent__isnull=True).order_by("-received_at")[:20]
+    recent = list(Document.objects.filter(parent__isnull=True)
+                  .select_related("line__order", "line__kind").order_by("-received_at")[:20])
+    services.log_documents_listed(user=request.user, documents=recent)
     return render(request, "robot/intake.html", {"form": form, "recent": recent})
 
 
@@ -45,8 +47,19 @@ def upload_one(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("No file was received."), status=400)
     document, created = _ingest_upload(upload, request.user)
     document.refresh_from_db()  # without a broker it has been read already
+    services.log_documents_listed(user=request.user, documents=[document])
     return render(request, "robot/intake.html#row",
                   {"document": document, "created": created, "name": upload.name})
+
+
+@payroll_required
+@require_GET
+def document_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """The upload page asks again until a worker has read the file."""
+    document = get_object_or_404(Document.objects.select_related("line__order", "line__kind"),
+                                 pk=pk)
+    services.log_documents_listed(user=request.user, documents=[document])
+    return render(request, "robot/intake.html#row", {"document": document})
 
 
 @payroll_required
@@ -58,8 +71,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     documents = Document.objects.filter(state__in=Document.QUEUE_STATES)
     if state in Document.QUEUE_STATES:
         documents = documents.filter(state=state)
-    documents = documents.select_related("kind", "line__order__unit", "person").order_by(
-        "received_at", "pk")[:200]
+    documents = list(documents.select_related("kind", "line__order__unit", "person").order_by(
+        "received_at", "pk")[:200])
+    services.log_documents_listed(user=request.user, documents=documents)
     tabs = [(value, label, counts.get(value, 0)) for value, label in Document.State.choices
             if value in Document.QUEUE_STATES]
     context = {"documents": documents, "tabs": tabs, "state": state,
@@ -141,6 +155,8 @@ def _act(request: HttpRequest, pk: int, form_class, action, form_name: str, form
             messages.success(request, _("Saved."))
             return redirect("robot:document", pk=pk)
     document.refresh_from_db()
+    services.log_document_access(user=request.user, document=document,
+                                 action=AccessLog.Action.VIEW_DOCUMENT)
     return render(request, "robot/document.html",
                   _document_context(document, **{form_name: form}), status=400)
 

@@ -52,6 +52,7 @@ MATRIX = {
            ("robot:queue", "get", 200),
            ("robot:document", "get", 200),
            ("robot:document_file", "get", 200),
+           ("robot:document_row", "get", 200),
            ("robot:document_assess", "post", 400),
            ("robot:document_approve", "post", 302),
            ("robot:document_resolve", "post", 400),
@@ -113,7 +114,7 @@ def url_for(school, teacher, school_manager, payroll):
                                                "payroll:batch_release")},
         "payroll:paper_ordered": {"line_id": line.pk},
         **{name: {"pk": document.pk} for name in (
-            "robot:document", "robot:document_file", "robot:document_assess",
+            "robot:document", "robot:document_file", "robot:document_row", "robot:document_assess",
             "robot:document_approve", "robot:document_resolve", "robot:document_discard")},
     }
     return lambda name: reverse(name, kwargs=kwargs.get(name))

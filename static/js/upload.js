@@ -35,7 +35,10 @@
         if (xhr.status === 200) {
           const template = document.createElement("template");
           template.innerHTML = xhr.responseText.trim();
-          row.replaceWith(template.content.firstElementChild);
+          const answer = template.content.firstElementChild;
+          row.replaceWith(answer);
+          // A row still being read asks again by itself (htmx polling).
+          if (window.htmx) window.htmx.process(answer);
         } else {
           result.textContent = form.dataset.failed || "Fejl";
           result.className = "flag";

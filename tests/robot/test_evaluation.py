@@ -23,7 +23,7 @@ def test_every_sample_evaluates_to_its_manifest_entry(rules, entry):
     "ER IKKE REGISTRERET MED AFGØRELSER",
     "er ikke registre-\nret med afgørelser",
     "er ikke regi\u00adstreret med afgørelser",
-    "er ikke registreret med afgørelser",  # NFKC folds the ligature-free form too
+    "er ikke registre\u200bret med afgørelser",
 ])
 def test_the_clean_phrase_survives_layout_noise(text):
     assert CLEAN in normalise(text)
@@ -43,7 +43,7 @@ def test_outcome_rules(rules, body, outcome):
     result = evaluate_text(CERT.format(body=body), rules)
     assert result.outcome == outcome
     assert result.kind == "child" and result.cpr == "0101904321"
-    assert result.rules_version == 1
+    assert result.rules_version == rules.version
 
 
 def test_a_clean_text_without_a_cpr_number_is_doubtful(rules):
@@ -104,6 +104,71 @@ def test_a_message_whose_notice_disagrees_with_the_pdf_needs_a_person(rules):
     message = sample("boerneattest_ren.eml").replace(b"010190-4321", b"020290-4321")
     result = evaluate_file(message, "mail.eml", rules)
     assert result.outcome == "needs_review" and "CPR" in result.reason
+
+
+@pytest.mark.parametrize("body", [
+    # A registration in words the phrase list did not have in its first version.
+    "er registreret med afgørelser: vold, 60 dages hæfte",
+    "er ikke registreret med afgørelser, bortset fra en dom efter straffeloven § 235",
+    "er ikke registreret med afgørelser. Verserende sigtelse for blufærdighedskrænkelse",
+    # The clean phrase twice: not the single sentence of a clean certificate.
+    "er ikke registreret med afgørelser. Se: er ikke registreret med afgørelser",
+    # Invisible characters inside a sign of a registration.
+    "er ikke registreret med afgørelser. F\u200bængsel i 3 måneder",
+])
+def test_wordings_of_a_registration_are_never_clean(rules, body):
+    assert evaluate_text(CERT.format(body=body), rules).outcome != "clean"
+
+
+def test_a_refusal_word_inside_a_certificate_is_not_a_refusal(rules):
+    text = CERT.format(body="er registreret: Afslag på prøveløsladelse, 2019")
+    assert evaluate_text(text, rules).outcome != "refused"
+
+
+@pytest.mark.parametrize("other", ["01.02.90-1234", "010290 - 1234", "01 02 90 1234"])
+def test_a_second_cpr_in_a_looser_form_is_doubtful(rules, other):
+    text = CERT.format(body=CLEAN) + f" Vedrører også {other}."
+    assert evaluate_text(text, rules).outcome == "needs_review"
+
+
+def test_evidence_never_keeps_part_of_a_cpr_number(rules):
+    text = CERT.format(body=CLEAN).replace("CPR-nr.: 010190-4321\n", "") + \
+        " 01.01.90-4321 er ikke registreret"
+    for hit in evaluate_text(text, rules).evidence:
+        assert "4321" not in hit["snippet"]
+
+
+def test_a_page_that_is_only_an_image_makes_the_certificate_doubtful(rules):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(sample("boerneattest_ren.pdf"))))
+    page = writer.add_blank_page(width=595, height=842)
+    image = StreamObject()
+    image._data = b"\xff" * 3
+    image.update({NameObject("/Type"): NameObject("/XObject"),
+                  NameObject("/Subtype"): NameObject("/Image")})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
+        {NameObject("/Im0"): writer._add_object(image)})})
+    out = io.BytesIO()
+    writer.write(out)
+    result = evaluate_file(out.getvalue(), "two-pages.pdf", rules)
+    assert result.outcome == "needs_review" and "2" in result.reason
+
+
+def test_a_message_not_from_the_police_is_doubtful(rules):
+    message = sample("boerneattest_ren.eml").replace(b"Afsender: Rigspolitiet",
+                                                     b"Afsender: Ukendt")
+    assert evaluate_file(message, "mail.eml", rules).outcome == "needs_review"
+
+
+def test_a_message_with_a_broken_header_never_stops_the_robot(rules):
+    message = sample("boerneattest_ren.eml").replace(
+        b'filename="Boerneattest.pdf"', b"name*='''")
+    result = evaluate_file(message, "mail.eml", rules)
+    assert result.outcome in ("unreadable", "needs_review", "clean")
 
 
 # --- Property: nothing is called clean without the clean phrase and without a sign ---

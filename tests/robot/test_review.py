@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from orders.models import AccessLog, Notification, OrderEvent
+from orders.models import AccessLog, Notification, OrderEvent, OrderLine
 from robot import services
 from robot.models import Document
 
@@ -176,4 +176,67 @@ def test_upload_of_one_file_answers_with_its_row(client, rules, payroll):
     response = client.post(reverse("robot:upload"), {
         "file": SimpleUploadedFile("a.pdf", sample("ukendt_dokument.pdf"))})
     html = response.content.decode()
-    assert html.strip().startswith("<tr>") and "a.pdf" in html
+    assert html.strip().startswith("<tr") and "a.pdf" in html
+
+
+def test_a_certificate_cannot_clear_a_line_of_another_kind(ordered_for, payroll):
+    order = ordered_for("0101904321")
+    document = receive("boerneattest_ren.pdf")  # matched and cleared the child line
+    other = receive("copy.pdf", sample_bytes("boerneattest_ren.pdf") + b"\n%copy\n")
+    with pytest.raises(services.ReviewError):
+        services.resolve_document(document=other, by=payroll, reason="x", outcome="clean",
+                                  line=order.lines.get(kind__code="criminal_public"))
+    assert document.line.kind.code == "child"
+
+
+def test_what_the_robot_found_not_clean_cannot_be_set_clean_by_hand(ordered_for, payroll):
+    ordered_for("0101904321")
+    order = ordered_for("1111803335", name="Søren Ærøe")
+    OrderLine.objects.filter(order=order, kind__code="child").update(status="cleared")
+    flagged = receive("boerneattest_plettet.pdf")  # duplicate, not clean
+    with pytest.raises(services.ReviewError):
+        services.resolve_document(document=flagged, by=payroll, reason="x", outcome="clean",
+                                  line=order.lines.get(kind__code="child"))
+    services.resolve_document(document=flagged, by=payroll, reason="Genåbnes", outcome="not_clean",
+                              line=order.lines.get(kind__code="child"))
+    flagged.refresh_from_db()
+    assert flagged.state == "not_clean"
+    assert order.lines.get(kind__code="child").status == "in_review"
+
+
+def test_four_eyes_with_further_assessment_can_be_assessed_again(flagged, payroll, settings):
+    settings.REVIEW_FOUR_EYES = True
+    document, _ = flagged
+    assess(document, payroll, decision="further")
+    services.approve_assessment(document=document, by=UserFactory(username="loen3",
+                                                                  is_payroll=True))
+    document.refresh_from_db()
+    assert document.state == "not_clean"
+    assess(document, payroll, decision="may_employ")
+
+
+def sample_bytes(name):
+    from .conftest import sample
+    return sample(name)
+
+
+def test_a_row_still_being_read_asks_again_until_a_worker_has_read_it(client, rules, payroll):
+    from robot.intake import ingest_bytes
+    from robot.pipeline import process_document
+
+    from .conftest import sample
+    document, _ = ingest_bytes(sample("boerneattest_ren.pdf"), filename="a.pdf",
+                               source="upload", process=False)
+    client.force_login(payroll)
+    url = reverse("robot:document_row", args=[document.pk])
+    assert 'hx-trigger="every 2s"' in client.get(url).content.decode()
+    process_document(document_id=document.pk)
+    html = client.get(url).content.decode()
+    assert "hx-trigger" not in html and "Ingen bestilling fundet" in html
+
+
+def test_the_queue_is_access_logged_per_person(client, rules, payroll):
+    receive("boerneattest_ren.pdf")
+    client.force_login(payroll)
+    client.get(reverse("robot:queue"))
+    assert AccessLog.objects.filter(action="list_documents", user=payroll).count() == 1
