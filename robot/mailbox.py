@@ -48,10 +48,19 @@ def _ensure_folder(client: imaplib.IMAP4, folder: str) -> None:
 
 
 def _move(client: imaplib.IMAP4, uid: bytes, folder: str) -> None:
+    """Move one message, finished before the next one is touched (no batch expunge that a
+    crash could leave half done)."""
+    if b"MOVE" in b" ".join(client.capabilities if isinstance(client.capabilities[0], bytes)
+                             else [c.encode() for c in client.capabilities]):
+        status, _ = client.uid("MOVE", uid, folder)
+        if status != "OK":
+            raise imaplib.IMAP4.error(f"MOVE to {folder} failed")
+        return
     status, _ = client.uid("COPY", uid, folder)
     if status != "OK":
         raise imaplib.IMAP4.error(f"COPY to {folder} failed")
     client.uid("STORE", uid, "+FLAGS", r"(\Deleted)")
+    client.expunge()
 
 
 def poll_mailbox(url: str | None = None) -> dict:
@@ -66,7 +75,7 @@ def poll_mailbox(url: str | None = None) -> dict:
         for folder in (settings.IMAP_PROCESSED_FOLDER, settings.IMAP_FAILED_FOLDER):
             _ensure_folder(client, folder)
         client.select(config.folder)
-        status, data = client.uid("SEARCH", None, "ALL")
+        status, data = client.uid("SEARCH", None, "UNDELETED")
         for uid in (data[0] or b"").split():
             status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
@@ -77,13 +86,16 @@ def poll_mailbox(url: str | None = None) -> dict:
                              source=Document.Source.MAILBOX)
             except Exception:
                 logger.exception("Could not store mailbox message %s", uid.decode())
-                _move(client, uid, settings.IMAP_FAILED_FOLDER)
+                try:
+                    _move(client, uid, settings.IMAP_FAILED_FOLDER)
+                except imaplib.IMAP4.error:
+                    logger.exception("Could not move message %s to the failed folder",
+                                     uid.decode())
                 failed += 1
             else:
                 # Stored and committed (ingest commits in autocommit mode): safe to move.
                 _move(client, uid, settings.IMAP_PROCESSED_FOLDER)
                 stored += 1
-        client.expunge()
     finally:
         try:
             client.logout()

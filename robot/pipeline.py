@@ -11,7 +11,7 @@ from orders.notifications import manager_addresses, order_url, payroll_addresses
 from orders.services import change_line_status, get_or_create_person
 
 from .evaluation import Result
-from .intake import ingest_bytes, read_document
+from .intake import document_path, ingest_bytes, read_document
 from .mail import parse_message
 from .models import Document, Evaluation
 from .reading import check_against_notice, evaluate_pdf, is_message
@@ -27,10 +27,13 @@ def process_document(*, document_id: int) -> Document | None:
     """Read, judge and match one received document. Idempotent: only a document still
     waiting to be read is touched, under a row lock. Whatever goes wrong, the document
     ends in payroll's queue with the reason, never stuck out of sight."""
+    stored: list = []  # files of attachments stored in the transaction below
     try:
-        return _process(document_id)
+        return _process(document_id, stored)
     except Exception as error:
         logger.exception("Document %s could not be processed", document_id)
+        for path in stored:  # their rows were rolled back: no file without a row
+            path.unlink(missing_ok=True)
         with transaction.atomic():
             document = (Document.objects.select_for_update()
                         .filter(pk=document_id, state=Document.State.RECEIVED).first())
@@ -43,7 +46,7 @@ def process_document(*, document_id: int) -> Document | None:
         return document
 
 
-def _process(document_id: int) -> Document | None:
+def _process(document_id: int, stored: list) -> Document | None:
     with transaction.atomic():
         document = (Document.objects.select_for_update(skip_locked=True)
                     .filter(pk=document_id, state=Document.State.RECEIVED).first())
@@ -60,14 +63,14 @@ def _process(document_id: int) -> Document | None:
         rules = rules_from(ruleset)
         data = read_document(document)
         if is_message(data, document.original_name):
-            _process_message(document, data, ruleset, rules)
+            _process_message(document, data, ruleset, rules, stored)
         else:
             result = evaluate_pdf(data, rules)
             _apply(document, result, ruleset)
         return document
 
 
-def _process_message(document: Document, data: bytes, ruleset, rules) -> None:
+def _process_message(document: Document, data: bytes, ruleset, rules, stored: list) -> None:
     message = parse_message(data)
     notice = message.notice
     document.notice = {"cpr": notice.cpr[:6] + "-xxxx" if notice.cpr else None,
@@ -83,6 +86,8 @@ def _process_message(document: Document, data: bytes, ruleset, rules) -> None:
     for name, pdf in message.attachments:
         child, created = ingest_bytes(pdf, filename=name, source=Document.Source.ATTACHMENT,
                                       parent=document, process=False)
+        if created:
+            stored.append(document_path(child))
         if not created or child.state != Document.State.RECEIVED:
             continue
         child.notice = document.notice

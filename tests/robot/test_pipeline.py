@@ -179,3 +179,4 @@ def test_a_not_clean_certificate_for_an_answered_line_is_sent_to_payroll(ordered
 
     assert document.state == "duplicate"
     assert Notification.objects.filter(template="certificate_flagged").exists()
+
