@@ -22,6 +22,14 @@ class CertificateKind(models.Model):
     code = models.CharField(_("code"), max_length=30, choices=Code.choices, unique=True)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
+    class FilingPolicy(models.TextChoices):
+        CERTIFICATE = "certificate", _("File the certificate itself")
+        NOTE = "note", _("File only a note (the certificate is not kept)")
+
+    filing_policy = models.CharField(
+        _("what is filed in the case system"), max_length=20, choices=FilingPolicy.choices,
+        default=FilingPolicy.CERTIFICATE,
+    )
     police_form_url = models.URLField(
         _("police order form"),
         blank=True,
@@ -353,6 +361,7 @@ class OrderEvent(models.Model):
         START_SOON = "start_soon", _("Start date close without a certificate")
         RECEIVED = "received", _("Certificate received")
         DECIDED = "decided", _("Payroll's decision")
+        FILED = "filed", _("Filed in the case system")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     line = models.ForeignKey(

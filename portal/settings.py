@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,12 @@ CONSENT_DAYS = env.int("CONSENT_DAYS", default=14)
 CONSENT_REMINDER_DAYS = [int(d) for d in env.list("CONSENT_REMINDER_DAYS", default=["7", "12"])]
 LINE_EXPIRY_DAYS = env.int("LINE_EXPIRY_DAYS", default=19)
 START_SOON_DAYS = env.int("START_SOON_DAYS", default=5)
+# Retention: the portal is not the archive. Certificate files go this many days after
+# they were filed; orders are anonymised this many months after their last event;
+# access-log rows are kept this many months.
+RETENTION_FILE_DAYS = env.int("RETENTION_FILE_DAYS", default=30)
+RETENTION_ORDER_MONTHS = env.int("RETENTION_ORDER_MONTHS", default=12)
+RETENTION_ACCESS_LOG_MONTHS = env.int("RETENTION_ACCESS_LOG_MONTHS", default=24)
 
 # Returned documents: stored outside the web root, served only through an access-checked view.
 DOCUMENT_ROOT = env.str("DOCUMENT_ROOT", default=str(BASE_DIR / "var" / "documents"))
@@ -53,6 +60,22 @@ IMAP_URL = env.str("IMAP_URL", default="")
 IMAP_PROCESSED_FOLDER = env.str("IMAP_PROCESSED_FOLDER", default="Behandlet")
 IMAP_FAILED_FOLDER = env.str("IMAP_FAILED_FOLDER", default="Fejlet")
 IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=30)
+# Filing in the case system (ESDH): "archive" (a local folder tree) or "sbsys".
+ESDH_BACKEND = env.str("ESDH_BACKEND", default="archive")
+ESDH_ARCHIVE_DIR = env.str("ESDH_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "archive"))
+SBSYS_URL = env.str("SBSYS_URL", default="")                 # e.g. https://sbsys.kommune.dk
+SBSIP_URL = env.str("SBSIP_URL", default="")                 # the Keycloak behind SBSYS
+SBSYS_CLIENT_ID = env.str("SBSYS_CLIENT_ID", default="")
+SBSYS_CLIENT_SECRET = env.str("SBSYS_CLIENT_SECRET", default="")
+SBSYS_USERNAME = env.str("SBSYS_USERNAME", default="")
+SBSYS_PASSWORD = env.str("SBSYS_PASSWORD", default="")
+SBSYS_FOLDER_TITLE = env.str("SBSYS_FOLDER_TITLE", default="08 Straffeattester")
+SBSYS_TIMEOUT = env.float("SBSYS_TIMEOUT", default=30)
+# Requests per second to the case system, across every worker and process.
+ESDH_RATE_LIMIT = env.float("ESDH_RATE_LIMIT", default=2.0)
+# Failed filings are retried with backoff for this long, then handed to a person.
+ESDH_RETRY_HORIZON_HOURS = env.int("ESDH_RETRY_HORIZON_HOURS", default=48)
+
 # Four eyes: an assessment of a not-clean certificate needs a second payroll clerk.
 REVIEW_FOUR_EYES = env.bool("REVIEW_FOUR_EYES", default=False)
 
@@ -233,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.process_deadlines",
         "schedule": env.float("DEADLINES_EVERY_SECONDS", default=3600),
     },
+    "filing": {
+        "task": "robot.tasks.file_due",
+        "schedule": env.float("FILING_EVERY_SECONDS", default=30),
+    },
     "intake": {
         "task": "robot.tasks.sweep_intake",
         "schedule": env.float("INTAKE_EVERY_SECONDS", default=60),
@@ -240,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
     "retry-emails": {
         "task": "orders.tasks.send_pending_notifications",
         "schedule": env.float("EMAIL_RETRY_EVERY_SECONDS", default=300),
+    },
+    "retention": {
+        "task": "robot.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 

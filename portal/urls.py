@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from . import views
+from . import access_export, views
 
 admin.site.site_header = _("Attestportal administration")
 admin.site.site_title = _("Attestportal")
@@ -18,6 +18,7 @@ urlpatterns = [
     path("velkommen/", views.welcome, name="welcome"),
     path("velkommen/velkomstpakke.pdf", views.welcome_pdf, name="welcome_pdf"),
     path("velkommen/skjul/", views.welcome_dismiss, name="welcome_dismiss"),
+    path("adgangslog/", access_export.access_log_export, name="access_log_export"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

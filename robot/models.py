@@ -182,3 +182,49 @@ class Assessment(models.Model):
                 name="assessment_second_approver_differs",
             ),
         ]
+
+
+class FilingJob(models.Model):
+    """Filing one certificate (or its note) in the case system. The database is the truth:
+    the broker only wakes workers up, and a job is claimed under a row lock."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        IN_PROGRESS = "in_progress", _("Being filed")
+        FILED = "filed", _("Filed")
+        FAILED = "failed", _("Failed, will be retried")
+        MANUAL = "manual", _("Manual handling")
+
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="filing")
+    line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="filings")
+    reference = models.CharField(max_length=40, unique=True)
+    with_note = models.BooleanField(default=False)
+    with_certificate = models.BooleanField(default=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    uncertain = models.BooleanField(
+        default=False, help_text="The last attempt may have filed the document without an answer.")
+    last_error = models.TextField(blank=True)
+    esdh_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    filed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("filing")
+        verbose_name_plural = _("filings")
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="filing_due_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(state="filed") | ~Q(esdh_reference=""),
+                                   name="filing_filed_has_reference"),
+        ]
+
+
+class RateSlot(models.Model):
+    """The next free moment to call a remote system: one row holds a limit for every
+    worker and process, because they all take their slot from it under a row lock."""
+
+    name = models.CharField(max_length=50, unique=True)
+    next_slot_at = models.DateTimeField(default=timezone.now)

@@ -13,6 +13,7 @@ from orders.services import change_line_status, get_or_create_person
 from .evaluation import Result
 from .intake import document_path, ingest_bytes, read_document
 from .mail import parse_message
+from .filing import queue_filing
 from .models import Document, Evaluation
 from .reading import check_against_notice, evaluate_pdf, is_message
 from .rules import active_ruleset, rules_from
@@ -149,6 +150,7 @@ def record_outcome(*, document: Document, line: OrderLine, outcome: str, by, not
         document.state = Document.State.DONE
         change_line_status(line=line, to=OrderLine.Status.CLEARED, by=by, now=now,
                            action=OrderEvent.Action.RECEIVED, note=note or _("Clean"))
+        queue_filing(document=document, line=line)
     elif outcome == Document.Outcome.NOT_CLEAN:
         document.state = Document.State.NOT_CLEAN
         # The manager's timeline says only that payroll is assessing it: never the content.

@@ -11,6 +11,7 @@ from orders.services import change_line_status
 from portal.models import User
 
 from .models import Assessment, Document
+from .filing import queue_filing
 from .pipeline import record_outcome
 
 
@@ -104,6 +105,8 @@ def _decide(document: Document, assessment: Assessment, by: User) -> None:
         document.state = Document.State.DONE
         document.handled_by, document.handled_at = by, timezone.now()
         document.save(update_fields=["state", "handled_by", "handled_at"])
+        # Filed only now, after payroll's decision, with the decision note.
+        queue_filing(document=document, line=line)
     order = line.order
     queue_email(template="decision", key=f"assessment:{assessment.pk}",
                 to=manager_addresses(order), order=order, line=line,

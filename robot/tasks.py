@@ -13,3 +13,22 @@ def process_document(document_id: int) -> None:
 def sweep_intake() -> dict:
     """Take in files from the drop folder and the mailbox, and pick up anything unread."""
     return sweeping.sweep()
+
+
+@shared_task(acks_late=True)
+def file_due() -> int:
+    """File due filing jobs in the case system; the database says which."""
+    from . import filing
+
+    filing.release_stale_claims()
+    return filing.file_due()
+
+
+@shared_task(acks_late=True)
+def apply_retention() -> dict:
+    """Delete and anonymise what the retention periods say the portal no longer needs."""
+    from dataclasses import asdict
+
+    from . import retention
+
+    return asdict(retention.apply_retention())

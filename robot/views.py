@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseGone
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from orders.models import AccessLog, OrderLine
 from portal.decorators import payroll_required
 
-from . import services
+from . import filing, services
 from .forms import AssessmentForm, DiscardForm, ResolveForm, UploadForm
 from .intake import document_path, ingest
-from .models import Document, Phrase
+from .models import Document, FilingJob, Phrase
 
 
 def _ingest_upload(upload, user) -> tuple[Document, bool]:
@@ -126,6 +126,9 @@ def _document_context(document: Document, **forms) -> dict:
 @require_GET
 def document_file(request: HttpRequest, pk: int) -> FileResponse:
     document = get_object_or_404(Document.objects.select_related("line__order"), pk=pk)
+    if not document_path(document).exists():
+        return HttpResponseGone(_("The file has been deleted from the portal under the retention "
+                                  "rules; the case system keeps what was filed."))
     services.log_document_access(user=request.user, document=document,
                                  action=AccessLog.Action.VIEW_DOCUMENT)
     with document_path(document).open("rb") as head:
@@ -198,3 +201,48 @@ def document_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ReviewError as error:
         messages.error(request, str(error))
     return redirect("robot:document", pk=pk)
+
+
+@payroll_required
+@require_GET
+def filing_queue(request: HttpRequest) -> HttpResponse:
+    """What is being filed in the case system: waiting, failing with the reason, filed."""
+    jobs = FilingJob.objects.select_related("line__order__unit", "line__kind", "document")
+    counts = dict(jobs.values_list("state").annotate(n=Count("pk")).order_by())
+    context = {
+        "counts": [(value, label, counts.get(value, 0)) for value, label in FilingJob.State.choices],
+        "attention": list(jobs.filter(state__in=[FilingJob.State.FAILED, FilingJob.State.MANUAL])
+                          .order_by("created_at")[:200]),
+        "waiting": list(jobs.filter(state__in=[FilingJob.State.PENDING,
+                                               FilingJob.State.IN_PROGRESS])
+                        .order_by("next_attempt_at")[:100]),
+        "filed": list(jobs.filter(state=FilingJob.State.FILED).order_by("-filed_at")[:50]),
+    }
+    shown = context["attention"] + context["waiting"] + context["filed"]
+    services.log_documents_listed(user=request.user, documents=[job.document for job in shown])
+    return render(request, "robot/filing.html", context)
+
+
+@payroll_required
+@require_POST
+def filing_action(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(FilingJob, pk=pk)
+    action = request.POST.get("action")
+    try:
+        if action == "retry":
+            filing.retry_job(job=job, by=request.user)
+        elif action == "manual":
+            filing.send_to_manual(job=job, by=request.user,
+                                  reason=request.POST.get("reason", "").strip() or "-")
+        elif action == "filed":
+            reference = request.POST.get("esdh_reference", "").strip()
+            if not reference:
+                raise filing.FilingStateError(_("Enter the case system's reference."))
+            filing.mark_filed_by_hand(job=job, by=request.user, esdh_reference=reference)
+        else:
+            raise filing.FilingStateError(_("Unknown action."))
+    except filing.FilingStateError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("robot:filing")

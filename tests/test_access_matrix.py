@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orders.batching import prepare_batches
 from robot.intake import ingest_bytes
+from robot.models import FilingJob
 
 from .factories import order_for
 
@@ -57,6 +58,8 @@ MATRIX = {
            ("robot:document_approve", "post", 302),
            ("robot:document_resolve", "post", 400),
            ("robot:document_discard", "post", 400),
+           ("robot:filing", "get", 200),
+           ("robot:filing_action", "post", 302),
        ]},
     "welcome": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
                         "payroll": 200, "admin": 200}),
@@ -64,6 +67,9 @@ MATRIX = {
                             "payroll": 200, "admin": 200}),
     "welcome_dismiss": ("post", {"anonymous": LOGIN, "manager_a": 302, "manager_b": 302,
                                  "payroll": 302, "admin": 302}),
+    # A person's access log (data subjects' requests): payroll and administrators only.
+    "access_log_export": ("get", {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404,
+                                  "payroll": 200, "admin": 200}),
     # The Django admin is for administrators only; its own URLs follow its own rules.
     "admin:index": ("get", {"anonymous": 302, "manager_a": 302, "manager_b": 302,
                             "payroll": 302, "admin": 200}),
@@ -104,6 +110,7 @@ def url_for(school, teacher, school_manager, payroll):
     batch = prepare_batches(by=payroll)[0]
     document, _ = ingest_bytes(b"%PDF-1.4 not really", filename="x.pdf", source="upload",
                                process=False)
+    filing_job = FilingJob.objects.create(document=document, line=line, reference="AP-MATRIX")
     kwargs = {
         "orders:detail": {"public_id": order.public_id},
         "orders:line_cancel": {"public_id": order.public_id, "line_id": line.pk},
@@ -113,6 +120,7 @@ def url_for(school, teacher, school_manager, payroll):
                                                "payroll:batch_ordered", "payroll:batch_undo",
                                                "payroll:batch_release")},
         "payroll:paper_ordered": {"line_id": line.pk},
+        "robot:filing_action": {"pk": filing_job.pk},
         **{name: {"pk": document.pk} for name in (
             "robot:document", "robot:document_file", "robot:document_row", "robot:document_assess",
             "robot:document_approve", "robot:document_resolve", "robot:document_discard")},

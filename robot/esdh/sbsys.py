@@ -1,0 +1,238 @@
+"""Filing in SBSYS through its REST API (DESIGN.md §4).
+
+One filing takes four calls: a token from the SBSIP Keycloak, a search for the person's
+active personnel case, the case's sub-folders, and the journaliser POST. Only the last
+one changes anything in SBSYS, so only a failure there can leave us unsure whether the
+document was filed (`uncertain=True`).
+
+The CPR number travels only in the search body: it is never put in a log line or an
+error message, and error bodies from SBSYS (which may echo it) are never copied.
+"""
+
+import datetime
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from urllib3.exceptions import NewConnectionError
+
+from . import CaseSystem, FilingRequest, ManualFilingError, TemporaryFilingError
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "/auth/realms/sbsip/protocol/openid-connect/token"
+# A token is renewed this long before it expires, so it cannot lapse in the middle of a filing.
+TOKEN_MARGIN_SECONDS = 30.0
+ACTIVE = "Aktiv"
+
+# Step names go into error messages that payroll reads.
+LOGIN = "login i SBSIP"
+SEARCH = "søgning efter personalesag"
+FOLDERS = "opslag af delforløb"
+FILING = "journalisering"
+
+MAYBE_FILED = " Dokumentet kan være journaliseret; tjek sagen før det journaliseres igen."
+
+
+class SbsysCaseSystem(CaseSystem):
+    """Files into the configured sub-folder of the person's one active personnel case."""
+
+    def __init__(self) -> None:
+        self.sbsys_url = settings.SBSYS_URL.rstrip("/")
+        self.sbsip_url = settings.SBSIP_URL.rstrip("/")
+        self.folder_title = settings.SBSYS_FOLDER_TITLE
+        self.timeout = settings.SBSYS_TIMEOUT
+        self.session = requests.Session()
+        self._token: str | None = None
+        self._token_renew_at = 0.0
+
+    def file(self, request: FilingRequest) -> str:
+        if not (self.sbsys_url and self.sbsip_url):
+            raise ManualFilingError("SBSYS er ikke sat op (SBSYS_URL og SBSIP_URL mangler).")
+        case_id = self._active_personnel_case(request.cpr)
+        folder_id = self._folder(case_id)
+        document_id = self._journalise(request, case_id=case_id, folder_id=folder_id)
+        logger.info("Filed %s in SBSYS as document %s", request.reference, document_id)
+        return document_id
+
+    def find(self, request: FilingRequest) -> str | None:
+        """Always None: the documented SBSYS API has no lookup of documents by our reference.
+
+        After an uncertain failure a person can search the case for the reference, which
+        is part of every document name ("Børneattest 27.11.2026 [AP-00000042]").
+        """
+        return None
+
+    # The three steps
+
+    def _active_personnel_case(self, cpr: str) -> Any:
+        body = {"PrimaerPerson": {"CprNummer": _dashed_cpr(cpr)},
+                "SagsTyper": [{"Navn": "PersonaleSag"}]}
+        cases = self._call("POST", "/api/sag/search", step=SEARCH, json=body)
+        with _answer(SEARCH):
+            active = [case["Id"] for case in cases
+                      if (case.get("SagsStatus") or {}).get("Navn") == ACTIVE]
+        if not active:
+            raise ManualFilingError("Ingen aktiv personalesag fundet i SBSYS.")
+        if len(active) > 1:
+            raise ManualFilingError(
+                f"Flere aktive personalesager fundet i SBSYS ({len(active)}); vælg den rigtige.")
+        return active[0]
+
+    def _folder(self, case_id: Any) -> Any:
+        folders = self._call("GET", f"/api/sag/{case_id}/delforloeb", step=FOLDERS)
+        wanted = _normalised(self.folder_title)
+        with _answer(FOLDERS):
+            matching = [folder["Id"] for folder in folders
+                        if _normalised(folder.get("Titel") or "") == wanted]
+        if not matching:
+            raise ManualFilingError(
+                f"Personalesagen har intet delforløb med titlen »{self.folder_title}«.")
+        return matching[0]
+
+    def _journalise(self, request: FilingRequest, *, case_id: Any, folder_id: Any) -> str:
+        metadata = {
+            "SagID": case_id,
+            "DokumentNavn": f"{request.document_name} [{request.reference}]",
+            "OmfattetAfAktindsigt": True,
+            "DokumentArt": {"Id": 1},
+        }
+        parts = {
+            "json": (None, json.dumps(metadata, ensure_ascii=False)),
+            "file": (request.filename, request.content, "application/pdf"),
+        }
+        answer = self._call("POST", f"/api/dokument/journaliser/{folder_id}", step=FILING,
+                            filing=True, files=parts)
+        # SBSYS said yes but we cannot tell which document it made: a person must look.
+        with _answer(FILING, filing=True):
+            document_id = answer["Id"]
+            if document_id in (None, ""):
+                raise ValueError("no document id")
+            return str(document_id)
+
+    # HTTP
+
+    def _call(self, method: str, path: str, *, step: str, filing: bool = False,
+              **kwargs: Any) -> Any:
+        """An SBSYS API call with a valid token; a 401 gets one new token and one retry."""
+        for _attempt in range(2):
+            headers = {"Authorization": f"Bearer {self._access_token()}"}
+            response = self._send(method, self.sbsys_url + path, step=step, filing=filing,
+                                  headers=headers, **kwargs)
+            if response.status_code != 401:
+                break
+            self._token = None
+        _check(response, step=step, filing=filing)
+        with _answer(step, filing=filing):
+            return response.json()
+
+    def _access_token(self) -> str:
+        if self._token is None or time.monotonic() >= self._token_renew_at:
+            asked_at = time.monotonic()
+            self._token, lifetime = self._fetch_token()
+            margin = min(TOKEN_MARGIN_SECONDS, lifetime / 2)
+            self._token_renew_at = asked_at + lifetime - margin
+        return self._token
+
+    def _fetch_token(self) -> tuple[str, float]:
+        form = {
+            "grant_type": "password",
+            "client_id": settings.SBSYS_CLIENT_ID,
+            "client_secret": settings.SBSYS_CLIENT_SECRET,
+            "username": settings.SBSYS_USERNAME,
+            "password": settings.SBSYS_PASSWORD,
+        }
+        response = self._send("POST", self.sbsip_url + TOKEN_PATH, step=LOGIN, data=form)
+        _check(response, step=LOGIN)
+        with _answer(LOGIN):
+            answer = response.json()
+            return str(answer["access_token"]), float(answer.get("expires_in", 60))
+
+    def _send(self, method: str, url: str, *, step: str, filing: bool = False,
+              **kwargs: Any) -> requests.Response:
+        try:
+            # No redirects: an API that redirects is misconfigured, and a POST must not
+            # silently turn into a GET elsewhere.
+            self.throttle()
+            return self.session.request(method, url, timeout=self.timeout,
+                                        allow_redirects=False, **kwargs)
+        except requests.Timeout as error:
+            uncertain = filing and not isinstance(error, requests.ConnectTimeout)
+            message = f"SBSYS svarede ikke inden for {self.timeout:g} sekunder ({step})."
+            raise _temporary(message, uncertain=uncertain) from error
+        except requests.ConnectionError as error:
+            uncertain = filing and not _never_connected(error)
+            raise _temporary(f"Ingen forbindelse til SBSYS ({step}).",
+                             uncertain=uncertain) from error
+        except requests.RequestException as error:
+            raise _temporary(f"Fejl i kaldet til SBSYS ({step}): {type(error).__name__}.",
+                             uncertain=filing) from error
+
+
+def _check(response: requests.Response, *, step: str, filing: bool = False) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if status == 429:
+        raise TemporaryFilingError(f"SBSYS beder os vente (HTTP 429, {step}).",
+                                   retry_after=_retry_after(response.headers.get("Retry-After")))
+    if status >= 500:
+        # 503 means the request was turned away; any other 5xx on the filing may come
+        # after SBSYS stored the document (a gateway timing out in front of it, say).
+        uncertain = filing and status != 503
+        raise _temporary(f"SBSYS svarede med en fejl (HTTP {status}, {step}).",
+                         uncertain=uncertain)
+    # The body is not quoted: SBSYS error texts may echo the request, CPR included.
+    raise ManualFilingError(f"SBSYS afviste kaldet (HTTP {status}, {step}).")
+
+
+def _temporary(message: str, *, uncertain: bool) -> TemporaryFilingError:
+    return TemporaryFilingError(message + (MAYBE_FILED if uncertain else ""), uncertain=uncertain)
+
+
+@contextmanager
+def _answer(step: str, *, filing: bool = False) -> Iterator[None]:
+    """Turn an answer of an unexpected shape into a temporary error."""
+    try:
+        yield
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise _temporary(f"Uventet svar fra SBSYS ({step}).", uncertain=filing) from error
+
+
+def _retry_after(value: str | None) -> datetime.timedelta | None:
+    """Retry-After is either seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return datetime.timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(when - datetime.datetime.now(datetime.UTC), datetime.timedelta(0))
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """True when the request cannot have reached SBSYS (refused, no route, DNS)."""
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)
+
+
+def _dashed_cpr(cpr: str) -> str:
+    digits = "".join(char for char in cpr if char.isdigit())
+    if len(digits) != 10:
+        raise ManualFilingError("CPR-nummeret har ikke 10 cifre.")
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def _normalised(title: str) -> str:
+    return " ".join(title.split()).casefold()

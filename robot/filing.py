@@ -1,0 +1,258 @@
+"""Filing certificates in the case system: exactly once, at the pace it can bear.
+
+A filing job is a row. Workers claim due jobs with row locks that skip what another
+worker holds; every call to the case system first takes a slot from one shared
+rate limit; failures back off with jitter up to a horizon and then go to a person.
+"""
+
+import datetime
+import io
+import logging
+import random
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pypdf import PdfReader, PdfWriter
+
+from orders.cpr import hash_cpr
+from orders.models import OrderEvent, OrderLine
+from orders.notifications import manager_addresses, order_url, queue_email
+from portal.models import User
+from portal.pdf import render_pdf
+
+from .esdh import FilingRequest, ManualFilingError, TemporaryFilingError, case_system
+from .intake import document_path
+from .models import Document, FilingJob, RateSlot
+
+logger = logging.getLogger(__name__)
+
+RATE_LIMIT_NAME = "esdh"
+MAX_QUEUE = datetime.timedelta(minutes=5)
+
+
+class FilingStateError(Exception):
+    """A payroll action that does not fit the job's state; the message is for the user."""
+
+
+def queue_filing(*, document: Document, line: OrderLine) -> FilingJob | None:
+    """Create the filing job for a certificate whose line is now answered (once)."""
+    if FilingJob.objects.filter(document=document).exists():
+        return None
+    policy = line.kind.filing_policy
+    assessed = document.assessments.exists()
+    job = FilingJob.objects.create(
+        document=document, line=line, reference=f"AP-{document.pk:08d}",
+        with_certificate=policy == "certificate", with_note=policy == "note" or assessed,
+    )
+    from .tasks import file_due
+
+    transaction.on_commit(lambda: file_due.delay())
+    return job
+
+
+def take_rate_slot(*, rate: float | None = None, name: str = RATE_LIMIT_NAME) -> datetime.datetime:
+    """Wait for this process's turn under the global rate limit, and return the slot."""
+    rate = rate or settings.ESDH_RATE_LIMIT
+    with transaction.atomic():
+        slot, _ = RateSlot.objects.select_for_update().get_or_create(name=name)
+        now = timezone.now()
+        # A slot far ahead can only come from a clock that jumped back: start afresh.
+        next_free = slot.next_slot_at if slot.next_slot_at - now < MAX_QUEUE else now
+        mine = max(now, next_free)
+        slot.next_slot_at = mine + datetime.timedelta(seconds=1 / rate)
+        slot.save(update_fields=["next_slot_at"])
+    wait = (mine - timezone.now()).total_seconds()
+    if wait > 0:
+        time.sleep(wait)
+    return mine
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """1 min, 2, 4 ... capped at 4 hours, with up to 20% jitter so failed jobs spread out."""
+    base = min(60 * 2 ** (attempts - 1), 4 * 3600)
+    return datetime.timedelta(seconds=base * random.uniform(1.0, 1.2))
+
+
+def claim_due(*, limit: int = 10) -> list[int]:
+    """Claim due jobs for this worker; rows another worker holds are skipped."""
+    now = timezone.now()
+    with transaction.atomic():
+        jobs = list(
+            FilingJob.objects.select_for_update(skip_locked=True)
+            .filter(state__in=[FilingJob.State.PENDING, FilingJob.State.FAILED],
+                    next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")[:limit]
+        )
+        ids = [job.pk for job in jobs]
+        FilingJob.objects.filter(pk__in=ids).update(state=FilingJob.State.IN_PROGRESS,
+                                                    claimed_at=now)
+    return ids
+
+
+def release_stale_claims(*, older_than: datetime.timedelta | None = None) -> int:
+    """Jobs claimed by a worker that died: free them, and look before filing again."""
+    older_than = older_than or datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return FilingJob.objects.filter(
+        state=FilingJob.State.IN_PROGRESS, claimed_at__lt=timezone.now() - older_than
+    ).update(state=FilingJob.State.FAILED, uncertain=True, next_attempt_at=timezone.now(),
+             last_error=_("The worker stopped while filing; checked before filing again."))
+
+
+def build_request(job: FilingJob) -> FilingRequest:
+    document = job.document
+    line = job.line
+    person = line.person
+    assessment = document.assessments.first()
+    parts = []
+    if job.with_note:
+        parts.append(render_pdf("letters/filing_note.html", {
+            **_note_context(), "line": line, "document": document, "assessment": assessment}))
+    if job.with_certificate:
+        path = document_path(document)
+        if not path.exists():
+            raise ManualFilingError(_("The certificate file is no longer in the portal."))
+        parts.append(path.read_bytes())
+    content = parts[0] if len(parts) == 1 else _merge(parts)
+    return FilingRequest(
+        reference=job.reference, cpr=person.cpr, person_key=hash_cpr(person.cpr)[:24],
+        document_name=f"{line.kind.name} {timezone.localdate(document.received_at):%d.%m.%Y}",
+        content=content, filename=f"{job.reference}.pdf",
+        metadata={"kind": line.kind.code, "outcome": document.outcome,
+                  "decision": assessment.decision if assessment else None,
+                  "received": document.received_at.isoformat(),
+                  "unit": line.order.unit.name},
+    )
+
+
+def _note_context() -> dict:
+    from orders.letters import letter_context
+
+    return letter_context()
+
+
+def _merge(pdfs: list[bytes]) -> bytes:
+    writer = PdfWriter()
+    for data in pdfs:
+        writer.append(PdfReader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def run_job(*, job_id: int, adapter=None) -> FilingJob | None:
+    """File one claimed job. A job that is not in progress (filed, or claimed by nobody)
+    is left alone, so a redelivered task does nothing."""
+    job = (FilingJob.objects.select_related("document", "line__kind", "line__order__unit",
+                                            "line__person")
+           .filter(pk=job_id, state=FilingJob.State.IN_PROGRESS).first())
+    if job is None:
+        return None
+    adapter = adapter or case_system()
+    try:
+        request = build_request(job)
+        reference = None
+        if job.uncertain:
+            if not adapter.can_find:
+                raise ManualFilingError(
+                    _("The last attempt may have filed the document without an answer, and the "
+                      "case system cannot be asked. Check the personnel case for %(reference)s "
+                      "before filing by hand.") % {"reference": job.reference})
+            reference = adapter.find(request)
+        if reference is None:
+            reference = adapter.file(request)
+    except ManualFilingError as error:
+        return _to_manual(job, str(error))
+    except TemporaryFilingError as error:
+        return _failed(job, str(error), retry_after=error.retry_after, uncertain=error.uncertain)
+    except Exception as error:  # unknown: assume it may have been filed
+        logger.exception("Filing job %s failed", job.pk)
+        return _failed(job, f"{type(error).__name__}", retry_after=None, uncertain=True)
+    return _filed(job, reference)
+
+
+@transaction.atomic
+def _filed(job: FilingJob, reference: str) -> FilingJob:
+    job = FilingJob.objects.select_for_update().get(pk=job.pk)
+    if job.state == FilingJob.State.FILED:
+        return job
+    now = timezone.now()
+    job.state, job.esdh_reference, job.filed_at = FilingJob.State.FILED, reference, now
+    job.attempts += 1
+    job.last_error, job.uncertain = "", False
+    job.save()
+    line = job.line
+    OrderEvent.objects.create(order_id=line.order_id, line=line, at=now,
+                              action=OrderEvent.Action.FILED)
+    order = line.order
+    assessment = job.document.assessments.first()
+    queue_email(template="certificate_filed", key=f"filing:{job.pk}",
+                to=manager_addresses(order), order=order, line=line,
+                context={"order": order, "line": line, "url": order_url(order),
+                         "decision": assessment.get_decision_display() if assessment else None})
+    return job
+
+
+def _failed(job: FilingJob, error: str, *, retry_after, uncertain: bool) -> FilingJob:
+    now = timezone.now()
+    job.attempts += 1
+    job.last_error = error[:2000]
+    job.uncertain = job.uncertain or uncertain
+    horizon = datetime.timedelta(hours=settings.ESDH_RETRY_HORIZON_HOURS)
+    if now - job.created_at >= horizon:
+        return _to_manual(job, _("Still failing after %(hours)s hours: %(error)s")
+                          % {"hours": settings.ESDH_RETRY_HORIZON_HOURS, "error": error})
+    delay = max(retry_after or datetime.timedelta(0), retry_delay(job.attempts))
+    job.state, job.next_attempt_at = FilingJob.State.FAILED, now + delay
+    job.save(update_fields=["state", "attempts", "last_error", "uncertain", "next_attempt_at"])
+    return job
+
+
+def _to_manual(job: FilingJob, reason: str) -> FilingJob:
+    job.state, job.last_error = FilingJob.State.MANUAL, reason[:2000]
+    job.save(update_fields=["state", "attempts", "last_error", "uncertain"])
+    return job
+
+
+@transaction.atomic
+def retry_job(*, job: FilingJob, by: User) -> FilingJob:
+    job = FilingJob.objects.select_for_update().get(pk=job.pk)
+    if job.state not in (FilingJob.State.FAILED, FilingJob.State.MANUAL):
+        raise FilingStateError(_("Only a failed or manual filing can be retried."))
+    job.state, job.next_attempt_at = FilingJob.State.PENDING, timezone.now()
+    # A new horizon starts now, so a job payroll retries is not sent straight back.
+    job.created_at = timezone.now()
+    job.save(update_fields=["state", "next_attempt_at", "created_at"])
+    from .tasks import file_due
+
+    transaction.on_commit(lambda: file_due.delay())
+    return job
+
+
+@transaction.atomic
+def send_to_manual(*, job: FilingJob, by: User, reason: str) -> FilingJob:
+    job = FilingJob.objects.select_for_update().get(pk=job.pk)
+    if job.state not in (FilingJob.State.PENDING, FilingJob.State.FAILED):
+        raise FilingStateError(_("Only a waiting or failed filing can be sent to manual handling."))
+    return _to_manual(job, _("Sent to manual handling by %(user)s: %(reason)s")
+                      % {"user": by, "reason": reason})
+
+
+@transaction.atomic
+def mark_filed_by_hand(*, job: FilingJob, by: User, esdh_reference: str) -> FilingJob:
+    """Payroll filed it themselves (manual handling): record where."""
+    job = FilingJob.objects.select_for_update().get(pk=job.pk)
+    if job.state != FilingJob.State.MANUAL:
+        raise FilingStateError(_("Only a filing in manual handling can be marked as filed."))
+    return _filed(job, esdh_reference)
+
+
+def file_due(*, limit: int = 10, adapter=None) -> int:
+    """Claim and file what is due; the beat schedule and new jobs call this."""
+    done = 0
+    for job_id in claim_due(limit=limit):
+        run_job(job_id=job_id, adapter=adapter)
+        done += 1
+    return done

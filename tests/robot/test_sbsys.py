@@ -1,0 +1,271 @@
+"""The SBSYS adapter against a fake SBSYS and SBSIP speaking real HTTP on loopback."""
+# ruff: noqa: F811 (the imported fixture is, by pytest's design, redefined as an argument)
+
+import datetime
+import logging
+import socket
+from collections.abc import Callable
+from email.utils import format_datetime
+
+import pytest
+
+from robot.esdh import (
+    FilingRequest,
+    ManualFilingError,
+    TemporaryFilingError,
+    case_system,
+    sbsys,
+)
+from robot.esdh.sbsys import SbsysCaseSystem
+
+from .fake_sbsys import FakeSbsys, fake_sbsys  # noqa: F401
+
+CPR = "0101904321"
+CPR_FORMS = (CPR, "010190-4321", "010190")
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+# Every request takes a slot from the shared rate limit, which lives in the database.
+pytestmark = pytest.mark.django_db
+
+
+
+def filing_request(*, reference: str = "AP-00000042") -> FilingRequest:
+    return FilingRequest(reference=reference, cpr=CPR, person_key="a1b2c3d4e5f6a1b2c3d4e5f6",
+                         document_name="Børneattest 27.11.2026", content=PDF,
+                         filename=f"{reference}.pdf", metadata={"kind": "child"})
+
+
+def test_certificate_is_filed_in_the_folder_of_the_one_active_personnel_case(fake_sbsys):
+    fake_sbsys.add_case(CPR, status="Afsluttet")
+    fake_sbsys.add_case(CPR, kind="BorgerSag")
+    fake_sbsys.add_case("0202902222")
+    case = fake_sbsys.add_case(CPR, folders=("01 Ansættelse", "08 Straffeattester"))
+
+    reference = case_system().file(filing_request())
+
+    [filing] = fake_sbsys.filings
+    assert reference == str(filing.document_id)
+    assert filing.case_id == case.id
+    assert case.folders[filing.folder_id] == "08 Straffeattester"
+    assert filing.metadata == {"SagID": case.id,
+                               "DokumentNavn": "Børneattest 27.11.2026 [AP-00000042]",
+                               "OmfattetAfAktindsigt": True, "DokumentArt": {"Id": 1}}
+    assert (filing.filename, filing.content_type, filing.content) == (
+        "AP-00000042.pdf", "application/pdf", PDF)
+
+
+def test_folder_title_matches_regardless_of_case_and_spacing(fake_sbsys, settings):
+    settings.SBSYS_FOLDER_TITLE = "08 straffeattester"
+    case = fake_sbsys.add_case(CPR, folders=("01 Ansættelse", "  08 STRAFFEATTESTER "))
+
+    SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.filings[0].folder_id in case.folders
+
+
+def test_one_token_serves_two_filings(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    adapter = SbsysCaseSystem()
+
+    adapter.file(filing_request(reference="AP-00000001"))
+    adapter.file(filing_request(reference="AP-00000002"))
+
+    assert fake_sbsys.token_requests == 1
+    assert len(fake_sbsys.filings) == 2
+
+
+def test_token_rejected_by_sbsys_is_renewed_once(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    adapter = SbsysCaseSystem()
+    adapter.file(filing_request(reference="AP-00000001"))
+    fake_sbsys.expire_tokens()
+
+    adapter.file(filing_request(reference="AP-00000002"))
+
+    assert fake_sbsys.token_requests == 2
+    assert len(fake_sbsys.filings) == 2
+
+
+def test_token_is_renewed_shortly_before_it_expires(fake_sbsys, monkeypatch):
+    class Clock:
+        now = 1000.0
+
+        def monotonic(self) -> float:
+            return self.now
+
+    clock = Clock()
+    monkeypatch.setattr(sbsys, "time", clock)
+    fake_sbsys.add_case(CPR)
+    adapter = SbsysCaseSystem()
+    adapter.file(filing_request(reference="AP-00000001"))
+
+    clock.now += 300 - 31
+    adapter.file(filing_request(reference="AP-00000002"))
+    assert fake_sbsys.token_requests == 1
+
+    clock.now += 2  # within the last 30 seconds of the token's 300
+    adapter.file(filing_request(reference="AP-00000003"))
+    assert fake_sbsys.token_requests == 2
+
+
+def test_wrong_credentials_need_a_person(fake_sbsys, settings):
+    settings.SBSYS_PASSWORD = "forkert"
+    fake_sbsys.add_case(CPR)
+
+    with pytest.raises(ManualFilingError, match="HTTP 401"):
+        SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.api_requests == []
+
+
+@pytest.mark.parametrize("statuses", [[], ["Afsluttet"]])
+def test_no_active_personnel_case_needs_a_person(fake_sbsys, statuses):
+    for status in statuses:
+        fake_sbsys.add_case(CPR, status=status)
+
+    with pytest.raises(ManualFilingError, match="Ingen aktiv personalesag"):
+        SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.filings == []
+
+
+def test_several_active_personnel_cases_need_a_person(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    fake_sbsys.add_case(CPR)
+
+    with pytest.raises(ManualFilingError, match="Flere aktive personalesager"):
+        SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.filings == []
+
+
+def test_case_without_the_certificate_folder_needs_a_person(fake_sbsys):
+    fake_sbsys.add_case(CPR, folders=("01 Ansættelse", "07 Løn"))
+
+    with pytest.raises(ManualFilingError, match="»08 Straffeattester«"):
+        SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.filings == []
+
+
+def test_rate_limit_asks_to_wait_one_second(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    fake_sbsys.rate_limit = 2  # the filing's third call in the same second is refused
+
+    with pytest.raises(TemporaryFilingError) as caught:
+        SbsysCaseSystem().file(filing_request())
+
+    assert caught.value.retry_after == datetime.timedelta(seconds=1)
+    assert not caught.value.uncertain
+    assert fake_sbsys.filings == []
+
+
+def test_retry_after_given_as_a_date_is_honoured(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=10)
+    fake_sbsys.fail_next(status=429, headers={"Retry-After": format_datetime(later, usegmt=True)})
+
+    with pytest.raises(TemporaryFilingError) as caught:
+        SbsysCaseSystem().file(filing_request())
+
+    wait = caught.value.retry_after
+    assert datetime.timedelta(minutes=9) < wait <= datetime.timedelta(minutes=10)
+
+
+def test_server_error_before_filing_is_temporary_and_certain(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    fake_sbsys.fail_next(status=500)
+    adapter = SbsysCaseSystem()
+
+    with pytest.raises(TemporaryFilingError) as caught:
+        adapter.file(filing_request())
+
+    assert not caught.value.uncertain
+    assert caught.value.retry_after is None
+    assert fake_sbsys.filings == []
+    adapter.file(filing_request())
+    assert len(fake_sbsys.filings) == 1
+
+
+def test_gateway_error_on_the_filing_itself_is_uncertain(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    fake_sbsys.fail_next(status=502, path_prefix="/api/dokument/journaliser/")
+
+    with pytest.raises(TemporaryFilingError) as caught:
+        SbsysCaseSystem().file(filing_request())
+
+    assert caught.value.uncertain
+
+
+def test_client_error_needs_a_person_without_quoting_sbsys(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    fake_sbsys.fail_next(status=400)  # its body echoes the search, CPR included
+
+    with pytest.raises(ManualFilingError, match="HTTP 400") as caught:
+        SbsysCaseSystem().file(filing_request())
+
+    assert "4321" not in str(caught.value)
+
+
+def test_timeout_on_the_filing_is_uncertain(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    fake_sbsys.stall_next_filing()
+
+    with pytest.raises(TemporaryFilingError) as caught:
+        SbsysCaseSystem().file(filing_request())
+
+    assert caught.value.uncertain
+    assert fake_sbsys.filings == []  # not yet: SBSYS may still file it
+
+
+def test_lost_answer_after_filing_is_uncertain(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    fake_sbsys.lose_next_answer()
+
+    with pytest.raises(TemporaryFilingError) as caught:
+        SbsysCaseSystem().file(filing_request())
+
+    assert caught.value.uncertain
+    assert len(fake_sbsys.filings) == 1
+
+
+def test_sbsys_unreachable_before_filing_is_certain(fake_sbsys, settings):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        settings.SBSYS_URL = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nobody listens
+
+    with pytest.raises(TemporaryFilingError) as caught:
+        SbsysCaseSystem().file(filing_request())
+
+    assert not caught.value.uncertain
+
+
+def test_find_cannot_look_up_and_says_so(fake_sbsys):
+    assert SbsysCaseSystem().find(filing_request()) is None
+
+
+FAILURES: dict[str, Callable[[FakeSbsys], None]] = {
+    "no case": lambda fake: None,
+    "several cases": lambda fake: [fake.add_case(CPR), fake.add_case(CPR)],
+    "no folder": lambda fake: fake.add_case(CPR, folders=("01 Ansættelse",)),
+    "rate limit": lambda fake: [fake.add_case(CPR), fake.fail_next(status=429)],
+    "server error": lambda fake: [fake.add_case(CPR), fake.fail_next(status=500)],
+    "bad request": lambda fake: [fake.add_case(CPR), fake.fail_next(status=400)],
+    "bad filing": lambda fake: [fake.add_case(CPR),
+                                fake.fail_next(status=422, path_prefix="/api/dokument/")],
+    "timeout": lambda fake: [fake.add_case(CPR), fake.stall_next_filing()],
+    "lost answer": lambda fake: [fake.add_case(CPR), fake.lose_next_answer()],
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_no_cpr_in_error_messages_or_logs(fake_sbsys, caplog, failure):
+    caplog.set_level(logging.DEBUG)
+    FAILURES[failure](fake_sbsys)
+
+    with pytest.raises((ManualFilingError, TemporaryFilingError)) as caught:
+        SbsysCaseSystem().file(filing_request())
+
+    for cpr in CPR_FORMS:
+        assert cpr not in str(caught.value)
+        assert cpr not in caplog.text
