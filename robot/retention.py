@@ -95,9 +95,8 @@ def _file_expired(now: datetime.datetime) -> Q:
         # A clean copy of an answer already given; a not-clean one waits for payroll.
         | (Q(state=Document.State.DUPLICATE, received_at__lte=cutoff)
            & ~Q(outcome=Document.Outcome.NOT_CLEAN))
+        | Q(filing__state=FILED, filing__filed_at__lte=cutoff)
     )
-    if hasattr(Document, "filing"):
-        expired |= Q(filing__state=FILED, filing__filed_at__lte=cutoff)
     return expired
 
 
@@ -109,8 +108,6 @@ def _anonymised() -> Q:
 
 def _without_unfiled(queryset: QuerySet, relation: str) -> QuerySet:
     """A certificate still on its way to the case system needs its file and the CPR."""
-    if not hasattr(Document, "filing"):
-        return queryset
     unfiled = Document.objects.filter(filing__isnull=False).exclude(filing__state=FILED)
     return queryset.exclude(Exists(unfiled.filter(**{relation: OuterRef("pk")})))
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from orders.models import AccessLog, Order, OrderLine
 
-from ..factories import MembershipFactory, make_cpr, order_for
+from ..factories import MembershipFactory, order_for
 
 CREATE = reverse("orders:create")
 LIST = reverse("orders:list")

@@ -3,8 +3,10 @@ import json
 import zlib
 
 import pytest
+
+from orders import batching
 from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, NameObject, StreamObject
+from pypdf.generic import NameObject, StreamObject
 
 from orders.catalogue import ensure_standard_catalogue
 from orders.models import CertificateKind, LegalBasis
@@ -12,6 +14,8 @@ from robot.models import Phrase, RuleSet
 from robot.rules import ensure_standard_rules, rules_from
 
 from ..conftest import SAMPLES
+from ..factories import order_for
+from .fake_sbsys import fake_sbsys  # noqa: F401  (a fixture for every robot test)
 
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text())
 
@@ -59,3 +63,19 @@ def decompression_bomb() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@pytest.fixture
+def ordered_for(school, teacher, school_manager, payroll, rules):
+    """Order a teacher's certificates for a CPR and mark them ordered at the police."""
+    school_manager.email = "leder@nordskolen.example"
+    school_manager.save()
+    payroll.email = "loen@kommune.example"
+    payroll.save()
+
+    def make(cpr: str, name: str = "Åse Østergård"):
+        order = order_for(unit=school, profile=teacher, by=school_manager, name=name, cpr=cpr)
+        for batch in batching.prepare_batches(by=payroll):
+            batching.mark_batch_ordered(batch=batch, by=payroll)
+        return order
+    return make

@@ -7,7 +7,7 @@ the real thing it limits the request rate (429 with Retry-After: 1), fails when 
 echoes the request in its error bodies (CPR included), and can stall a filing past the
 adapter's timeout, before or after storing the document.
 
-Use the fixture: `from .fake_sbsys import fake_sbsys  # noqa: F401`.
+The fixture `fake_sbsys` is made available to every robot test by tests/robot/conftest.py.
 """
 
 import itertools

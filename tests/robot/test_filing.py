@@ -13,7 +13,7 @@ from orders.models import Notification, OrderEvent
 from robot import filing, services
 from robot.models import FilingJob
 
-from .test_pipeline import ordered_for, receive  # noqa: F401
+from .test_pipeline import receive
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from robot.models import Document
 from robot.pipeline import process_document
 
 from ..conftest import SAMPLES
-from .test_pipeline import ordered_for  # noqa: F401
 
 CONFIG = """
 base_dir = {root}/run

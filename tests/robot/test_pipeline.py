@@ -10,22 +10,6 @@ from ..factories import order_for
 from .conftest import sample
 
 
-@pytest.fixture
-def ordered_for(school, teacher, school_manager, payroll, rules):
-    """Order a teacher's certificates for a CPR and mark them ordered at the police."""
-    school_manager.email = "leder@nordskolen.example"
-    school_manager.save()
-    payroll.email = "loen@kommune.example"
-    payroll.save()
-
-    def make(cpr: str, name: str = "Åse Østergård"):
-        order = order_for(unit=school, profile=teacher, by=school_manager, name=name, cpr=cpr)
-        for batch in batching.prepare_batches(by=payroll):
-            batching.mark_batch_ordered(batch=batch, by=payroll)
-        return order
-    return make
-
-
 def receive(name: str, data: bytes | None = None) -> Document:
     document, _ = ingest_bytes(data or sample(name), filename=name, source="upload", process=False)
     process_document(document_id=document.pk)

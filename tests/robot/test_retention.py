@@ -62,8 +62,7 @@ def file_exists(document) -> bool:
     return document_path(document).exists()
 
 
-FilingJob = getattr(robot_models, "FilingJob", None)
-needs_filing = pytest.mark.skipif(FilingJob is None, reason="filing is not built yet")
+FilingJob = robot_models.FilingJob
 
 
 def filed(document, line, when):
@@ -74,7 +73,6 @@ def filed(document, line, when):
 
 # Certificate files ------------------------------------------------------------------
 
-@needs_filing
 def test_a_filed_certificate_leaves_the_portal_30_days_after_filing_and_not_before(place):
     with at():
         order = place()
@@ -95,7 +93,6 @@ def test_a_filed_certificate_leaves_the_portal_30_days_after_filing_and_not_befo
     assert FilingJob.objects.get(document=document).state == "filed"
 
 
-@needs_filing
 def test_a_certificate_not_yet_filed_keeps_its_file(place):
     with at():
         order = place()

@@ -6,7 +6,7 @@ from robot import services
 from robot.models import Document
 
 from ..factories import UserFactory
-from .test_pipeline import ordered_for, receive  # noqa: F401  (fixture and helper)
+from .test_pipeline import receive
 
 
 @pytest.fixture

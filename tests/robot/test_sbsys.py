@@ -18,7 +18,7 @@ from robot.esdh import (
 )
 from robot.esdh.sbsys import SbsysCaseSystem
 
-from .fake_sbsys import FakeSbsys, fake_sbsys  # noqa: F401
+from .fake_sbsys import FakeSbsys
 
 CPR = "0101904321"
 CPR_FORMS = (CPR, "010190-4321", "010190")
