@@ -45,6 +45,7 @@ bench: install-dev
 	$(PY) bench/order_list.py
 	$(PY) bench/payroll.py
 	$(PY) bench/robot.py
+	$(PY) bench/filing.py
 
 # Regenerate the lock files after changing pyproject.toml (needs uv).
 lock:

@@ -81,6 +81,7 @@ class FakeSbsys:
         self.cases: dict[int, Case] = {}
         self.filings: list[Filing] = []
         self.token_requests = 0
+        self.rejected = 0                      # 429 answers given
         self.api_requests: list[str] = []      # "METHOD /path", in order
         self._tokens: dict[str, float] = {}    # token -> expiry (monotonic)
         self._recent: deque[float] = deque()
@@ -168,6 +169,7 @@ class FakeSbsys:
         with self._lock:
             self.api_requests.append(f"{request.method} {request.path}")
             if self._over_rate_limit():
+                self.rejected += 1
                 return _json({"Message": "For mange forespørgsler"}, 429, {"Retry-After": "1"})
             failure = self._take_failure(request.path)
         if failure:
