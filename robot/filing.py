@@ -94,7 +94,8 @@ def claim_due(*, limit: int = 10) -> list[int]:
 
 def release_stale_claims(*, older_than: datetime.timedelta | None = None) -> int:
     """Jobs claimed by a worker that died: free them, and look before filing again."""
-    older_than = older_than or datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    if older_than is None:
+        older_than = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     return FilingJob.objects.filter(
         state=FilingJob.State.IN_PROGRESS, claimed_at__lt=timezone.now() - older_than
     ).update(state=FilingJob.State.FAILED, uncertain=True, next_attempt_at=timezone.now(),
