@@ -94,14 +94,21 @@ def mark_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
         raise OrderError(_("The batch has already been marked as ordered."))
     now = timezone.now()
     lines = OrderLine.objects.select_for_update().filter(batch=batch, status=OrderLine.Status.NEW)
-    for line in lines:
-        line.ordered_at = now
-        change_line_status(line=line, to=OrderLine.Status.ORDERED, by=by, now=now,
-                           action=OrderEvent.Action.ORDERED, note=batch.reference,
-                           extra_fields=["ordered_at"])
+    _set_ordered(lines, ordered_at=now, by=by, note=batch.reference)
     batch.state, batch.ordered_at, batch.ordered_by = PoliceBatch.State.ORDERED, now, by
     batch.save(update_fields=["state", "ordered_at", "ordered_by"])
     return batch
+
+
+def _set_ordered(lines, *, ordered_at, by: User, note: str) -> None:
+    """Lines sent to the police (ordered_at set) or taken back (ordered_at None)."""
+    now = timezone.now()
+    to, action = ((OrderLine.Status.ORDERED, OrderEvent.Action.ORDERED) if ordered_at
+                  else (OrderLine.Status.NEW, OrderEvent.Action.ORDER_UNDONE))
+    for line in lines:
+        line.ordered_at = ordered_at
+        change_line_status(line=line, to=to, by=by, now=ordered_at or now, action=action,
+                           note=note, extra_fields=["ordered_at"])
 
 
 @transaction.atomic
@@ -116,12 +123,7 @@ def undo_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
     if any(line.status != OrderLine.Status.ORDERED for line in lines):
         raise OrderError(_("Some certificates in the batch have already moved on; it cannot "
                            "be undone."))
-    now = timezone.now()
-    for line in lines:
-        line.ordered_at = None
-        change_line_status(line=line, to=OrderLine.Status.NEW, by=by, now=now,
-                           action=OrderEvent.Action.ORDER_UNDONE, note=batch.reference,
-                           extra_fields=["ordered_at"])
+    _set_ordered(lines, ordered_at=None, by=by, note=batch.reference)
     batch.state, batch.ordered_at, batch.ordered_by = PoliceBatch.State.PREPARED, None, None
     batch.save(update_fields=["state", "ordered_at", "ordered_by"])
     return batch
@@ -152,10 +154,7 @@ def mark_line_ordered_on_paper(*, line: OrderLine, by: User) -> OrderLine:
     line = OrderLine.objects.select_for_update().select_related("order").get(pk=line.pk)
     if line.status != OrderLine.Status.NEW or not line.order.digital_post_exempt:
         raise OrderError(_("This certificate is not waiting for a paper consent order."))
-    line.ordered_at = timezone.now()
-    change_line_status(line=line, to=OrderLine.Status.ORDERED, by=by, now=line.ordered_at,
-                       action=OrderEvent.Action.ORDERED, note=_("Paper consent"),
-                       extra_fields=["ordered_at"])
+    _set_ordered([line], ordered_at=timezone.now(), by=by, note=_("Paper consent"))
     return line
 
 
