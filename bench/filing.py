@@ -65,7 +65,7 @@ def run(args) -> None:
 
     from django.utils import timezone
 
-    from orders.demo import load_demo_data
+    from robot.demo import load_demo_data
     from orders.models import OrderLine
     from orders.services import place_order
     from portal.models import Unit, User

@@ -43,7 +43,7 @@ def main() -> None:
 def run(n_orders: int, repeat: int) -> None:
     from django.utils import timezone
 
-    from orders.demo import load_demo_data
+    from robot.demo import load_demo_data
     from orders.models import Order
     from orders.services import place_order
     from portal.models import Unit, User

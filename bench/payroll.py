@@ -53,7 +53,7 @@ def run(n: int) -> None:
     from django.utils import timezone
 
     from orders import batching, deadlines
-    from orders.demo import load_demo_data
+    from robot.demo import load_demo_data
     from orders.letters import render_letter
     from orders.models import Order, OrderLine
     from orders.services import place_order

@@ -96,7 +96,7 @@ def run(paths: list[Path], workers: int) -> None:
     from django.conf import settings
     from django.utils import timezone
 
-    from orders.demo import load_demo_data
+    from robot.demo import load_demo_data
     from orders.models import OrderLine
     from orders.services import place_order
     from portal.models import Unit, User

@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import CertificateKind, LegalBasis, Notification, PositionProfile, ProfileRequirement
+from portal.admin import AreaAdmin as OrganisationAreaAdmin
+from portal.models import Area
+
+from .models import (
+    CertificateKind,
+    ChildContactRule,
+    LegalBasis,
+    Notification,
+    PositionProfile,
+    ProfileRequirement,
+)
 
 # Orders, persons and the access log are deliberately not in the admin: administrators
 # maintain the catalogue and the organisation and have no need to see criminal-record data.
@@ -22,6 +32,22 @@ class LegalBasisAdmin(admin.ModelAdmin):
     list_display = ["text", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["text"]
+
+
+class ChildContactRuleInline(admin.StackedInline):
+    model = ChildContactRule
+    extra = 0
+    max_num = 1
+
+
+# The organisation does not know the catalogue: ordering adds the children question to
+# the area's admin page.
+admin.site.unregister(Area)
+
+
+@admin.register(Area)
+class AreaAdmin(OrganisationAreaAdmin):
+    inlines = [ChildContactRuleInline, *OrganisationAreaAdmin.inlines]
 
 
 class ProfileRequirementInline(admin.TabularInline):

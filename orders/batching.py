@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from portal.models import User
 
-from .cpr import format_cpr
+from portal.cpr import format_cpr
 from .models import LegalBasis, OrderEvent, OrderLine, PoliceBatch
 from .services import OrderError, change_line_status
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .models import Order, OrderEvent, OrderLine
 from .notifications import manager_addresses, order_url, payroll_addresses, queue_email
-from .services import change_line_status
+from .services import ROBOT, change_line_status
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def expire_unanswered_lines(*, now: datetime.datetime) -> int:
             )
             if line is None:
                 continue
-            change_line_status(line=line, to=OrderLine.Status.EXPIRED, by=None, now=now,
+            change_line_status(line=line, to=OrderLine.Status.EXPIRED, by=ROBOT, now=now,
                                action=OrderEvent.Action.EXPIRED)
             context = {"order": line.order, "line": line, "days": settings.LINE_EXPIRY_DAYS,
                        "url": order_url(line.order)}

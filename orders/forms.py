@@ -1,7 +1,10 @@
+import datetime
+import unicodedata
 import uuid
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.forms.utils import ErrorDict
 from django.urls import reverse
 from django.utils import timezone
@@ -9,9 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import User
 
-from .cpr import InvalidCpr, normalise_cpr
+from portal.cpr import InvalidCpr, normalise_cpr
 from .models import LegalBasis, OrderLine
-from .selectors import certificate_options, child_contact_basis, profiles_for, units_of
+from portal.selectors import units_of
+
+from .selectors import certificate_options, child_contact_basis, profiles_for
 
 def _is_uuid(value) -> bool:
     try:
@@ -19,6 +24,22 @@ def _is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _one_year_after(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _is_invisible_or_control(ch: str) -> bool:
+    # Category C covers control (Cc) and format (Cf) characters: bidirectional overrides
+    # and isolates, zero-width spaces and joiners, the byte order mark. In a name they can
+    # make the text payroll pastes into politi.dk, or a CSV cell, read differently from
+    # what is stored. Private use, surrogates and unassigned code points have no place in
+    # a name either.
+    return unicodedata.category(ch).startswith("C")
 
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -87,7 +108,8 @@ class OrderForm(forms.Form):
         self.selected_unit = next(
             (u for u in units if str(u.pk) == str(self._raw("unit") or "")), None
         )
-        profiles = profiles_for(self.selected_unit).select_related("area__child_contact_basis")
+        profiles = profiles_for(self.selected_unit).select_related(
+            "area__child_contact_rule__legal_basis")
         self.fields["profile"].queryset = profiles
         self.selected_profile = self._selected("profile", profiles)
         self.child_basis = child_contact_basis(self.selected_profile)
@@ -140,15 +162,37 @@ class OrderForm(forms.Form):
             raise forms.ValidationError(str(error), code="invalid_cpr")
 
     def clean_full_name(self) -> str:
-        name = " ".join(self.cleaned_data["full_name"].split())
+        # NFC so the same name typed on a Mac or in Windows is stored and searched alike.
+        # Whitespace of any kind (tabs, line breaks from a paste) becomes one space: a line
+        # break would start a new person in the police's "several persons" field.
+        name = " ".join(unicodedata.normalize("NFC", self.cleaned_data["full_name"]).split())
+        if any(_is_invisible_or_control(ch) for ch in name):
+            raise forms.ValidationError(
+                _("The name contains invisible or control characters. "
+                  "Type the name again instead of pasting it."),
+                code="invisible_characters",
+            )
         if any(ch.isdigit() for ch in name):
             raise forms.ValidationError(_("The name must not contain digits."))
+        if name[:1] in ("=", "+", "-", "@"):
+            # A spreadsheet would run it as a formula; the CSV export escapes it too.
+            raise forms.ValidationError(
+                _("The name cannot start with =, +, - or @."), code="formula_start"
+            )
+        # NFC can lengthen a few characters, so check the stored length again.
+        MaxLengthValidator(self.fields["full_name"].max_length)(name)
         return name
 
     def clean_start_date(self):
         start_date = self.cleaned_data["start_date"]
-        if start_date < timezone.localdate():
+        today = timezone.localdate()
+        if start_date < today:
             raise forms.ValidationError(_("The start date cannot be in the past."))
+        if start_date > _one_year_after(today):
+            raise forms.ValidationError(
+                _("The start date is more than a year ahead. Check the date."),
+                code="too_far_ahead",
+            )
         return start_date
 
     def clean(self):

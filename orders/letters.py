@@ -1,9 +1,6 @@
 """Letters for the new hire, the paper consent form and the order receipt (PDF)."""
 
-from django.conf import settings
-from django.utils import timezone
-
-from portal.pdf import render_pdf
+from portal.pdf import letter_context, render_pdf
 
 from .models import Order
 
@@ -12,17 +9,6 @@ LETTERS = {
     "consent": "letters/consent_form.html",
     "receipt": "letters/order_receipt.html",
 }
-
-
-def letter_context(**context) -> dict:
-    return {
-        "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
-        "MUNICIPALITY_LOGO": settings.MUNICIPALITY_LOGO,
-        "PAYROLL_CONTACT": settings.PAYROLL_CONTACT,
-        "CONSENT_DAYS": settings.CONSENT_DAYS,
-        "today": timezone.localdate(),
-        **context,
-    }
 
 
 def render_letter(*, which: str, order: Order) -> bytes:

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from portal.backoff import backoff
 from portal.models import Membership, User
 
 from .models import Notification, Order, OrderLine
@@ -26,8 +27,8 @@ MAX_ATTEMPTS = 12  # with the backoff below: retried for about two days
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
-    """5 min, 10, 20, ... capped at 8 hours between attempts."""
-    return datetime.timedelta(minutes=min(5 * 2 ** (attempts - 1), 8 * 60))
+    """5 min, 10, 20, ... capped at 8 hours between attempts, with jitter."""
+    return backoff(attempts, first=datetime.timedelta(minutes=5), cap=datetime.timedelta(hours=8))
 
 
 def order_url(order: Order) -> str:
@@ -89,7 +90,7 @@ def queue_email(
         return None  # queued concurrently by another run of the schedule
     from .tasks import send_notification
 
-    transaction.on_commit(lambda: send_notification.delay(notification.pk))
+    send_notification.delay_on_commit(notification.pk)
     return notification
 
 

@@ -12,16 +12,6 @@ from portal.models import Unit, User
 from .models import LegalBasis, Order, PositionProfile, ProfileRequirement
 
 
-def units_of(user: User) -> QuerySet[Unit]:
-    """Units whose orders the user may see and for which they may order."""
-    if not user.is_authenticated:
-        return Unit.objects.none()
-    units = Unit.objects.filter(is_active=True).select_related("area")
-    if user.is_payroll:
-        return units
-    return units.filter(memberships__user=user)
-
-
 def orders_visible_to(user: User) -> QuerySet[Order]:
     """Orders of the user's own units; payroll sees all. Anything else must answer 404."""
     if not user.is_authenticated:
@@ -76,7 +66,8 @@ def child_contact_basis(profile: PositionProfile | None) -> LegalBasis | None:
     includes a child certificate)."""
     if profile is None:
         return None
-    basis = profile.area.child_contact_basis
+    rule = getattr(profile.area, "child_contact_rule", None)
+    basis = rule.legal_basis if rule is not None else None
     if basis is None or not basis.is_active:
         return None
     if profile.requirements.filter(legal_basis__kind_id=basis.kind_id).exists():

@@ -11,9 +11,27 @@ from django.views.decorators.debug import sensitive_variables
 
 from portal.models import Unit, User
 
-from .cpr import encrypt_cpr, hash_cpr
+from portal.cpr import encrypt_cpr, hash_cpr
 from .models import AccessLog, LegalBasis, Order, OrderEvent, OrderLine, Person, PositionProfile
-from .selectors import certificate_options, units_of
+from portal.selectors import units_of
+
+from .selectors import certificate_options
+
+
+class Automatic:
+    """The portal acting on its own (the robot, the schedule): the event has no user."""
+
+    def __str__(self) -> str:
+        return _("the system")
+
+
+ROBOT = Automatic()
+#: Who changes a line: a user, or ROBOT. Services take it explicitly, never by default.
+Actor = User | Automatic
+
+
+def actor_user(by: Actor) -> User | None:
+    return by if isinstance(by, User) else None
 
 
 class OrderError(Exception):
@@ -201,7 +219,7 @@ def reorder_line(*, line: OrderLine, by: User) -> OrderLine:
 
 
 def change_line_status(
-    *, line: OrderLine, to: str, by: User | None, action: str, note: str = "",
+    *, line: OrderLine, to: str, by: Actor, action: str, note: str = "",
     now: datetime.datetime | None = None, extra_fields: Sequence[str] = (),
 ) -> None:
     """Move a (locked) line to a new status and write the timeline event."""
@@ -210,7 +228,7 @@ def change_line_status(
         order_id=line.order_id,
         line=line,
         at=now,
-        actor=by,
+        actor=actor_user(by),
         action=action,
         from_status=line.status,
         to_status=to,
@@ -219,6 +237,19 @@ def change_line_status(
     line.status = to
     line.status_changed_at = now
     line.save(update_fields=["status", "status_changed_at", *extra_fields])
+
+
+def log_person_access(
+    *, user: User, action: str, entries: Iterable[tuple[int | None, int | None]]
+) -> None:
+    """Record that the user saw these persons' data: (person id, order id or None) each;
+    entries without a person are about nobody and are skipped."""
+    now = timezone.now()
+    AccessLog.objects.bulk_create(
+        AccessLog(at=now, user=user, username=user.get_username(), person_id=person_id,
+                  order_id=order_id, action=action)
+        for person_id, order_id in entries if person_id is not None
+    )
 
 
 def log_access(*, user: User, action: str, orders: Iterable[Order]) -> None:

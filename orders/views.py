@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import letters, services
 from .forms import OrderFilterForm, OrderForm
 from .models import AccessLog, OrderEvent, OrderLine
-from .selectors import orders_visible_to, start_soon_date, units_of
+from portal.selectors import units_of
+
+from .selectors import orders_visible_to, start_soon_date
 
 ORDERS_PER_PAGE = 25
 

@@ -26,7 +26,7 @@ class UnitInline(admin.TabularInline):
 
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
-    list_display = ["name", "child_contact_basis"]
+    list_display = ["name"]
     inlines = [UnitInline]
 
 

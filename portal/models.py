@@ -26,19 +26,6 @@ class Area(models.Model):
     """A forvaltning: decides which certificates its units may order."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
-    child_contact_basis = models.ForeignKey(
-        "orders.LegalBasis",
-        verbose_name=_("child certificate purpose when the hire has contact with children"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        limit_choices_to={"kind__code": "child"},
-        help_text=_(
-            "When set, the order form asks whether the new hire will have direct contact "
-            "with children under 15 and, if so, adds a child certificate with this purpose."
-        ),
-    )
 
     class Meta:
         ordering = ["name"]

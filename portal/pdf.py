@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -33,3 +34,15 @@ class StaticFilesFetcher(URLFetcher):
 def render_pdf(template: str, context: dict) -> bytes:
     html = render_to_string(template, context)
     return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf()
+
+
+def letter_context(**context) -> dict:
+    """What every letter's layout shows: the municipality, its logo and payroll's contact."""
+    return {
+        "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
+        "MUNICIPALITY_LOGO": settings.MUNICIPALITY_LOGO,
+        "PAYROLL_CONTACT": settings.PAYROLL_CONTACT,
+        "CONSENT_DAYS": settings.CONSENT_DAYS,
+        "today": timezone.localdate(),
+        **context,
+    }

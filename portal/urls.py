@@ -3,7 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from . import access_export, views
+from orders import access_log, welcome_views
+
+from . import views
 
 admin.site.site_header = _("Attestportal administration")
 admin.site.site_title = _("Attestportal")
@@ -15,10 +17,10 @@ urlpatterns = [
     path("bestillinger/", include("orders.urls")),
     path("loen/", include("orders.payroll_urls")),
     path("modtagelse/", include("robot.urls")),
-    path("velkommen/", views.welcome, name="welcome"),
-    path("velkommen/velkomstpakke.pdf", views.welcome_pdf, name="welcome_pdf"),
-    path("velkommen/skjul/", views.welcome_dismiss, name="welcome_dismiss"),
-    path("adgangslog/", access_export.access_log_export, name="access_log_export"),
+    path("velkommen/", welcome_views.welcome, name="welcome"),
+    path("velkommen/velkomstpakke.pdf", welcome_views.welcome_pdf, name="welcome_pdf"),
+    path("velkommen/skjul/", welcome_views.welcome_dismiss, name="welcome_dismiss"),
+    path("adgangslog/", access_log.access_log_export, name="access_log_export"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

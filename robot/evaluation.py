@@ -8,9 +8,21 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from orders.cpr import InvalidCpr, mask_cpr, normalise_cpr
+from portal.cpr import find_cprs, mask_cpr, redact_cprs
+
+class Outcome(models.TextChoices):
+    """What the robot concludes about a document."""
+
+    CLEAN = "clean", gettext_lazy("Clean")
+    NOT_CLEAN = "not_clean", gettext_lazy("Not clean")
+    REFUSED = "refused", gettext_lazy("Refused")
+    NEEDS_REVIEW = "needs_review", gettext_lazy("Needs review")
+    UNREADABLE = "unreadable", gettext_lazy("Unreadable")
+
 
 REFUSAL = "refusal"
 UNKNOWN = "unknown"
@@ -49,7 +61,7 @@ class Rules:
 @dataclass
 class Result:
     kind: str = UNKNOWN           # child, criminal_public, criminal_private, refusal, unknown
-    outcome: str = "needs_review"
+    outcome: str = Outcome.NEEDS_REVIEW
     cpr: str | None = None        # ten digits
     refused_kind: str | None = None
     reason: str = ""
@@ -65,30 +77,9 @@ class Result:
                 "cpr": self.cpr_masked, "reason": self.reason}
 
 
-# Strict and loose forms: 010190-1234, 0101901234, 01.01.90-1234, 010190 - 1234.
-_CPR = re.compile(r"(?<!\d)(\d{2})[. ]?(\d{2})[. ]?(\d{2})\s*[-–]?\s*(\d{4})(?!\d)")
-
-
-def mask_cprs(text: str) -> str:
-    return _CPR.sub(lambda m: "".join(m.group(1, 2, 3)) + "-xxxx", text)
-
-
-def find_cprs(text: str) -> list[str]:
-    """Every valid CPR number in the text, in whatever common form it is written."""
-    found = []
-    for match in _CPR.finditer(text or ""):
-        try:
-            cpr = normalise_cpr("".join(match.group(1, 2, 3, 4)))
-        except InvalidCpr:
-            continue
-        if cpr not in found:
-            found.append(cpr)
-    return found
-
-
 def _hits(normalised: str, role: str, phrases, kind_of=None) -> list[dict]:
     """Where each phrase occurs; snippets come from the text with every CPR masked first."""
-    masked = mask_cprs(normalised)
+    masked = redact_cprs(normalised)
     hits = []
     for phrase in phrases:
         kind, text = phrase if isinstance(phrase, tuple) else (kind_of, phrase)
@@ -107,7 +98,7 @@ def evaluate_text(text: str, rules: Rules) -> Result:
     result = Result(rules_version=rules.version)
     normalised = normalise(text)
     if not normalised:
-        result.outcome, result.reason = "unreadable", _("No text could be read.")
+        result.outcome, result.reason = Outcome.UNREADABLE, _("No text could be read.")
         return result
 
     kind_hits = [h for code, phrases in rules.kinds.items()
@@ -135,7 +126,7 @@ def evaluate_text(text: str, rules: Rules) -> Result:
         elif clean_hits or registration_hits:
             result.reason = _("A refusal that also reads like a certificate.")
         else:
-            result.outcome, result.reason = "refused", _("The police refused the order.")
+            result.outcome, result.reason = Outcome.REFUSED, _("The police refused the order.")
         return result
     if len(kinds) > 1:
         result.reason = _("The document names several certificate kinds.")
@@ -151,10 +142,10 @@ def evaluate_text(text: str, rules: Rules) -> Result:
     elif clean_hits and sum(h["count"] for h in clean_hits) > 1:
         result.reason = _("The clean phrase occurs more than once.")
     elif clean_hits:
-        result.outcome, result.reason = "clean", _("The clean phrase was found and no sign of a "
+        result.outcome, result.reason = Outcome.CLEAN, _("The clean phrase was found and no sign of a "
                                                    "registration.")
     elif registration_hits:
-        result.outcome, result.reason = "not_clean", _("Signs of a registration were found.")
+        result.outcome, result.reason = Outcome.NOT_CLEAN, _("Signs of a registration were found.")
     else:
         result.reason = _("Neither the clean phrase nor a sign of a registration was found.")
     return result

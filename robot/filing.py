@@ -8,7 +8,6 @@ rate limit; failures back off with jitter up to a horizon and then go to a perso
 import datetime
 import io
 import logging
-import random
 import time
 
 from django.conf import settings
@@ -17,11 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
-from orders.cpr import hash_cpr
-from orders.models import OrderEvent, OrderLine
-from orders.notifications import manager_addresses, order_url, queue_email
+from orders.answers import record_filed
+from orders.models import CertificateKind, OrderLine
+from orders.services import ROBOT, Actor
+from portal.backoff import backoff
+from portal.cpr import hash_cpr
 from portal.models import User
-from portal.pdf import render_pdf
+from portal.pdf import letter_context, render_pdf
 
 from .esdh import FilingRequest, ManualFilingError, TemporaryFilingError, case_system
 from .intake import document_path
@@ -45,11 +46,12 @@ def queue_filing(*, document: Document, line: OrderLine) -> FilingJob | None:
     assessed = document.assessments.exists()
     job = FilingJob.objects.create(
         document=document, line=line, reference=f"AP-{document.pk:08d}",
-        with_certificate=policy == "certificate", with_note=policy == "note" or assessed,
+        with_certificate=policy == CertificateKind.FilingPolicy.CERTIFICATE,
+        with_note=policy == CertificateKind.FilingPolicy.NOTE or assessed,
     )
     from .tasks import file_due
 
-    transaction.on_commit(lambda: file_due.delay())
+    file_due.delay_on_commit()
     return job
 
 
@@ -72,8 +74,8 @@ def take_rate_slot(*, rate: float | None = None, name: str = RATE_LIMIT_NAME) ->
 
 def retry_delay(attempts: int) -> datetime.timedelta:
     """1 min, 2, 4 ... capped at 4 hours, with up to 20% jitter so failed jobs spread out."""
-    base = min(60 * 2 ** (attempts - 1), 4 * 3600)
-    return datetime.timedelta(seconds=base * random.uniform(1.0, 1.2))
+    return backoff(attempts, first=datetime.timedelta(minutes=1),
+                   cap=datetime.timedelta(hours=4))
 
 
 def claim_due(*, limit: int = 10) -> list[int]:
@@ -129,8 +131,6 @@ def build_request(job: FilingJob) -> FilingRequest:
 
 
 def _note_context() -> dict:
-    from orders.letters import letter_context
-
     return letter_context()
 
 
@@ -151,7 +151,7 @@ def run_job(*, job_id: int, adapter=None) -> FilingJob | None:
            .filter(pk=job_id, state=FilingJob.State.IN_PROGRESS).first())
     if job is None:
         return None
-    adapter = adapter or case_system()
+    adapter = adapter or case_system(throttle=take_rate_slot)
     try:
         request = build_request(job)
         reference = None
@@ -171,11 +171,11 @@ def run_job(*, job_id: int, adapter=None) -> FilingJob | None:
     except Exception as error:  # unknown: assume it may have been filed
         logger.exception("Filing job %s failed", job.pk)
         return _failed(job, f"{type(error).__name__}", retry_after=None, uncertain=True)
-    return _filed(job, reference)
+    return _filed(job, reference, by=ROBOT)
 
 
 @transaction.atomic
-def _filed(job: FilingJob, reference: str) -> FilingJob:
+def _filed(job: FilingJob, reference: str, *, by: Actor) -> FilingJob:
     job = FilingJob.objects.select_for_update().get(pk=job.pk)
     if job.state == FilingJob.State.FILED:
         return job
@@ -184,15 +184,9 @@ def _filed(job: FilingJob, reference: str) -> FilingJob:
     job.attempts += 1
     job.last_error, job.uncertain = "", False
     job.save()
-    line = job.line
-    OrderEvent.objects.create(order_id=line.order_id, line=line, at=now,
-                              action=OrderEvent.Action.FILED)
-    order = line.order
     assessment = job.document.assessments.first()
-    queue_email(template="certificate_filed", key=f"filing:{job.pk}",
-                to=manager_addresses(order), order=order, line=line,
-                context={"order": order, "line": line, "url": order_url(order),
-                         "decision": assessment.get_decision_display() if assessment else None})
+    record_filed(line=job.line, by=by, key=f"filing:{job.pk}",
+                 decision=assessment.decision if assessment else None)
     return job
 
 
@@ -228,7 +222,7 @@ def retry_job(*, job: FilingJob, by: User) -> FilingJob:
     job.save(update_fields=["state", "next_attempt_at", "created_at"])
     from .tasks import file_due
 
-    transaction.on_commit(lambda: file_due.delay())
+    file_due.delay_on_commit()
     return job
 
 
@@ -247,7 +241,7 @@ def mark_filed_by_hand(*, job: FilingJob, by: User, esdh_reference: str) -> Fili
     job = FilingJob.objects.select_for_update().get(pk=job.pk)
     if job.state != FilingJob.State.MANUAL:
         raise FilingStateError(_("Only a filing in manual handling can be marked as filed."))
-    return _filed(job, esdh_reference)
+    return _filed(job, esdh_reference, by=by)
 
 
 def file_due(*, limit: int = 10, adapter=None) -> int:

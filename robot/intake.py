@@ -77,7 +77,7 @@ def ingest(
     if process and not too_large:
         from .tasks import process_document
 
-        transaction.on_commit(lambda: process_document.delay(document.pk))
+        process_document.delay_on_commit(document.pk)
     return document, True
 
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 
-from orders.cpr import InvalidCpr, normalise_cpr
+from portal.cpr import InvalidCpr, normalise_cpr
 
 _NOTICE_CPR = re.compile(r"Persondata\s*-\s*CPR-nummer:\s*(\d{6}\s*-?\s*\d{4})", re.I)
 _ATT = re.compile(r"^\s*Att:\s*(.+)$", re.M | re.I)

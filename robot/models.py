@@ -4,6 +4,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orders.answers import Decision
+
+from .evaluation import Outcome
+
 
 class RuleSet(models.Model):
     """One version of what the robot looks for in a returned document.
@@ -91,12 +95,7 @@ class Document(models.Model):
     QUEUE_STATES = (State.NOT_CLEAN, State.AWAITING_APPROVAL, State.NEEDS_REVIEW,
                     State.UNREADABLE, State.NO_ORDER, State.DUPLICATE)
 
-    class Outcome(models.TextChoices):
-        CLEAN = "clean", _("Clean")
-        NOT_CLEAN = "not_clean", _("Not clean")
-        REFUSED = "refused", _("Refused")
-        NEEDS_REVIEW = "needs_review", _("Needs review")
-        UNREADABLE = "unreadable", _("Unreadable")
+    Outcome = Outcome
 
     sha256 = models.CharField(max_length=64, unique=True)
     original_name = models.CharField(_("file name"), max_length=255)
@@ -157,10 +156,7 @@ class Evaluation(models.Model):
 class Assessment(models.Model):
     """Payroll's assessment of a certificate that is not clean."""
 
-    class Decision(models.TextChoices):
-        MAY_EMPLOY = "may_employ", _("May be employed")
-        MAY_NOT_EMPLOY = "may_not_employ", _("May not be employed")
-        FURTHER = "further", _("Further assessment needed")
+    Decision = Decision
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="assessments")
     relevance = models.TextField(_("relevance to the position"))

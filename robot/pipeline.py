@@ -3,12 +3,17 @@
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.models import CertificateKind, OrderEvent, OrderLine
-from orders.notifications import manager_addresses, order_url, payroll_addresses, queue_email
-from orders.services import change_line_status, get_or_create_person
+from django.conf import settings
+from django.urls import reverse
+
+from orders.answers import CertificateResult, record_certificate_result
+from orders.models import CertificateKind, OrderLine
+from orders.notifications import payroll_addresses, queue_email
+from orders.services import ROBOT, Actor, get_or_create_person
+
+from portal.cpr import mask_cpr
 
 from .evaluation import Result
 from .intake import document_path, ingest_bytes, read_document
@@ -19,9 +24,6 @@ from .reading import check_against_notice, evaluate_pdf, is_message
 from .rules import active_ruleset, rules_from
 
 logger = logging.getLogger(__name__)
-
-ANSWERED = (OrderLine.Status.CLEARED, OrderLine.Status.IN_REVIEW, OrderLine.Status.REJECTED,
-            OrderLine.Status.REFUSED)
 
 
 def process_document(*, document_id: int) -> Document | None:
@@ -74,7 +76,7 @@ def _process(document_id: int, stored: list) -> Document | None:
 def _process_message(document: Document, data: bytes, ruleset, rules, stored: list) -> None:
     message = parse_message(data)
     notice = message.notice
-    document.notice = {"cpr": notice.cpr[:6] + "-xxxx" if notice.cpr else None,
+    document.notice = {"cpr": mask_cpr(notice.cpr) or None,
                        "att": notice.att[:200], "subject": notice.subject[:200],
                        "sender": notice.sender[:100]}
     if not message.attachments:
@@ -108,9 +110,9 @@ def _apply(document: Document, result: Result, ruleset) -> None:
     document.kind = CertificateKind.objects.filter(code=kind_code).first() if kind_code else None
     if result.cpr:
         document.person = get_or_create_person(cpr=result.cpr)
-    if result.outcome == "unreadable":
+    if result.outcome == Document.Outcome.UNREADABLE:
         document.state = Document.State.UNREADABLE
-    elif result.outcome == "needs_review" or document.person is None:
+    elif result.outcome == Document.Outcome.NEEDS_REVIEW or document.person is None:
         document.state = Document.State.NEEDS_REVIEW
     else:
         _match(document)
@@ -128,7 +130,7 @@ def _match(document: Document) -> None:
                             "orders.")
         return
     if not ordered:
-        answered = lines.filter(status__in=ANSWERED).order_by("-status_changed_at").first()
+        answered = lines.filter(status__in=OrderLine.ANSWERED_STATUSES).order_by("-status_changed_at").first()
         document.line = answered
         document.state = Document.State.DUPLICATE if answered else Document.State.NO_ORDER
         document.reason = (_("The order line already has an answer.") if answered
@@ -139,41 +141,28 @@ def _match(document: Document) -> None:
                                 "must look at it.")
             _notify_payroll(document, answered)
         return
-    record_outcome(document=document, line=ordered[0], outcome=document.outcome, by=None)
+    record_outcome(document=document, line=ordered[0], outcome=document.outcome, by=ROBOT)
 
 
-def record_outcome(*, document: Document, line: OrderLine, outcome: str, by, note: str = "") -> None:
-    """What a certificate's outcome means for its line; automatic or set by payroll."""
-    document.line = line
-    now = timezone.now()
-    if outcome == Document.Outcome.CLEAN:
-        document.state = Document.State.DONE
-        change_line_status(line=line, to=OrderLine.Status.CLEARED, by=by, now=now,
-                           action=OrderEvent.Action.RECEIVED, note=note or _("Clean"))
-        queue_filing(document=document, line=line)
-    elif outcome == Document.Outcome.NOT_CLEAN:
-        document.state = Document.State.NOT_CLEAN
-        # The manager's timeline says only that payroll is assessing it: never the content.
-        change_line_status(line=line, to=OrderLine.Status.IN_REVIEW, by=by, now=now,
-                           action=OrderEvent.Action.RECEIVED, note=note)
-        _notify_payroll(document, line)
-    elif outcome == Document.Outcome.REFUSED:
-        document.state = Document.State.DONE
-        change_line_status(line=line, to=OrderLine.Status.REFUSED, by=by, now=now,
-                           action=OrderEvent.Action.RECEIVED, note=note or _("Refused"))
-        order = line.order
-        queue_email(template="line_refused", key=f"line:{line.pk}", to=manager_addresses(order),
-                    order=order, line=line,
-                    context={"order": order, "line": line, "url": order_url(order)})
-    else:
+def record_outcome(*, document: Document, line: OrderLine, outcome: str, by: Actor,
+                   note: str = "") -> None:
+    """A certificate's outcome for its line, automatic or set by payroll: the document's
+    own state here, the line's through the orders service."""
+    if outcome not in CertificateResult.values:
         raise ValueError(f"Not an outcome for a line: {outcome}")
+    document.line = line
+    record_certificate_result(line=line, result=outcome, by=by, note=note)
+    if outcome == Document.Outcome.NOT_CLEAN:
+        document.state = Document.State.NOT_CLEAN
+        _notify_payroll(document, line)
+    else:
+        document.state = Document.State.DONE
+    if outcome == Document.Outcome.CLEAN:
+        queue_filing(document=document, line=line)
 
 
 def _notify_payroll(document: Document, line: OrderLine) -> None:
     """E-mail payroll a link to the document (no content, no CPR)."""
-    from django.conf import settings
-    from django.urls import reverse
-
     url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("robot:document", args=[document.pk])
     queue_email(template="certificate_flagged", key=f"document:{document.pk}",
                 to=payroll_addresses(), order=line.order, line=line,

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from .evaluation import Result, Rules, evaluate_text
+from .evaluation import UNKNOWN, Outcome, Result, Rules, evaluate_text
 from .extraction import pdf_text
 from .mail import Notice, parse_message
 
@@ -18,11 +18,11 @@ def is_message(data: bytes, filename: str) -> bool:
 def evaluate_pdf(data: bytes, rules: Rules) -> Result:
     extracted = pdf_text(data)
     if not extracted.ok:
-        return Result(outcome="unreadable", reason=extracted.problem,
+        return Result(outcome=Outcome.UNREADABLE, reason=extracted.problem,
                       rules_version=rules.version)
     result = evaluate_text(extracted.text, rules)
-    if extracted.doubt and result.outcome in ("clean", "refused"):
-        result.outcome, result.reason = "needs_review", extracted.doubt
+    if extracted.doubt and result.outcome in (Outcome.CLEAN, Outcome.REFUSED):
+        result.outcome, result.reason = Outcome.NEEDS_REVIEW, extracted.doubt
     return result
 
 
@@ -35,13 +35,13 @@ def check_against_notice(result: Result, notice: Notice) -> Result:
         disagreements.append(_("the CPR number in the message differs from the one in the PDF"))
     hint = notice.kind_hint
     kind = result.kind
-    if hint and kind not in ("unknown",):
+    if hint and kind != UNKNOWN:
         expected = {"refusal": {"refusal"}, "child": {"child"},
                     "criminal": {"criminal_public", "criminal_private"}}[hint]
         if kind not in expected:
             disagreements.append(_("the message's subject says another kind than the PDF"))
-    if disagreements and result.outcome != "unreadable":
-        result.outcome = "needs_review"
+    if disagreements and result.outcome != Outcome.UNREADABLE:
+        result.outcome = Outcome.NEEDS_REVIEW
         result.reason = _("The message and the PDF disagree: %(what)s.") % {
             "what": "; ".join(disagreements)}
     return result
@@ -52,7 +52,7 @@ def evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
     try:
         return _evaluate_file(data, filename, rules)
     except Exception as error:  # a broken message must not stop the rest
-        return Result(outcome="unreadable", rules_version=rules.version,
+        return Result(outcome=Outcome.UNREADABLE, rules_version=rules.version,
                       reason=_("The file could not be read: %(error)s")
                       % {"error": type(error).__name__})
 
@@ -62,7 +62,7 @@ def _evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
         return evaluate_pdf(data, rules)
     message = parse_message(data)
     if not message.attachments:
-        return Result(outcome="needs_review", cpr=message.notice.cpr,
+        return Result(outcome=Outcome.NEEDS_REVIEW, cpr=message.notice.cpr,
                       reason=_("The message has no PDF attached."), rules_version=rules.version)
     name, pdf = message.attachments[0]
     return check_against_notice(evaluate_pdf(pdf, rules), message.notice)

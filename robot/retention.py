@@ -12,7 +12,6 @@ nothing more. The dry run counts the same selections and changes nothing.
 import calendar
 import datetime
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,20 +20,23 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from orders.cpr import encrypt_cpr
-from orders.models import AccessLog, Notification, Order, OrderEvent, OrderLine, Person
+from orders.answers import (
+    ANONYMISED_HASH_PREFIX,
+    ANONYMISED_NAME,
+    anonymise_order,
+    anonymise_person,
+)
+from orders.models import AccessLog, Order, OrderEvent, OrderLine, Person
+from orders.services import ROBOT
 
 from .intake import document_path
-from .models import Document, Evaluation
+from .models import Document, Evaluation, FilingJob
 
 logger = logging.getLogger(__name__)
 
-ANONYMISED_NAME = "Anonymiseret"
-# Real keys are hex digests of the CPR number, so this prefix can never collide with one.
-ANONYMISED_HASH_PREFIX = "anon-"
 # A person with a certificate awaiting payroll's assessment is still being worked on.
 ASSESSMENT_STATES = (Document.State.NOT_CLEAN, Document.State.AWAITING_APPROVAL)
-FILED = "filed"
+FILED = FilingJob.State.FILED
 
 
 @dataclass(frozen=True)
@@ -176,10 +178,7 @@ def _anonymise_order(*, order_id: int, now: datetime.datetime) -> bool:
     order = orders_due(now=now).select_for_update().filter(pk=order_id).first()
     if order is None:
         return False
-    order.full_name = ANONYMISED_NAME
-    order.save(update_fields=["full_name"])
-    Notification.objects.filter(Q(order=order) | Q(line__order=order)).update(subject="",
-                                                                            body="")
+    anonymise_order(order=order, by=ROBOT)
     _forget_document_details(Q(line__order=order))
     return True
 
@@ -190,11 +189,7 @@ def _anonymise_person(*, person_id: int, now: datetime.datetime) -> bool:
     person = persons_due(now=now).select_for_update().filter(pk=person_id).first()
     if person is None:
         return False
-    # An encrypted empty string rather than "": it holds no CPR number, and every page that
-    # shows the masked number (order lists, receipts) keeps working for anonymised orders.
-    person.cpr_encrypted = encrypt_cpr("")
-    person.cpr_hash = f"{ANONYMISED_HASH_PREFIX}{uuid.uuid4().hex}"
-    person.save(update_fields=["cpr_encrypted", "cpr_hash"])
+    anonymise_person(person=person)
     _forget_document_details(Q(person=person))
     return True
 

@@ -5,13 +5,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.models import AccessLog, OrderEvent, OrderLine
-from orders.notifications import manager_addresses, order_url, queue_email
-from orders.services import change_line_status
+from orders.answers import record_decision
+from orders.models import AccessLog, OrderLine
+from orders.services import OrderError, log_person_access
 from portal.models import User
 
-from .models import Assessment, Document
 from .filing import queue_filing
+from .models import Assessment, Document
 from .pipeline import record_outcome
 
 
@@ -28,19 +28,17 @@ def _locked(document: Document, states) -> Document:
 
 
 def log_document_access(*, user: User, document: Document, action: str) -> None:
-    AccessLog.objects.create(user=user, username=user.get_username(), person=document.person,
-                             order=document.line.order if document.line_id else None,
-                             action=action)
+    log_person_access(user=user, action=action, entries=[_subject(document)])
 
 
 def log_documents_listed(*, user: User, documents) -> None:
     """One access-log row per person whose document was shown in a list."""
-    AccessLog.objects.bulk_create(
-        AccessLog(user=user, username=user.get_username(), person_id=document.person_id,
-                  order_id=document.line.order_id if document.line_id else None,
-                  action=AccessLog.Action.LIST_DOCUMENTS)
-        for document in documents if document.person_id
-    )
+    log_person_access(user=user, action=AccessLog.Action.LIST_DOCUMENTS,
+                      entries=[_subject(document) for document in documents])
+
+
+def _subject(document: Document) -> tuple[int | None, int | None]:
+    return document.person_id, document.line.order_id if document.line_id else None
 
 
 @transaction.atomic
@@ -87,31 +85,18 @@ def reject_assessment(*, document: Document, by: User) -> None:
 
 
 def _decide(document: Document, assessment: Assessment, by: User) -> None:
-    line = OrderLine.objects.select_for_update().select_related("order", "kind").get(
-        pk=document.line_id)
-    status = {Assessment.Decision.MAY_EMPLOY: OrderLine.Status.CLEARED,
-              Assessment.Decision.MAY_NOT_EMPLOY: OrderLine.Status.REJECTED}.get(
-        assessment.decision)
-    label = assessment.get_decision_display()
-    if status is None:
-        OrderEvent.objects.create(order=line.order, line=line, actor=by,
-                                  action=OrderEvent.Action.DECIDED, note=label)
+    record_decision(line=document.line, decision=assessment.decision, by=by,
+                    key=f"assessment:{assessment.pk}")
+    if assessment.decision == Assessment.Decision.FURTHER:
         if document.state != Document.State.NOT_CLEAN:  # after a second approval
             document.state = Document.State.NOT_CLEAN
             document.save(update_fields=["state"])
-    else:
-        change_line_status(line=line, to=status, by=by, action=OrderEvent.Action.DECIDED,
-                           note=label)
-        document.state = Document.State.DONE
-        document.handled_by, document.handled_at = by, timezone.now()
-        document.save(update_fields=["state", "handled_by", "handled_at"])
-        # Filed only now, after payroll's decision, with the decision note.
-        queue_filing(document=document, line=line)
-    order = line.order
-    queue_email(template="decision", key=f"assessment:{assessment.pk}",
-                to=manager_addresses(order), order=order, line=line,
-                context={"order": order, "line": line, "decision": label,
-                         "url": order_url(order)})
+        return
+    document.state = Document.State.DONE
+    document.handled_by, document.handled_at = by, timezone.now()
+    document.save(update_fields=["state", "handled_by", "handled_at"])
+    # Filed only now, after payroll's decision, with the decision note.
+    queue_filing(document=document, line=document.line)
 
 
 @transaction.atomic
@@ -120,10 +105,8 @@ def resolve_document(*, document: Document, by: User, line: OrderLine, outcome: 
     """Attach a document to an order line by hand and set its outcome."""
     document = _locked(document, [Document.State.NEEDS_REVIEW, Document.State.UNREADABLE,
                                   Document.State.NO_ORDER, Document.State.DUPLICATE])
-    line = OrderLine.objects.select_for_update().get(pk=line.pk)
-    reopening = line.status == OrderLine.Status.CLEARED and outcome == Document.Outcome.NOT_CLEAN
-    if line.status not in (OrderLine.Status.NEW, OrderLine.Status.ORDERED) and not reopening:
-        raise ReviewError(_("The certificate line already has an answer."))
+    line = OrderLine.objects.select_for_update(of=("self",)).select_related("kind").get(
+        pk=line.pk)
     if document.person_id and document.person_id != line.person_id:
         raise ReviewError(_("The document is about another person than the order."))
     if document.kind_id and document.kind_id != line.kind_id:
@@ -135,8 +118,11 @@ def resolve_document(*, document: Document, by: User, line: OrderLine, outcome: 
     document.kind_id = document.kind_id or line.kind_id
     document.handled_by, document.handled_at = by, timezone.now()
     document.reason = _("Set by hand: %(reason)s") % {"reason": reason}
-    record_outcome(document=document, line=line, outcome=outcome, by=by,
-                   note=_("Set by hand by payroll"))
+    try:
+        record_outcome(document=document, line=line, outcome=outcome, by=by,
+                       note=_("Set by hand by payroll"))
+    except OrderError as error:
+        raise ReviewError(str(error)) from error
     document.save()
     log_document_access(user=by, document=document, action=AccessLog.Action.HANDLE_DOCUMENT)
     return document

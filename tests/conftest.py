@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from orders.catalogue import ensure_standard_catalogue
-from orders.models import CertificateKind, LegalBasis
+from orders.models import CertificateKind, ChildContactRule, LegalBasis
 
 from .factories import (
     AreaFactory,
@@ -34,7 +34,9 @@ def catalogue(db):
 
 @pytest.fixture
 def school_area(catalogue):
-    return AreaFactory(name="Børn og Unge", child_contact_basis=basis("child", CHILD))
+    area = AreaFactory(name="Børn og Unge")
+    ChildContactRule.objects.create(area=area, legal_basis=basis("child", CHILD))
+    return area
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ settings (`ESDH_BACKEND`): `archive` (a local folder tree, the embedded default)
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -51,12 +52,14 @@ class CaseSystem:
     #: to a person instead of risking a second copy in the case.
     can_find = False
 
-    @staticmethod
-    def throttle() -> None:
-        """Called before every request to the remote system: the shared rate limit."""
-        from robot.filing import take_rate_slot
+    def __init__(self, *, throttle: Callable[[], object] | None = None) -> None:
+        # Called before every request to the remote system. The caller passes the shared
+        # rate limit (robot.filing.take_rate_slot); an adapter never reaches back for it.
+        self._throttle = throttle
 
-        take_rate_slot()
+    def throttle(self) -> None:
+        if self._throttle is not None:
+            self._throttle()
 
     def file(self, request: FilingRequest) -> str:
         """File the document and return the case system's reference for it."""
@@ -74,5 +77,6 @@ ADAPTERS = {
 }
 
 
-def case_system() -> CaseSystem:
-    return import_string(ADAPTERS[settings.ESDH_BACKEND])()
+def case_system(*, throttle: Callable[[], object] | None = None) -> CaseSystem:
+    """The configured adapter; `throttle` is called before each request to the system."""
+    return import_string(ADAPTERS[settings.ESDH_BACKEND])(throttle=throttle)

@@ -14,11 +14,9 @@ class ArchiveCaseSystem(CaseSystem):
 
     can_find = True
 
-    @staticmethod
-    def throttle() -> None:
-        """A local folder needs no rate limit."""
-
-    def __init__(self, root: str | None = None):
+    def __init__(self, root: str | None = None, *, throttle=None):
+        # A local folder needs no rate limit: the throttle is accepted and not used.
+        super().__init__()
         self.root = Path(root or settings.ESDH_ARCHIVE_DIR)
 
     def _paths(self, request: FilingRequest) -> tuple[Path, Path]:

@@ -22,6 +22,8 @@ import requests
 from django.conf import settings
 from urllib3.exceptions import NewConnectionError
 
+from portal.cpr import InvalidCpr, format_cpr, normalise_cpr
+
 from . import CaseSystem, FilingRequest, ManualFilingError, TemporaryFilingError
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,8 @@ MAYBE_FILED = " Dokumentet kan være journaliseret; tjek sagen før det journali
 class SbsysCaseSystem(CaseSystem):
     """Files into the configured sub-folder of the person's one active personnel case."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, throttle=None) -> None:
+        super().__init__(throttle=throttle)
         self.sbsys_url = settings.SBSYS_URL.rstrip("/")
         self.sbsip_url = settings.SBSIP_URL.rstrip("/")
         self.folder_title = settings.SBSYS_FOLDER_TITLE
@@ -72,7 +75,11 @@ class SbsysCaseSystem(CaseSystem):
     # The three steps
 
     def _active_personnel_case(self, cpr: str) -> Any:
-        body = {"PrimaerPerson": {"CprNummer": _dashed_cpr(cpr)},
+        try:
+            dashed = format_cpr(normalise_cpr(cpr))
+        except InvalidCpr:
+            raise ManualFilingError("CPR-nummeret er ikke gyldigt.") from None
+        body = {"PrimaerPerson": {"CprNummer": dashed},
                 "SagsTyper": [{"Navn": "PersonaleSag"}]}
         cases = self._call("POST", "/api/sag/search", step=SEARCH, json=body)
         with _answer(SEARCH):
@@ -225,13 +232,6 @@ def _never_connected(error: requests.ConnectionError) -> bool:
     """True when the request cannot have reached SBSYS (refused, no route, DNS)."""
     reason = getattr(error.args[0] if error.args else None, "reason", None)
     return isinstance(reason, NewConnectionError)
-
-
-def _dashed_cpr(cpr: str) -> str:
-    digits = "".join(char for char in cpr if char.isdigit())
-    if len(digits) != 10:
-        raise ManualFilingError("CPR-nummeret har ikke 10 cifre.")
-    return f"{digits[:6]}-{digits[6:]}"
 
 
 def _normalised(title: str) -> str:

@@ -1,4 +1,5 @@
-from orders.selectors import certificate_options, orders_visible_to, units_of
+from orders.selectors import certificate_options, orders_visible_to
+from portal.selectors import units_of
 
 from ..factories import MembershipFactory, UnitFactory, order_for
 

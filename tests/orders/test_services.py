@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from orders.cpr import hash_cpr
+from portal.cpr import hash_cpr
 from orders.models import AccessLog, Order, OrderEvent, OrderLine
 from orders.services import DuplicateOrder, OrderError, cancel_line, place_order
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.demo import load_demo_data
+from robot.demo import load_demo_data
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Demo municipality: areas, units, position profiles, users and a few orders."""
+"""Demo municipality: areas, units, position profiles, users, a few orders and the robot's
+rules. It lives in the robot because the robot sits on top: it may import every app."""
 
 import datetime
 import uuid
@@ -8,12 +9,19 @@ from django.utils import timezone
 
 from portal.models import Area, Membership, Unit, User, WelcomeSection
 from portal.welcome_content import ensure_general_sections
-from robot.models import Phrase, RuleSet
-from robot.rules import ensure_standard_rules
+from orders.catalogue import ensure_standard_catalogue
+from orders.models import (
+    CertificateKind,
+    ChildContactRule,
+    LegalBasis,
+    Order,
+    PositionProfile,
+    ProfileRequirement,
+)
+from orders.services import place_order
 
-from .catalogue import ensure_standard_catalogue
-from .models import CertificateKind, LegalBasis, Order, PositionProfile, ProfileRequirement
-from .services import place_order
+from .models import Phrase, RuleSet
+from .rules import ensure_standard_rules
 
 CHILD_EMPLOYMENT = "Ansættelse i børnefagligt område"
 SOCIAL = "Ansættelse i sociale servicefag (serviceloven §§ 83 og 85)"
@@ -129,9 +137,9 @@ def load_demo_data(*, with_orders: bool = True) -> None:
     units = {}
     for area_name, (asks_children, unit_names, profiles) in AREAS.items():
         area, _ = Area.objects.get_or_create(name=area_name)
-        if asks_children and area.child_contact_basis_id is None:
-            area.child_contact_basis = bases[CHILD_EMPLOYMENT]
-            area.save(update_fields=["child_contact_basis"])
+        if asks_children:
+            ChildContactRule.objects.get_or_create(
+                area=area, defaults={"legal_basis": bases[CHILD_EMPLOYMENT]})
         for unit_name in unit_names:
             units[unit_name], _ = Unit.objects.get_or_create(area=area, name=unit_name)
         for profile_name, requirements in profiles.items():

@@ -13,12 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
-from orders.cpr import InvalidCpr, hash_cpr, normalise_cpr
-from orders.letters import letter_context
-from orders.models import AccessLog, Person
+from portal.cpr import InvalidCpr, hash_cpr, normalise_cpr
 from portal.models import User
+from portal.pdf import letter_context, render_pdf
 
-from .pdf import render_pdf
+from .models import AccessLog, Person
 
 
 class AccessLogExportForm(forms.Form):

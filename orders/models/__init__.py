@@ -1,0 +1,23 @@
+"""The models of ordering, one concern per module."""
+
+from .access_log import AccessLog
+from .catalogue import CertificateKind, ChildContactRule, LegalBasis, PositionProfile, ProfileRequirement
+from .notification import Notification
+from .order import Order, OrderEvent, OrderLine
+from .person import Person
+from .police_batch import PoliceBatch
+
+__all__ = [
+    "AccessLog",
+    "CertificateKind",
+    "ChildContactRule",
+    "LegalBasis",
+    "Notification",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "Person",
+    "PoliceBatch",
+    "PositionProfile",
+    "ProfileRequirement",
+]
