@@ -28,7 +28,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def demo(transactional_db):
-    from orders.demo import load_demo_data
+    from robot.demo import load_demo_data
 
     load_demo_data()
 
