@@ -37,6 +37,10 @@ def order_url(order: Order) -> str:
     )
 
 
+def payroll_url() -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("payroll:batches")
+
+
 def manager_addresses(order: Order) -> list[str]:
     """The orderer, or the unit's managers when the orderer has no address (or has left)."""
     if order.created_by and order.created_by.is_active and order.created_by.email:

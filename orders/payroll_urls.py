@@ -13,4 +13,5 @@ urlpatterns = [
     path("batch/<int:pk>/fortryd/", views.batch_undo, name="batch_undo"),
     path("batch/<int:pk>/oploes/", views.batch_release, name="batch_release"),
     path("papir/<int:line_id>/bestilt/", views.paper_line_ordered, name="paper_ordered"),
+    path("dobbelt/<int:pk>/haandteret/", views.duplicate_handled, name="duplicate_handled"),
 ]

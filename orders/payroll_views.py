@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.decorators import payroll_required
 
 from . import batching, services
-from .models import AccessLog, OrderLine, PoliceBatch
+from .models import AccessLog, DuplicateAttempt, OrderLine, PoliceBatch
 from .selectors import payroll_batches, start_soon_date
 
 
@@ -32,9 +32,11 @@ def batches(request: HttpRequest) -> HttpResponse:
             "order__created_at")),
         "max_persons": PoliceBatch.MAX_PERSONS,
         "soon": start_soon_date(),
+        "duplicates": list(DuplicateAttempt.objects.open()),
     }
     shown = [line.order for group in context["groups"] for line in group.lines]
     shown += [line.order for line in context["paper_lines"]]
+    shown += [attempt.existing_line.order for attempt in context["duplicates"]]
     services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=shown)
     return render(request, "orders/payroll_batches.html", context)
 
@@ -129,4 +131,14 @@ def paper_line_ordered(request: HttpRequest, line_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The %(kind)s for %(name)s is marked as ordered.")
                          % {"kind": line.kind.name.lower(), "name": line.order.full_name})
+    return redirect("payroll:batches")
+
+
+@payroll_required
+@require_POST
+def duplicate_handled(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = get_object_or_404(DuplicateAttempt, pk=pk)
+    services.mark_duplicate_handled(attempt=attempt, by=request.user)
+    messages.success(request, _("The refused order for %(name)s is marked as handled.")
+                     % {"name": attempt.full_name})
     return redirect("payroll:batches")

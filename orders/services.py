@@ -12,7 +12,17 @@ from django.views.decorators.debug import sensitive_variables
 from portal.models import Unit, User
 
 from portal.cpr import encrypt_cpr, hash_cpr
-from .models import AccessLog, LegalBasis, Order, OrderEvent, OrderLine, Person, PositionProfile
+from .models import (
+    AccessLog,
+    DuplicateAttempt,
+    LegalBasis,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Person,
+    PositionProfile,
+)
+from .notifications import payroll_addresses, payroll_url, queue_email
 from portal.selectors import units_of
 
 from .selectors import certificate_options
@@ -36,6 +46,17 @@ def actor_user(by: Actor) -> User | None:
 
 class OrderError(Exception):
     """A state change that is not allowed; the message is fit for the user."""
+
+
+class DuplicateElsewhere(OrderError):
+    """The person has an open line in a unit the orderer cannot see: payroll looks at it."""
+
+    def __init__(self, attempt: "DuplicateAttempt"):
+        self.attempt = attempt
+        super().__init__(
+            _("The order could not be placed right away: payroll must look at it first and "
+              "will contact you. You do not need to do anything now.")
+        )
 
 
 class ResubmittedForm(OrderError):
@@ -79,7 +100,6 @@ def find_open_line(*, cpr: str, kind_ids: Iterable[int]) -> OrderLine | None:
 
 
 @sensitive_variables("cpr")
-@transaction.atomic
 def place_order(
     *,
     by: User,
@@ -96,8 +116,41 @@ def place_order(
     """Create an order for one new hire with one line per certificate kind.
 
     Submitting the same form twice returns the first order. Raises DuplicateOrder when
-    the person already has an open line of one of the kinds.
+    the person already has an open line of one of the kinds in a unit the orderer can
+    see, and DuplicateElsewhere (after recording the attempt for payroll) when the open
+    line is in another unit.
     """
+    try:
+        return _create_order(
+            by=by, unit=unit, profile=profile, full_name=full_name, cpr=cpr,
+            start_date=start_date, legal_bases=legal_bases, child_contact=child_contact,
+            submission_token=submission_token, digital_post_exempt=digital_post_exempt,
+        )
+    except DuplicateOrder as duplicate:
+        if units_of(by).filter(pk=duplicate.line.order.unit_id).exists():
+            raise
+        attempt = _record_duplicate_attempt(
+            by=by, unit=unit, profile=profile, full_name=full_name, cpr=cpr,
+            start_date=start_date, existing_line=duplicate.line,
+        )
+        raise DuplicateElsewhere(attempt) from None
+
+
+@sensitive_variables("cpr")
+@transaction.atomic
+def _create_order(
+    *,
+    by: User,
+    unit: Unit,
+    profile: PositionProfile,
+    full_name: str,
+    cpr: str,
+    start_date: datetime.date,
+    legal_bases: Sequence[LegalBasis],
+    child_contact: bool | None,
+    submission_token: uuid.UUID,
+    digital_post_exempt: bool,
+) -> Order:
     existing = Order.objects.filter(submission_token=submission_token).first()
     if existing is not None:
         return _resubmitted(existing, by=by, cpr=cpr)
@@ -168,6 +221,38 @@ def place_order(
     return order
 
 
+@sensitive_variables("cpr")
+@transaction.atomic
+def _record_duplicate_attempt(*, by: User, unit: Unit, profile: PositionProfile, full_name: str,
+                              cpr: str, start_date: datetime.date,
+                              existing_line: OrderLine) -> DuplicateAttempt:
+    """Keep what the manager tried to order, and tell payroll, who sees both orders.
+    The same manager trying again for the same person adds nothing new."""
+    person = get_or_create_person(cpr=cpr)
+    earlier = DuplicateAttempt.objects.filter(
+        handled_at__isnull=True, attempted_by=by, person=person, existing_line=existing_line
+    ).first()
+    if earlier is not None:
+        return earlier
+    attempt = DuplicateAttempt.objects.create(
+        attempted_by=by, unit=unit, profile=profile, person=person,
+        full_name=full_name.strip(), start_date=start_date, existing_line=existing_line,
+    )
+    queue_email(template="duplicate_attempt", key=f"duplicate:{attempt.pk}",
+                to=payroll_addresses(), context={"attempt": attempt, "url": payroll_url()})
+    return attempt
+
+
+@transaction.atomic
+def mark_duplicate_handled(*, attempt: DuplicateAttempt, by: User) -> DuplicateAttempt:
+    """Payroll has sorted out a refused duplicate with the units involved."""
+    attempt = DuplicateAttempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.handled_at is None:
+        attempt.handled_at, attempt.handled_by = timezone.now(), by
+        attempt.save(update_fields=["handled_at", "handled_by"])
+    return attempt
+
+
 def _resubmitted(existing: Order, *, by: User, cpr: str) -> Order:
     """The same form came back: the first order, unless it now holds someone else."""
     if existing.created_by_id != by.pk or existing.person.cpr_hash != hash_cpr(cpr):
@@ -204,6 +289,10 @@ def reorder_line(*, line: OrderLine, by: User) -> OrderLine:
     if not line.can_be_reordered:
         raise OrderError(_("Only an expired or refused certificate can be ordered again."))
     duplicate = OrderLine.objects.open().filter(person=line.person, kind=line.kind).first()
+    if duplicate is not None and not units_of(by).filter(pk=duplicate.order.unit_id).exists():
+        # Never say that another unit is hiring the same person.
+        raise OrderError(_("The certificate cannot be ordered again right now. Contact "
+                           "payroll."))
     if duplicate is not None:
         raise DuplicateOrder(duplicate)
     now = timezone.now()

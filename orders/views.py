@@ -58,7 +58,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
         form = OrderForm(request.GET, user=request.user).without_errors()
         return render(request, "orders/order_form.html#catalogue", {"form": form})
     form = OrderForm(request.POST or None, user=request.user)
-    duplicate = duplicate_elsewhere = None
+    duplicate = None
     if "refresh" in request.POST:
         form.without_errors()
     elif request.method == "POST" and form.is_valid():
@@ -79,7 +79,6 @@ def order_create(request: HttpRequest) -> HttpResponse:
         except services.DuplicateOrder as error:
             form.add_error(None, str(error))
             duplicate = orders_visible_to(request.user).filter(pk=error.line.order_id).first()
-            duplicate_elsewhere = duplicate is None
         except services.ResubmittedForm as error:
             form.add_error(None, str(error))
             form.renew_submission_token()
@@ -89,7 +88,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The order for %(name)s has been placed.")
                              % {"name": order.full_name})
             return redirect("orders:detail", public_id=order.public_id)
-    context = {"form": form, "duplicate": duplicate, "duplicate_elsewhere": duplicate_elsewhere}
+    context = {"form": form, "duplicate": duplicate}
     return render(request, "orders/order_form.html", context)
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orders.batching import prepare_batches
+from orders.models import DuplicateAttempt
 from robot.intake import ingest_bytes
 from robot.models import FilingJob
 
@@ -48,6 +49,7 @@ MATRIX = {
            ("payroll:batch_undo", "post", 302),
            ("payroll:batch_release", "post", 302),
            ("payroll:paper_ordered", "post", 302),
+           ("payroll:duplicate_handled", "post", 302),
            ("robot:intake", "get", 200),
            ("robot:upload", "post", 400),
            ("robot:queue", "get", 200),
@@ -111,6 +113,9 @@ def url_for(school, teacher, school_manager, payroll):
     document, _ = ingest_bytes(b"%PDF-1.4 not really", filename="x.pdf", source="upload",
                                process=False)
     filing_job = FilingJob.objects.create(document=document, line=line, reference="AP-MATRIX")
+    duplicate = DuplicateAttempt.objects.create(
+        attempted_by=school_manager, unit=school, profile=teacher, person=order.person,
+        full_name="X", start_date=order.start_date, existing_line=line)
     kwargs = {
         "orders:detail": {"public_id": order.public_id},
         "orders:line_cancel": {"public_id": order.public_id, "line_id": line.pk},
@@ -120,6 +125,7 @@ def url_for(school, teacher, school_manager, payroll):
                                                "payroll:batch_ordered", "payroll:batch_undo",
                                                "payroll:batch_release")},
         "payroll:paper_ordered": {"line_id": line.pk},
+        "payroll:duplicate_handled": {"pk": duplicate.pk},
         "robot:filing_action": {"pk": filing_job.pk},
         **{name: {"pk": document.pk} for name in (
             "robot:document", "robot:document_file", "robot:document_row", "robot:document_assess",

@@ -2,6 +2,7 @@
 
 from .access_log import AccessLog
 from .catalogue import CertificateKind, ChildContactRule, LegalBasis, PositionProfile, ProfileRequirement
+from .duplicate import DuplicateAttempt
 from .notification import Notification
 from .order import Order, OrderEvent, OrderLine
 from .person import Person
@@ -11,6 +12,7 @@ __all__ = [
     "AccessLog",
     "CertificateKind",
     "ChildContactRule",
+    "DuplicateAttempt",
     "LegalBasis",
     "Notification",
     "Order",

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from orders.models import AccessLog, Order, OrderLine
+from orders.models import AccessLog, DuplicateAttempt, Notification, Order, OrderLine
 
 from ..factories import MembershipFactory, order_for
 
@@ -154,20 +154,48 @@ def test_a_duplicate_order_links_to_the_existing_one(client, school, school_mana
 
 
 def test_a_duplicate_in_another_unit_is_refused_without_a_link(
-    client, school, care_home, school_manager, care_manager, teacher, care_helper
+    client, school, care_home, school_manager, care_manager, teacher, care_helper, payroll,
 ):
     other = order_for(unit=care_home, profile=care_helper, by=care_manager, cpr="1203961234")
     client.force_login(school_manager)
 
-    response = client.post(CREATE, order_data(school, teacher))
+    response = client.post(CREATE, order_data(school, teacher, full_name="Sofie Kristensen"))
 
     html = response.content.decode()
     assert str(other.public_id) not in html
-    assert danish("The existing order belongs to another unit. Contact payroll if it should be "
-                  "moved.") in html
-    # The other unit's hire was ordered under a name this manager must not learn.
-    assert other.full_name not in html
+    # The manager learns neither that another unit is hiring the person nor under what name.
+    assert danish("The order could not be placed right away: payroll must look at it first "
+                  "and will contact you. You do not need to do anything now.") in html
+    assert other.full_name not in html and care_home.name not in html
+    assert "allerede en åben bestilling" not in html  # the words of DuplicateOrder
     assert Order.objects.count() == 1
+    # Payroll is told, without the CPR number, and sees both orders side by side.
+    mail = Notification.objects.get(template="duplicate_attempt")
+    assert mail.to == payroll.email and school.name in mail.subject
+    assert "1203961234" not in mail.body and "120396" not in mail.body
+    client.force_login(payroll)
+    page = client.get(reverse("payroll:batches")).content.decode()
+    assert "Sofie Kristensen" in page and other.full_name in page
+    assert school.name in page and care_home.name in page
+    assert reverse("orders:detail", kwargs={"public_id": other.public_id}) in page
+
+
+def test_payroll_marks_a_refused_duplicate_as_handled(
+    client, school, care_home, school_manager, care_manager, teacher, care_helper, payroll
+):
+    order_for(unit=care_home, profile=care_helper, by=care_manager, cpr="1203961234")
+    client.force_login(school_manager)
+    client.post(CREATE, order_data(school, teacher, full_name="Sofie Kristensen"))
+    client.post(CREATE, order_data(school, teacher, full_name="Sofie Kristensen"))
+    attempt = DuplicateAttempt.objects.get()  # trying twice is one case for payroll
+
+    client.force_login(payroll)
+    response = client.post(reverse("payroll:duplicate_handled", kwargs={"pk": attempt.pk}),
+                           follow=True)
+
+    attempt.refresh_from_db()
+    assert attempt.handled_by == payroll and attempt.handled_at is not None
+    assert danish("Orders refused as duplicates") not in response.content.decode()
 
 
 def test_a_double_click_creates_one_order(client, school, school_manager, teacher):
