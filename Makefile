@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install install-dev system-deps messages bench clean
+.PHONY: run test lint install install-dev system-deps messages bench lock clean
 
 run: install
 	DEMO_MODE=true $(PY) manage.py migrate --noinput
@@ -17,6 +17,10 @@ test: system-deps install-dev
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -24,12 +28,13 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
+# Every package is pinned with its hash: a substituted or tampered download fails the install.
 $(VENV)/.installed: requirements/base.txt | $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet -r requirements/base.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/base.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements/dev.txt | $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet -r requirements/dev.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $(VENV)/.installed $@
 
 # Chromium for the browser tests, and the libraries WeasyPrint renders with.
@@ -47,10 +52,10 @@ bench: install-dev
 	$(PY) bench/robot.py
 	$(PY) bench/filing.py
 
-# Regenerate the lock files after changing pyproject.toml (needs uv).
+# Regenerate the lock files after changing pyproject.toml (needs uv: pip install uv).
 lock:
-	uv pip compile pyproject.toml --python-version 3.11 -o requirements/base.txt
-	uv pip compile pyproject.toml --python-version 3.11 --extra dev -o requirements/dev.txt
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/base.txt
+	uv pip compile pyproject.toml --python-version 3.11 --extra dev --generate-hashes -o requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
