@@ -75,7 +75,7 @@ def test_marking_a_batch_ordered_moves_every_line_and_records_it(school, teacher
     assert line.status == "ordered" and line.ordered_at == batch.ordered_at
     event = OrderEvent.objects.get(line=line, action="ordered")
     assert (event.actor, event.note) == (payroll, batch.reference)
-    with pytest.raises(OrderError):
+    with pytest.raises(OrderError, match="Batchen er allerede markeret som bestilt"):
         batching.mark_batch_ordered(batch=batch, by=payroll)
     assert order.lines.filter(status="new").count() == 1  # the other kind's batch is untouched
 
@@ -93,7 +93,8 @@ def test_marking_ordered_can_be_undone_the_same_day_only(school, teacher, school
         assert (line.status, line.ordered_at) == ("new", None)
         batching.mark_batch_ordered(batch=batch, by=payroll)
     with time_machine.travel(morning + datetime.timedelta(days=1), tick=False):
-        with pytest.raises(OrderError):
+        with pytest.raises(OrderError,
+                           match="Markeringen som bestilt kan kun fortrydes samme dag"):
             batching.undo_batch_ordered(batch=batch, by=payroll)
     assert OrderLine.objects.get(batch=batch).status == "ordered"
 
@@ -113,7 +114,8 @@ def test_a_manager_cannot_cancel_a_line_payroll_is_ordering(school, teacher, sch
                                                             payroll):
     order = order_for(unit=school, profile=teacher, by=school_manager)
     batching.prepare_batches(by=payroll)
-    with pytest.raises(OrderError):
+    with pytest.raises(OrderError,
+                       match="Lønkontoret er ved at bestille denne attest hos politiet"):
         cancel_line(line=order.lines.first(), by=school_manager)
 
 
@@ -137,7 +139,8 @@ def test_people_exempt_from_digital_post_are_set_aside_for_paper_consent(
     batching.mark_line_ordered_on_paper(line=paper[0], by=payroll)
 
     assert OrderLine.objects.get(pk=paper[0].pk).status == "ordered"
-    with pytest.raises(OrderError):
+    with pytest.raises(OrderError,
+                       match="Denne attest venter ikke på at blive bestilt med samtykke på papir"):
         batching.mark_line_ordered_on_paper(line=paper[0], by=payroll)
 
 
@@ -157,7 +160,8 @@ def test_undo_is_refused_when_a_line_has_moved_on(school, teacher, school_manage
     batch = batching.prepare_batches(by=payroll)[0]
     batching.mark_batch_ordered(batch=batch, by=payroll)
     OrderLine.objects.filter(batch=batch).update(status="in_review")
-    with pytest.raises(OrderError):
+    with pytest.raises(OrderError,
+                       match="Nogle af attesterne i batchen er allerede gået videre"):
         batching.undo_batch_ordered(batch=batch, by=payroll)
     assert set(OrderLine.objects.filter(batch=batch).values_list("status", flat=True)) == {
         "in_review"}

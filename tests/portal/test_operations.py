@@ -1,6 +1,7 @@
 import gettext
 import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -82,16 +83,51 @@ def test_healthz_reports_database_and_broker(client, db):
     assert response.json() == {"database": "ok", "broker": "ok"}
 
 
-def test_healthz_answers_503_when_the_broker_is_down(client, db, settings):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+def unused_port() -> int:
+    """A loopback port nobody listens on: the system hands out a free one, we let it go."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:{port}/0",
+                                 "amqp://guest:guest@127.0.0.1:{port}//"])
+def test_healthz_answers_503_when_the_broker_is_down(client, db, settings, url):
+    port = unused_port()
+    settings.CELERY_BROKER_URL = url.format(port=port)
+    assert not listening(port)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["broker"] == "unavailable"
+    assert response.json() == {"database": "ok", "broker": "unavailable"}
+
+
+def test_healthz_reports_a_running_broker_as_ok(client, db, settings):
+    """Against a real broker server: the one CI configures (Redis), else a local Redis."""
+    configured = os.environ.get("CELERY_BROKER_URL", "")
+    if configured.startswith(("redis://", "amqp://")):
+        settings.CELERY_BROKER_URL = configured
+    elif listening(6379):
+        settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+    elif os.environ.get("CI"):
+        pytest.fail("CI runs with a broker server: set CELERY_BROKER_URL (see .ci/run)")
+    else:
+        pytest.skip("no broker server: set CELERY_BROKER_URL or start Redis on 127.0.0.1:6379")
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok"}
 
 
 def test_demo_data_needs_demo_mode(db, settings):
     settings.DEMO_MODE = False
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="set DEMO_MODE=true"):
         call_command("load_demo")
     assert not User.objects.exists()
 

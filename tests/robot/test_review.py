@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -54,14 +56,43 @@ def test_four_eyes_needs_a_second_clerk(flagged, payroll, settings):
     document.refresh_from_db()
     assert document.state == "awaiting_approval"
     assert order.lines.get(kind__code="child").status == "in_review"
-    with pytest.raises(services.ReviewError):
+    # The service refuses with its own message; the database's check constraint is only
+    # the last line of defence and would raise IntegrityError, not ReviewError.
+    with pytest.raises(services.ReviewError, match=SECOND_PERSON):
         services.approve_assessment(document=document, by=payroll)
+    assert_still_awaiting_approval(document, order)
 
     second = UserFactory(username="loen2", is_payroll=True)
     services.approve_assessment(document=document, by=second)
 
     assert order.lines.get(kind__code="child").status == "cleared"
     assert document.assessments.get().approved_by == second
+
+
+def test_four_eyes_rejection_needs_a_second_clerk(flagged, payroll, settings):
+    settings.REVIEW_FOUR_EYES = True
+    document, order = flagged
+    assess(document, payroll)
+
+    with pytest.raises(services.ReviewError, match=SECOND_PERSON):
+        services.reject_assessment(document=document, by=payroll)
+    assert_still_awaiting_approval(document, order)
+
+    services.reject_assessment(document=document,
+                               by=UserFactory(username="loen2", is_payroll=True))
+    document.refresh_from_db()
+    assert document.state == "not_clean"
+
+
+SECOND_PERSON = re.escape("En anden medarbejder skal godkende vurderingen")
+
+
+def assert_still_awaiting_approval(document, order):
+    document.refresh_from_db()
+    assert document.state == "awaiting_approval"
+    assessment = document.assessments.get()
+    assert assessment.approved_by is None and assessment.approved_at is None
+    assert order.lines.get(kind__code="child").status == "in_review"
 
 
 def test_payroll_attaches_a_document_by_hand(ordered_for, payroll):
@@ -82,7 +113,8 @@ def test_payroll_attaches_a_document_by_hand(ordered_for, payroll):
 def test_a_document_about_another_person_cannot_be_attached(ordered_for, payroll):
     order = ordered_for("0101904321")
     other = receive("boerneattest_plettet.pdf")  # 111180-3335, no order
-    with pytest.raises(services.ReviewError):
+    with pytest.raises(services.ReviewError,
+                       match="Dokumentet handler om en anden person end bestillingen"):
         services.resolve_document(document=other, by=payroll,
                                   line=order.lines.get(kind__code="child"), outcome="clean",
                                   reason="forkert")
@@ -93,7 +125,8 @@ def test_discarding_needs_a_reason_and_is_final(rules, payroll):
     services.discard_document(document=document, by=payroll, reason="Lønseddel")
     document.refresh_from_db()
     assert document.state == "discarded" and "Lønseddel" in document.reason
-    with pytest.raises(services.ReviewError):
+    with pytest.raises(services.ReviewError,
+                       match=re.escape("Dokumentet er allerede behandlet (Kasseret)")):
         services.discard_document(document=document, by=payroll, reason="igen")
 
 
@@ -183,7 +216,8 @@ def test_a_certificate_cannot_clear_a_line_of_another_kind(ordered_for, payroll)
     order = ordered_for("0101904321")
     document = receive("boerneattest_ren.pdf")  # matched and cleared the child line
     other = receive("copy.pdf", sample_bytes("boerneattest_ren.pdf") + b"\n%copy\n")
-    with pytest.raises(services.ReviewError):
+    with pytest.raises(services.ReviewError,
+                       match="Dokumentet er en anden attesttype end attestlinjen"):
         services.resolve_document(document=other, by=payroll, reason="x", outcome="clean",
                                   line=order.lines.get(kind__code="criminal_public"))
     assert document.line.kind.code == "child"
@@ -194,7 +228,8 @@ def test_what_the_robot_found_not_clean_cannot_be_set_clean_by_hand(ordered_for,
     order = ordered_for("1111803335", name="Søren Ærøe")
     OrderLine.objects.filter(order=order, kind__code="child").update(status="cleared")
     flagged = receive("boerneattest_plettet.pdf")  # duplicate, not clean
-    with pytest.raises(services.ReviewError):
+    with pytest.raises(services.ReviewError,
+                       match=re.escape('Robotten fandt tegn på en registrering: vælg "ikke ren"')):
         services.resolve_document(document=flagged, by=payroll, reason="x", outcome="clean",
                                   line=order.lines.get(kind__code="child"))
     services.resolve_document(document=flagged, by=payroll, reason="Genåbnes", outcome="not_clean",

@@ -3,6 +3,7 @@
 
 import datetime
 import logging
+import re
 import socket
 from collections.abc import Callable
 from email.utils import format_datetime
@@ -23,6 +24,9 @@ from .fake_sbsys import FakeSbsys
 CPR = "0101904321"
 CPR_FORMS = (CPR, "010190-4321", "010190")
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+# Said when the document may have been filed although SBSYS gave no answer.
+MAYBE_FILED = re.escape("Dokumentet kan være journaliseret; tjek sagen før det journaliseres "
+                        "igen.")
 
 # Every request takes a slot from the shared rate limit, which lives in the database.
 pytestmark = pytest.mark.django_db
@@ -152,11 +156,13 @@ def test_rate_limit_asks_to_wait_one_second(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.rate_limit = 2  # the filing's third call in the same second is refused
 
-    with pytest.raises(TemporaryFilingError) as caught:
+    with pytest.raises(TemporaryFilingError, match=re.escape(
+            "SBSYS beder os vente (HTTP 429, journalisering).")) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert caught.value.retry_after == datetime.timedelta(seconds=1)
     assert not caught.value.uncertain
+    assert not re.search(MAYBE_FILED, str(caught.value))
     assert fake_sbsys.filings == []
 
 
@@ -165,9 +171,11 @@ def test_retry_after_given_as_a_date_is_honoured(fake_sbsys):
     later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=10)
     fake_sbsys.fail_next(status=429, headers={"Retry-After": format_datetime(later, usegmt=True)})
 
-    with pytest.raises(TemporaryFilingError) as caught:
+    with pytest.raises(TemporaryFilingError, match=re.escape("(HTTP 429, søgning efter "
+                                                             "personalesag)")) as caught:
         SbsysCaseSystem().file(filing_request())
 
+    assert not caught.value.uncertain
     wait = caught.value.retry_after
     assert datetime.timedelta(minutes=9) < wait <= datetime.timedelta(minutes=10)
 
@@ -177,10 +185,12 @@ def test_server_error_before_filing_is_temporary_and_certain(fake_sbsys):
     fake_sbsys.fail_next(status=500)
     adapter = SbsysCaseSystem()
 
-    with pytest.raises(TemporaryFilingError) as caught:
+    with pytest.raises(TemporaryFilingError, match=re.escape(
+            "SBSYS svarede med en fejl (HTTP 500, søgning efter personalesag).")) as caught:
         adapter.file(filing_request())
 
     assert not caught.value.uncertain
+    assert not re.search(MAYBE_FILED, str(caught.value))
     assert caught.value.retry_after is None
     assert fake_sbsys.filings == []
     adapter.file(filing_request())
@@ -191,10 +201,12 @@ def test_gateway_error_on_the_filing_itself_is_uncertain(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.fail_next(status=502, path_prefix="/api/dokument/journaliser/")
 
-    with pytest.raises(TemporaryFilingError) as caught:
+    with pytest.raises(TemporaryFilingError, match=re.escape(
+            "SBSYS svarede med en fejl (HTTP 502, journalisering). ") + MAYBE_FILED) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert caught.value.uncertain
+    assert caught.value.retry_after is None
 
 
 def test_client_error_needs_a_person_without_quoting_sbsys(fake_sbsys):
@@ -211,7 +223,8 @@ def test_timeout_on_the_filing_is_uncertain(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.stall_next_filing()
 
-    with pytest.raises(TemporaryFilingError) as caught:
+    with pytest.raises(TemporaryFilingError, match=r"SBSYS svarede ikke inden for \S+ sekunder "
+                       r"\(journalisering\)\. " + MAYBE_FILED) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert caught.value.uncertain
@@ -222,7 +235,8 @@ def test_lost_answer_after_filing_is_uncertain(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.lose_next_answer()
 
-    with pytest.raises(TemporaryFilingError) as caught:
+    with pytest.raises(TemporaryFilingError, match=r"SBSYS svarede ikke inden for \S+ sekunder "
+                       r"\(journalisering\)\. " + MAYBE_FILED) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert caught.value.uncertain
@@ -234,10 +248,12 @@ def test_sbsys_unreachable_before_filing_is_certain(fake_sbsys, settings):
         probe.bind(("127.0.0.1", 0))
         settings.SBSYS_URL = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nobody listens
 
-    with pytest.raises(TemporaryFilingError) as caught:
+    with pytest.raises(TemporaryFilingError, match=re.escape(
+            "Ingen forbindelse til SBSYS (søgning efter personalesag).")) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert not caught.value.uncertain
+    assert not re.search(MAYBE_FILED, str(caught.value))
 
 
 def test_find_cannot_look_up_and_says_so(fake_sbsys):
@@ -256,6 +272,18 @@ FAILURES: dict[str, Callable[[FakeSbsys], None]] = {
     "timeout": lambda fake: [fake.add_case(CPR), fake.stall_next_filing()],
     "lost answer": lambda fake: [fake.add_case(CPR), fake.lose_next_answer()],
 }
+# What each failure above must raise: the error class and the start of its message.
+EXPECTED: dict[str, tuple[type[Exception], str]] = {
+    "no case": (ManualFilingError, "Ingen aktiv personalesag fundet i SBSYS."),
+    "several cases": (ManualFilingError, "Flere aktive personalesager fundet i SBSYS (2)"),
+    "no folder": (ManualFilingError, "Personalesagen har intet delforløb med titlen »"),
+    "rate limit": (TemporaryFilingError, "SBSYS beder os vente (HTTP 429, søgning"),
+    "server error": (TemporaryFilingError, "SBSYS svarede med en fejl (HTTP 500, søgning"),
+    "bad request": (ManualFilingError, "SBSYS afviste kaldet (HTTP 400, søgning"),
+    "bad filing": (ManualFilingError, "SBSYS afviste kaldet (HTTP 422, journalisering)."),
+    "timeout": (TemporaryFilingError, "SBSYS svarede ikke inden for"),
+    "lost answer": (TemporaryFilingError, "SBSYS svarede ikke inden for"),
+}
 
 
 @pytest.mark.parametrize("failure", FAILURES)
@@ -263,7 +291,8 @@ def test_no_cpr_in_error_messages_or_logs(fake_sbsys, caplog, failure):
     caplog.set_level(logging.DEBUG)
     FAILURES[failure](fake_sbsys)
 
-    with pytest.raises((ManualFilingError, TemporaryFilingError)) as caught:
+    error, message = EXPECTED[failure]
+    with pytest.raises(error, match="^" + re.escape(message)) as caught:
         SbsysCaseSystem().file(filing_request())
 
     for cpr in CPR_FORMS:
