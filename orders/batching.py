@@ -7,6 +7,8 @@ ready to paste, and records when the clerk has sent them.
 
 import csv
 import io
+import re
+import secrets
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,6 +23,30 @@ from portal.models import User
 from portal.cpr import format_cpr
 from .models import LegalBasis, OrderEvent, OrderLine, PoliceBatch
 from .services import OrderError, change_line_status
+
+
+# Letters and digits that cannot be mistaken for each other when read or typed: no 0/O,
+# 1/I/L. Nine of these are 44.6 random bits, and still short enough to paste.
+SECRET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SECRET_LENGTH = 9
+# The public part of a Rekvirent reference, once spaces and dashes are taken out. The
+# "B" keeps it from looking like a CPR number (ddmmåå-nnnn) on the certificate.
+_PUBLIC_REFERENCE = re.compile(r"ATT\d{6}B\d{4,}")
+
+
+def new_batch_secret() -> str:
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+
+
+def compact(text: str) -> str:
+    """Text as a reference is searched in it: upper case, only letters and digits, so line
+    breaks, spaces and dashes a PDF or a mail program put in do not matter."""
+    return re.sub(r"[^0-9A-Z]", "", (text or "").upper())
+
+
+def references_in(text: str) -> bool:
+    """Whether the text carries any batch's Rekvirent reference."""
+    return _PUBLIC_REFERENCE.search(compact(text)) is not None
 
 
 @dataclass
@@ -67,10 +93,10 @@ def prepare_batches(*, by: User) -> list[PoliceBatch]:
             chunk = lines[start:start + PoliceBatch.MAX_PERSONS]
             # The readable reference needs the primary key; a unique placeholder until then.
             batch = PoliceBatch.objects.create(
-                reference=uuid.uuid4().hex[:30],
+                reference=uuid.uuid4().hex[:30], secret=new_batch_secret(),
                 kind_id=chunk[0].kind_id, legal_basis_id=basis_id, created_at=now, created_by=by,
             )
-            batch.reference = f"ATT-{now:%y%m%d}-{batch.pk:04d}"
+            batch.reference = f"ATT-{now:%y%m%d}-B{batch.pk:04d}"
             batch.save(update_fields=["reference"])
             OrderLine.objects.filter(pk__in=[line.pk for line in chunk]).update(batch=batch)
             OrderEvent.objects.bulk_create(
@@ -169,9 +195,15 @@ def police_paste_text(lines: list[OrderLine]) -> str:
     return "\n".join(f"{format_cpr(line.person.cpr)} {line.order.full_name}" for line in lines)
 
 
+def requester_reference(batch: PoliceBatch) -> str:
+    """The reference with its secret part: only payroll sees it, and a certificate that
+    carries it was ordered in this batch."""
+    return f"{batch.reference}-{batch.secret}" if batch.secret else batch.reference
+
+
 def requester_text(batch: PoliceBatch) -> str:
     """For the police form's Rekvirent field; it comes back with the certificates."""
-    return f"{batch.reference} {settings.MUNICIPALITY_NAME}"[:100]
+    return f"{requester_reference(batch)} {settings.MUNICIPALITY_NAME}"[:100]
 
 
 def _cell(value: str) -> str:
@@ -187,5 +219,5 @@ def batch_csv(batch: PoliceBatch, lines: list[OrderLine]) -> str:
     for line in lines:
         writer.writerow([format_cpr(line.person.cpr)] + [_cell(v) for v in (
             line.order.full_name, line.order.unit.name, batch.kind.name, batch.legal_basis.text,
-            batch.reference)])
+            requester_reference(batch))])
     return out.getvalue()

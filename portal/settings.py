@@ -79,6 +79,22 @@ ESDH_RETRY_HORIZON_HOURS = env.int("ESDH_RETRY_HORIZON_HOURS", default=48)
 # Four eyes: an assessment of a not-clean certificate needs a second payroll clerk.
 REVIEW_FOUR_EYES = env.bool("REVIEW_FOUR_EYES", default=False)
 
+# Provenance: a certificate is believed only when it provably comes from the police.
+# Forwarded messages count only from these senders (addresses, or domains as "@kommune.dk")
+# with a DKIM signature that verifies, or with a passing Authentication-Results header
+# added by one of these receiving servers (its authserv-id, e.g. "mx.kommune.dk").
+MAIL_TRUSTED_SENDERS = env.list("MAIL_TRUSTED_SENDERS", default=[])
+MAIL_TRUSTED_AUTHSERV_IDS = env.list("MAIL_TRUSTED_AUTHSERV_IDS", default=[])
+# A PEM file of the certificates that may sign the police's PDFs; and whether a valid
+# signature is required (only once the police are known to sign their PDFs).
+PDF_TRUST_ANCHORS = env.str("PDF_TRUST_ANCHORS", default="")
+PDF_SIGNATURE_REQUIRED = env.bool("PDF_SIGNATURE_REQUIRED", default=False)
+# Trial mode: a kind may be switched to automatic after this many confirmed proposals
+# under the active rules with no dangerous disagreement; afterwards this share (percent)
+# of clean results still goes to a person.
+TRIAL_MIN_CONFIRMED = env.int("TRIAL_MIN_CONFIRMED", default=200)
+AUTOMATIC_SAMPLE_PERCENT = env.float("AUTOMATIC_SAMPLE_PERCENT", default=2.0)
+
 # Demo users with the password "demo" can only be created in demo mode.
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
 

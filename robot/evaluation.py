@@ -67,6 +67,8 @@ class Result:
     reason: str = ""
     evidence: list[dict] = field(default_factory=list)
     rules_version: int | None = None
+    # The text the result was read from, for the provenance checks; never stored.
+    text: str = field(default="", repr=False)
 
     @property
     def cpr_masked(self) -> str | None:

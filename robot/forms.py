@@ -72,3 +72,21 @@ class DiscardForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class OverruleForm(forms.Form):
+    """A person disagrees with the robot's proposal. Nothing is preselected."""
+
+    outcome = forms.ChoiceField(label=_("What the document really says"), choices=[
+        ("", _("Choose")),
+        (Document.Outcome.CLEAN, _("Clean")),
+        (Document.Outcome.NOT_CLEAN, _("Not clean: to assessment")),
+        (Document.Outcome.REFUSED, _("Refused by the police")),
+    ])
+    reason = forms.CharField(label=_("Why the robot was wrong"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "overrule_%s")
+        super().__init__(*args, **kwargs)

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -87,13 +87,14 @@ class Document(models.Model):
         NEEDS_REVIEW = "needs_review", _("Needs review")
         NO_ORDER = "no_order", _("No order found")
         DUPLICATE = "duplicate", _("Duplicate")
+        PROPOSED = "proposed", _("Robot's proposal: awaiting confirmation")
         NOT_CLEAN = "not_clean", _("Not clean: awaiting assessment")
         AWAITING_APPROVAL = "awaiting_approval", _("Awaiting second approval")
         DONE = "done", _("Done")
         DISCARDED = "discarded", _("Discarded")
 
-    QUEUE_STATES = (State.NOT_CLEAN, State.AWAITING_APPROVAL, State.NEEDS_REVIEW,
-                    State.UNREADABLE, State.NO_ORDER, State.DUPLICATE)
+    QUEUE_STATES = (State.PROPOSED, State.NOT_CLEAN, State.AWAITING_APPROVAL,
+                    State.NEEDS_REVIEW, State.UNREADABLE, State.NO_ORDER, State.DUPLICATE)
 
     Outcome = Outcome
 
@@ -147,6 +148,9 @@ class Evaluation(models.Model):
     outcome = models.CharField(max_length=20, choices=Document.Outcome.choices)
     reason = models.TextField()
     evidence = models.JSONField(default=list)
+    # Where the document came from: one entry per check (reference, mail, signature) with
+    # whether it passed and why, for the reviewer.
+    provenance = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -224,3 +228,72 @@ class RateSlot(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     next_slot_at = models.DateTimeField(default=timezone.now)
+
+
+class Proposal(models.Model):
+    """What the robot would have done with a certificate, waiting for a person to confirm or
+    overrule it: every answer in trial mode, and a random share of clean ones after."""
+
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="proposal")
+    line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
+    kind = models.ForeignKey("orders.CertificateKind", verbose_name=_("certificate kind"),
+                             on_delete=models.PROTECT, related_name="+")
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="proposals")
+    proposed = models.CharField(_("the robot's outcome"), max_length=20,
+                                choices=Outcome.choices)
+    sampled = models.BooleanField(
+        default=False, help_text="Drawn at random in automatic mode to keep checking the robot.")
+    decided = models.CharField(_("the person's outcome"), max_length=20,
+                               choices=Outcome.choices, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("robot proposal")
+        verbose_name_plural = _("robot proposals")
+        indexes = [models.Index(fields=["kind", "ruleset", "decided"],
+                                name="proposal_agreement_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided="") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="proposal_decision_has_who_and_when"),
+            models.CheckConstraint(
+                condition=Q(decided="") | Q(decided=F("proposed")) | ~Q(reason=""),
+                name="proposal_overruling_has_reason"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return not self.decided
+
+    @property
+    def confirmed(self) -> bool:
+        return self.decided == self.proposed
+
+
+class ModeSwitch(models.Model):
+    """An administrator moved a certificate kind between trial and automatic mode. The
+    latest switch made under the active rule version decides; without one, trial."""
+
+    class Mode(models.TextChoices):
+        TRIAL = "trial", _("Trial: a person confirms every answer")
+        AUTOMATIC = "automatic", _("Automatic: the robot acts alone")
+
+    kind = models.ForeignKey("orders.CertificateKind", verbose_name=_("certificate kind"),
+                             on_delete=models.PROTECT, related_name="+")
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="+")
+    mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices)
+    switched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    switched_at = models.DateTimeField(default=timezone.now)
+    confirmed = models.PositiveIntegerField(
+        default=0, help_text="Confirmed proposals under the rule version at the switch.")
+
+    class Meta:
+        ordering = ["-switched_at", "-pk"]
+        verbose_name = _("mode switch")
+        verbose_name_plural = _("mode switches")

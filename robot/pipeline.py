@@ -2,11 +2,10 @@
 
 import logging
 
-from django.db import transaction
-from django.utils.translation import gettext as _
-
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from orders.answers import CertificateResult, record_certificate_result
 from orders.models import CertificateKind, OrderLine
@@ -15,13 +14,14 @@ from orders.services import ROBOT, Actor, get_or_create_person
 
 from portal.cpr import mask_cpr
 
-from .evaluation import Result
-from .intake import document_path, ingest_bytes, read_document
-from .mail import parse_message
+from .evaluation import REFUSAL, Result
 from .filing import queue_filing
-from .models import Document, Evaluation
-from .reading import check_against_notice, evaluate_pdf, is_message
+from .intake import document_path, ingest_bytes, read_document
+from .models import Document, Evaluation, Proposal
+from .provenance import check_reference, failed
+from .reading import FileJudgement, Judgement, judge_file
 from .rules import active_ruleset, rules_from
+from .trial import needs_confirmation, propose
 
 logger = logging.getLogger(__name__)
 
@@ -63,50 +63,57 @@ def _process(document_id: int, stored: list) -> Document | None:
             document.reason = _("No evaluation rules are active. Ask an administrator.")
             document.save(update_fields=["state", "outcome", "reason"])
             return document
-        rules = rules_from(ruleset)
-        data = read_document(document)
-        if is_message(data, document.original_name):
-            _process_message(document, data, ruleset, rules, stored)
+        judged = judge_file(read_document(document), document.original_name,
+                            rules_from(ruleset))
+        if judged.notice is None and judged.judgements:
+            _apply(document, judged.judgements[0], ruleset)
+        elif judged.notice is None:
+            _apply_problem(document, judged.problem, ruleset)
         else:
-            result = evaluate_pdf(data, rules)
-            _apply(document, result, ruleset)
+            _process_message(document, judged, ruleset, stored)
         return document
 
 
-def _process_message(document: Document, data: bytes, ruleset, rules, stored: list) -> None:
-    message = parse_message(data)
-    notice = message.notice
+def _process_message(document: Document, judged: FileJudgement, ruleset, stored: list) -> None:
+    notice = judged.notice
     document.notice = {"cpr": mask_cpr(notice.cpr) or None,
                        "att": notice.att[:200], "subject": notice.subject[:200],
                        "sender": notice.sender[:100]}
-    if not message.attachments:
-        document.state, document.outcome = Document.State.NEEDS_REVIEW, Document.Outcome.NEEDS_REVIEW
-        document.reason = _("The message has no PDF attached.")
+    if judged.problem is not None:
         if notice.cpr:
             document.person = get_or_create_person(cpr=notice.cpr)
-        document.save()
+        _apply_problem(document, judged.problem, ruleset)
         return
-    for name, pdf in message.attachments:
-        child, created = ingest_bytes(pdf, filename=name, source=Document.Source.ATTACHMENT,
-                                      parent=document, process=False)
+    for judgement in judged.judgements:
+        child, created = ingest_bytes(judgement.pdf, filename=judgement.name,
+                                      source=Document.Source.ATTACHMENT, parent=document,
+                                      process=False)
         if created:
             stored.append(document_path(child))
         if not created or child.state != Document.State.RECEIVED:
             continue
         child.notice = document.notice
-        result = check_against_notice(evaluate_pdf(pdf, rules), notice)
-        _apply(child, result, ruleset)
+        _apply(child, judgement, ruleset)
     document.state = Document.State.DONE
     document.reason = _("Forwarded message; its attachments are handled as documents of their own.")
     document.save()
 
 
-def _apply(document: Document, result: Result, ruleset) -> None:
+def _apply_problem(document: Document, result: Result, ruleset) -> None:
+    """A file the robot could not judge at all goes to a person with the reason."""
     Evaluation.objects.create(document=document, ruleset=ruleset, kind_code=result.kind,
-                              outcome=result.outcome, reason=result.reason,
-                              evidence=result.evidence)
+                              outcome=result.outcome, reason=result.reason)
     document.outcome, document.reason = result.outcome, result.reason
-    kind_code = result.refused_kind if result.kind == "refusal" else result.kind
+    document.state = (Document.State.UNREADABLE if result.outcome == Document.Outcome.UNREADABLE
+                      else Document.State.NEEDS_REVIEW)
+    document.save()
+
+
+def _apply(document: Document, judgement: Judgement, ruleset) -> None:
+    result = judgement.result
+    checks = list(judgement.checks)
+    document.outcome, document.reason = result.outcome, result.reason
+    kind_code = result.refused_kind if result.kind == REFUSAL else result.kind
     document.kind = CertificateKind.objects.filter(code=kind_code).first() if kind_code else None
     if result.cpr:
         document.person = get_or_create_person(cpr=result.cpr)
@@ -114,23 +121,49 @@ def _apply(document: Document, result: Result, ruleset) -> None:
         document.state = Document.State.UNREADABLE
     elif result.outcome == Document.Outcome.NEEDS_REVIEW or document.person is None:
         document.state = Document.State.NEEDS_REVIEW
-    else:
-        _match(document)
+    elif failed(checks):
+        _not_from_the_police(document, checks)
+    elif (line := _match(document)) is not None:
+        checks.append(check_reference(line, [result.text, judgement.message_text]))
+        if failed(checks):
+            _not_from_the_police(document, checks)
+        elif needs_confirmation(kind=line.kind, ruleset=ruleset, outcome=document.outcome):
+            propose(document=document, line=line, ruleset=ruleset)
+        else:
+            record_outcome(document=document, line=line, outcome=document.outcome, by=ROBOT)
+    Evaluation.objects.create(document=document, ruleset=ruleset, kind_code=result.kind,
+                              outcome=result.outcome, reason=result.reason,
+                              evidence=result.evidence,
+                              provenance=[check.as_json() for check in checks])
+    if (document.outcome == Document.Outcome.NOT_CLEAN
+            and document.state in (Document.State.NEEDS_REVIEW, Document.State.NO_ORDER)):
+        # A certificate with a registration must never wait unseen in the queue.
+        _notify_payroll(document, None)
     document.save()
 
 
-def _match(document: Document) -> None:
+def _not_from_the_police(document: Document, checks) -> None:
+    document.state = Document.State.NEEDS_REVIEW
+    document.reason = _("Not accepted as coming from the police: %(why)s") % {
+        "why": " ".join(check.detail for check in failed(checks))}
+
+
+def _match(document: Document) -> OrderLine | None:
+    """The ordered line this document answers (the oldest), or None with the document's
+    state saying why: no order, an answer already given, or a refusal too vague to place."""
     lines = OrderLine.objects.select_for_update(of=("self",)).filter(person=document.person)
     if document.kind_id is not None:
         lines = lines.filter(kind_id=document.kind_id)
-    ordered = list(lines.filter(status=OrderLine.Status.ORDERED).order_by("ordered_at", "pk")[:2])
+    ordered = list(lines.filter(status=OrderLine.Status.ORDERED)
+                   .select_related("batch", "kind").order_by("ordered_at", "pk")[:2])
     if document.kind_id is None and len(ordered) > 1:
         document.state = Document.State.NEEDS_REVIEW
         document.reason = _("A refusal without a certificate kind, and the person has several "
                             "orders.")
-        return
+        return None
     if not ordered:
-        answered = lines.filter(status__in=OrderLine.ANSWERED_STATUSES).order_by("-status_changed_at").first()
+        answered = (lines.filter(status__in=OrderLine.ANSWERED_STATUSES)
+                    .order_by("-status_changed_at").first())
         document.line = answered
         document.state = Document.State.DUPLICATE if answered else Document.State.NO_ORDER
         document.reason = (_("The order line already has an answer.") if answered
@@ -140,8 +173,13 @@ def _match(document: Document) -> None:
             document.reason = _("Not clean, and the order line already has an answer: payroll "
                                 "must look at it.")
             _notify_payroll(document, answered)
-        return
-    record_outcome(document=document, line=ordered[0], outcome=document.outcome, by=ROBOT)
+        return None
+    if Proposal.objects.filter(line=ordered[0], decided="").exists():
+        document.line = ordered[0]
+        document.state = Document.State.DUPLICATE
+        document.reason = _("An answer for the order line is already waiting for confirmation.")
+        return None
+    return ordered[0]
 
 
 def record_outcome(*, document: Document, line: OrderLine, outcome: str, by: Actor,
@@ -161,9 +199,13 @@ def record_outcome(*, document: Document, line: OrderLine, outcome: str, by: Act
         queue_filing(document=document, line=line)
 
 
-def _notify_payroll(document: Document, line: OrderLine) -> None:
+def _notify_payroll(document: Document, line: OrderLine | None) -> None:
     """E-mail payroll a link to the document (no content, no CPR)."""
     url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("robot:document", args=[document.pk])
+    if line is None:
+        queue_email(template="certificate_unmatched", key=f"document:{document.pk}",
+                    to=payroll_addresses(), context={"url": url})
+        return
     queue_email(template="certificate_flagged", key=f"document:{document.pk}",
                 to=payroll_addresses(), order=line.order, line=line,
                 context={"line": line, "order": line.order, "url": url})

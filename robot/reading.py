@@ -1,10 +1,13 @@
 """From a received file to an evaluation: PDFs directly, messages through their notice."""
 
+from dataclasses import dataclass, field
+
 from django.utils.translation import gettext as _
 
 from .evaluation import UNKNOWN, Outcome, Result, Rules, evaluate_text
 from .extraction import pdf_text
 from .mail import Notice, parse_message
+from .provenance import Check, check_mail, check_signature
 
 
 def is_message(data: bytes, filename: str) -> bool:
@@ -21,6 +24,7 @@ def evaluate_pdf(data: bytes, rules: Rules) -> Result:
         return Result(outcome=Outcome.UNREADABLE, reason=extracted.problem,
                       rules_version=rules.version)
     result = evaluate_text(extracted.text, rules)
+    result.text = extracted.text
     if extracted.doubt and result.outcome in (Outcome.CLEAN, Outcome.REFUSED):
         result.outcome, result.reason = Outcome.NEEDS_REVIEW, extracted.doubt
     return result
@@ -47,22 +51,68 @@ def check_against_notice(result: Result, notice: Notice) -> Result:
     return result
 
 
-def evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
-    """The evaluation of one received file, as the command and the pipeline report it."""
+@dataclass
+class Judgement:
+    """One PDF as the robot judged it: its content, and the provenance checks that need no
+    order (the reference check needs the matched line and comes later)."""
+
+    name: str
+    pdf: bytes
+    result: Result
+    checks: list[Check] = field(default_factory=list)
+    message_text: str = ""  # the forwarding message's notice, where the reference may be
+
+    def as_json(self, file: str) -> dict:
+        """The command's answer: the content keys, and provenance in keys of its own."""
+        return {**self.result.as_json(file),
+                "provenance": [check.as_json() for check in self.checks]}
+
+
+@dataclass
+class FileJudgement:
+    notice: Notice | None = None
+    judgements: list[Judgement] = field(default_factory=list)
+    problem: Result | None = None  # the file as a whole could not be judged
+
+
+def judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
+    """Judge a received file: a PDF, or a forwarded message and each PDF attached to it.
+    The pipeline and the command both come through here."""
     try:
-        return _evaluate_file(data, filename, rules)
+        return _judge_file(data, filename, rules)
     except Exception as error:  # a broken message must not stop the rest
-        return Result(outcome=Outcome.UNREADABLE, rules_version=rules.version,
-                      reason=_("The file could not be read: %(error)s")
-                      % {"error": type(error).__name__})
+        return FileJudgement(problem=Result(
+            outcome=Outcome.UNREADABLE, rules_version=rules.version,
+            reason=_("The file could not be read: %(error)s") % {"error": type(error).__name__}))
 
 
-def _evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
+def _judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
     if not is_message(data, filename):
-        return evaluate_pdf(data, rules)
+        return FileJudgement(judgements=[
+            Judgement(filename, data, evaluate_pdf(data, rules), [check_signature(data)])])
     message = parse_message(data)
     if not message.attachments:
-        return Result(outcome=Outcome.NEEDS_REVIEW, cpr=message.notice.cpr,
-                      reason=_("The message has no PDF attached."), rules_version=rules.version)
-    name, pdf = message.attachments[0]
-    return check_against_notice(evaluate_pdf(pdf, rules), message.notice)
+        return FileJudgement(notice=message.notice, problem=Result(
+            outcome=Outcome.NEEDS_REVIEW, cpr=message.notice.cpr,
+            reason=_("The message has no PDF attached."), rules_version=rules.version))
+    mail = check_mail(data)
+    return FileJudgement(notice=message.notice, judgements=[
+        Judgement(name, pdf, check_against_notice(evaluate_pdf(pdf, rules), message.notice),
+                  [mail, check_signature(pdf)], message_text=message.notice.att)
+        for name, pdf in message.attachments])
+
+
+def evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
+    """The content of one received file as one result: for a message with several PDFs,
+    the most cautious of them (a not-clean attachment is never hidden by a clean one)."""
+    judged = judge_file(data, filename, rules)
+    if judged.problem is not None:
+        return judged.problem
+    results = [judgement.result for judgement in judged.judgements]
+    if len({result.outcome for result in results}) == 1:
+        return results[0]
+    not_clean = [result for result in results if result.outcome == Outcome.NOT_CLEAN]
+    if not_clean:
+        return not_clean[0]
+    return Result(outcome=Outcome.NEEDS_REVIEW, rules_version=rules.version,
+                  reason=_("The message's attachments do not give the same answer."))

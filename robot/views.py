@@ -1,6 +1,8 @@
 """Payroll's intake, queue and review of returned certificates. Payroll only; 404 otherwise."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.urls import reverse
 from django.db.models import Count
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseGone
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,12 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders.models import AccessLog, OrderLine
-from portal.decorators import payroll_required
+from portal.decorators import payroll_or_staff_required, payroll_required, staff_required
 
-from . import filing, services
-from .forms import AssessmentForm, DiscardForm, ResolveForm, UploadForm
+from orders.models import CertificateKind
+
+from . import filing, services, trial
+from .forms import AssessmentForm, DiscardForm, OverruleForm, ResolveForm, UploadForm
 from .intake import document_path, ingest
-from .models import Document, FilingJob, Phrase
+from .models import Document, FilingJob, ModeSwitch, Phrase, Proposal
 
 
 def _ingest_upload(upload, user) -> tuple[Document, bool]:
@@ -108,10 +112,14 @@ def _document_context(document: Document, **forms) -> dict:
     roles = dict(Phrase.Role.choices)
     evidence = [{**hit, "role_label": roles.get(hit["role"], hit["role"])}
                 for hit in (evaluation.evidence if evaluation else [])]
+    proposal = Proposal.objects.filter(document=document).select_related("decided_by").first()
     return {
         "document": document,
         "evaluation": evaluation,
         "evidence": evidence,
+        "provenance": evaluation.provenance if evaluation else [],
+        "proposal": proposal,
+        "overrule_form": forms.get("overrule_form") or OverruleForm(),
         "assessment": document.assessments.select_related("assessed_by", "approved_by").first(),
         "assessment_form": forms.get("assessment_form") or AssessmentForm(),
         "resolve_form": forms.get("resolve_form") or ResolveForm(candidates=_candidates(document)),
@@ -246,3 +254,76 @@ def filing_action(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     return redirect("robot:filing")
+
+
+@payroll_required
+@require_POST
+def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """One action: the robot's proposal takes effect, and the next proposal opens."""
+    proposal = get_object_or_404(Proposal, pk=pk)
+    try:
+        trial.confirm_proposal(proposal=proposal, by=request.user)
+    except trial.TrialError as error:
+        messages.error(request, str(error))
+        return redirect("robot:document", pk=proposal.document_id)
+    messages.success(request, _("Confirmed: %(outcome)s.")
+                     % {"outcome": proposal.get_proposed_display().lower()})
+    return _next_proposal(proposal)
+
+
+@payroll_required
+@require_POST
+def proposal_overrule(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = get_object_or_404(Proposal.objects.select_related("document"), pk=pk)
+    form = OverruleForm(request.POST)
+    if form.is_valid():
+        try:
+            trial.overrule_proposal(proposal=proposal, by=request.user,
+                                    outcome=form.cleaned_data["outcome"],
+                                    reason=form.cleaned_data["reason"])
+        except trial.TrialError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Overruled: the outcome is now %(outcome)s.")
+                             % {"outcome": Document.Outcome(form.cleaned_data["outcome"])
+                                .label.lower()})
+            if form.cleaned_data["outcome"] == Document.Outcome.NOT_CLEAN:
+                return redirect("robot:document", pk=proposal.document_id)  # to assessment
+            return _next_proposal(proposal)
+    document = proposal.document
+    services.log_document_access(user=request.user, document=document,
+                                 action=AccessLog.Action.VIEW_DOCUMENT)
+    return render(request, "robot/document.html",
+                  _document_context(document, overrule_form=form), status=400)
+
+
+def _next_proposal(decided: Proposal) -> HttpResponse:
+    following = trial.next_open_proposal(after=decided)
+    if following is None:
+        return redirect(f"{reverse('robot:queue')}?state={Document.State.PROPOSED}")
+    return redirect("robot:document", pk=following.document_id)
+
+
+@payroll_or_staff_required
+@require_GET
+def agreement(request: HttpRequest) -> HttpResponse:
+    """How often people agreed with the robot, per kind, under the active rules."""
+    return render(request, "robot/agreement.html", {
+        "rows": trial.agreement(), "minimum": settings.TRIAL_MIN_CONFIRMED,
+        "sample_percent": settings.AUTOMATIC_SAMPLE_PERCENT,
+    })
+
+
+@staff_required
+@require_POST
+def agreement_switch(request: HttpRequest, kind_id: int) -> HttpResponse:
+    kind = get_object_or_404(CertificateKind, pk=kind_id)
+    mode = request.POST.get("mode", "")
+    try:
+        trial.switch_mode(kind=kind, mode=mode, by=request.user)
+    except trial.TrialError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(kind)s: %(mode)s.") % {
+            "kind": kind.name, "mode": ModeSwitch.Mode(mode).label})
+    return redirect("robot:agreement")

@@ -8,8 +8,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orders.batching import prepare_batches
 from orders.models import DuplicateAttempt
+from robot.models import FilingJob, Proposal, RuleSet
 from robot.intake import ingest_bytes
-from robot.models import FilingJob
 
 from .factories import order_for
 
@@ -62,7 +62,15 @@ MATRIX = {
            ("robot:document_discard", "post", 400),
            ("robot:filing", "get", 200),
            ("robot:filing_action", "post", 302),
+           ("robot:proposal_confirm", "post", 302),
+           ("robot:proposal_overrule", "post", 400),
        ]},
+    # Figures about the robot, no personal data: payroll and administrators; only an
+    # administrator may let the robot act alone.
+    "robot:agreement": ("get", {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404,
+                                "payroll": 200, "admin": 200}),
+    "robot:agreement_switch": ("post", {"anonymous": LOGIN, "manager_a": 404,
+                                        "manager_b": 404, "payroll": 404, "admin": 302}),
     "welcome": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
                         "payroll": 200, "admin": 200}),
     "welcome_pdf": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
@@ -113,6 +121,10 @@ def url_for(school, teacher, school_manager, payroll):
     document, _ = ingest_bytes(b"%PDF-1.4 not really", filename="x.pdf", source="upload",
                                process=False)
     filing_job = FilingJob.objects.create(document=document, line=line, reference="AP-MATRIX")
+    proposal = Proposal.objects.create(
+        document=document, line=line, kind=line.kind, proposed="clean",
+        ruleset=RuleSet.objects.filter(is_active=True).first()
+        or RuleSet.objects.create(version=900, is_active=True))
     duplicate = DuplicateAttempt.objects.create(
         attempted_by=school_manager, unit=school, profile=teacher, person=order.person,
         full_name="X", start_date=order.start_date, existing_line=line)
@@ -126,6 +138,9 @@ def url_for(school, teacher, school_manager, payroll):
                                                "payroll:batch_release")},
         "payroll:paper_ordered": {"line_id": line.pk},
         "payroll:duplicate_handled": {"pk": duplicate.pk},
+        "robot:proposal_confirm": {"pk": proposal.pk},
+        "robot:proposal_overrule": {"pk": proposal.pk},
+        "robot:agreement_switch": {"kind_id": line.kind_id},
         "robot:filing_action": {"pk": filing_job.pk},
         **{name: {"pk": document.pk} for name in (
             "robot:document", "robot:document_file", "robot:document_row", "robot:document_assess",

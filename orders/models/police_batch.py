@@ -20,6 +20,9 @@ class PoliceBatch(models.Model):
         RELEASED = "released", _("Dissolved")
 
     reference = models.CharField(_("reference"), max_length=30, unique=True)
+    # The unguessable part of the Rekvirent text, shown only to payroll: a certificate
+    # that carries it was ordered in this batch. Empty for batches made before it existed.
+    secret = models.CharField(max_length=20, blank=True, editable=False)
     kind = models.ForeignKey(CertificateKind, on_delete=models.PROTECT, related_name="+")
     legal_basis = models.ForeignKey(LegalBasis, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(

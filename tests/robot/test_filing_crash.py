@@ -45,7 +45,7 @@ def wait_for(condition, seconds=30):
 @pytest.mark.parametrize("moment", ["before_answer", "after_answer"])
 def test_a_killed_worker_loses_nothing_and_files_nothing_twice(
     moment, fake_sbsys, school, teacher, school_manager, payroll, rules, tmp_path, settings,
-    tasks_to_the_broker,
+    tasks_to_the_broker, robot_alone,
 ):
     from orders import batching
 

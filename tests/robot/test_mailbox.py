@@ -17,6 +17,7 @@ from robot.models import Document
 from robot.pipeline import process_document
 
 from ..conftest import SAMPLES
+from .conftest import as_forwarded
 
 CONFIG = """
 base_dir = {root}/run
@@ -109,7 +110,8 @@ def folder_counts(url: str) -> dict:
 def test_forwarded_certificates_are_fetched_stored_and_matched(imap_server, ordered_for):
     order = ordered_for("0101904321")
     no_attachment = b"From: x@kommune.example\r\nSubject: VS: Digitalpost\r\n\r\nIngen bilag.\r\n"
-    deliver(imap_server, (SAMPLES / "boerneattest_ren.eml").read_bytes(), no_attachment)
+    deliver(imap_server, as_forwarded((SAMPLES / "boerneattest_ren.eml").read_bytes()),
+            no_attachment)
 
     result = poll_mailbox(imap_server)
 
@@ -137,6 +139,6 @@ def test_a_message_that_cannot_be_stored_is_moved_to_failed_not_lost(imap_server
 def test_a_wrong_password_raises_and_leaves_the_mailbox_alone(imap_server, rules):
     wrong = imap_server.replace("hemmelig", "forkert")
     deliver(imap_server, b"Subject: x\r\n\r\ny\r\n")
-    with pytest.raises(imaplib.IMAP4.error):
+    with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
         poll_mailbox(wrong)
     assert folder_counts(imap_server)["INBOX"] == 1

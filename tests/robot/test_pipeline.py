@@ -7,11 +7,15 @@ from robot.models import Document
 from robot.pipeline import process_document
 
 from ..factories import order_for
-from .conftest import sample
+from .conftest import as_forwarded, as_from_the_police, sample
 
 
 def receive(name: str, data: bytes | None = None) -> Document:
-    document, _ = ingest_bytes(data or sample(name), filename=name, source="upload", process=False)
+    """Receive a sample (as the police return it for our order) or the given bytes."""
+    if data is None:
+        data = (as_forwarded(sample(name)) if name.endswith(".eml")
+                else as_from_the_police(sample(name)))
+    document, _ = ingest_bytes(data, filename=name, source="upload", process=False)
     process_document(document_id=document.pk)
     document.refresh_from_db()
     return document

@@ -1,0 +1,211 @@
+"""Trial mode: the robot proposes, a person confirms, until the figures earn its trust.
+
+Every certificate kind starts in trial mode: nothing the robot concludes reaches a
+manager or the case system until a payroll clerk has confirmed or overruled it. An
+administrator may switch a kind to automatic once the active rule version has enough
+confirmed proposals and not one dangerous disagreement (robot "clean", person "not
+clean"). A new rule version starts the count again, and the kind is back in trial.
+In automatic mode a random share of clean results still goes to a person.
+"""
+
+import random
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.models import AccessLog, CertificateKind, OrderLine
+from orders.services import OrderError
+from portal.models import User
+
+from .models import Document, ModeSwitch, Proposal, RuleSet
+from .rules import active_ruleset
+
+Outcome = Document.Outcome
+DANGEROUS = (Outcome.CLEAN, Outcome.NOT_CLEAN)  # the robot said clean, a person not clean
+
+
+class TrialError(Exception):
+    """An action on a proposal or a mode that is not allowed; the message is for the user."""
+
+
+def current_mode(*, kind: CertificateKind, ruleset: RuleSet | None) -> str:
+    """Automatic only if switched so under this rule version; otherwise trial."""
+    if ruleset is None:
+        return ModeSwitch.Mode.TRIAL
+    switch = ModeSwitch.objects.filter(kind=kind, ruleset=ruleset).first()
+    return switch.mode if switch is not None else ModeSwitch.Mode.TRIAL
+
+
+def needs_confirmation(*, kind: CertificateKind, ruleset: RuleSet, outcome: str) -> bool:
+    """Whether a person must confirm this answer before anything follows from it."""
+    if current_mode(kind=kind, ruleset=ruleset) == ModeSwitch.Mode.TRIAL:
+        return True
+    return outcome == Outcome.CLEAN and _sampled()
+
+
+def _sampled() -> bool:
+    return random.uniform(0, 100) < settings.AUTOMATIC_SAMPLE_PERCENT
+
+
+def propose(*, document: Document, line: OrderLine, ruleset: RuleSet) -> Proposal:
+    """Hold the robot's answer for a person; the line is untouched until then."""
+    sampled = current_mode(kind=line.kind, ruleset=ruleset) == ModeSwitch.Mode.AUTOMATIC
+    document.line = line
+    document.state = Document.State.PROPOSED
+    return Proposal.objects.create(document=document, line=line, kind=line.kind,
+                                   ruleset=ruleset, proposed=document.outcome, sampled=sampled)
+
+
+def _locked(proposal: Proposal) -> Proposal:
+    proposal = (Proposal.objects.select_for_update(of=("self",))
+                .select_related("document", "line").get(pk=proposal.pk))
+    if proposal.decided or proposal.document.state != Document.State.PROPOSED:
+        raise TrialError(_("The proposal has already been decided."))
+    return proposal
+
+
+@transaction.atomic
+def confirm_proposal(*, proposal: Proposal, by: User) -> Proposal:
+    """The person agrees: the answer takes effect as if the robot had acted alone."""
+    proposal = _locked(proposal)
+    return _decide(proposal, outcome=proposal.proposed, by=by, reason="")
+
+
+@transaction.atomic
+def overrule_proposal(*, proposal: Proposal, by: User, outcome: str, reason: str) -> Proposal:
+    """The person disagrees: their outcome takes effect, with their reason on record."""
+    proposal = _locked(proposal)
+    if outcome not in (Outcome.CLEAN, Outcome.NOT_CLEAN, Outcome.REFUSED):
+        raise TrialError(_("Choose what the document really says."))
+    if outcome == proposal.proposed:
+        raise TrialError(_("That is what the robot proposed: confirm it instead."))
+    if not reason.strip():
+        raise TrialError(_("Say why the robot was wrong."))
+    if proposal.proposed == Outcome.NOT_CLEAN and outcome != Outcome.NOT_CLEAN:
+        # The robot found signs of a registration; clearing them is an assessment.
+        raise TrialError(_("The robot found signs of a registration: confirm it and assess "
+                           "the certificate."))
+    return _decide(proposal, outcome=outcome, by=by, reason=reason.strip())
+
+
+def _decide(proposal: Proposal, *, outcome: str, by: User, reason: str) -> Proposal:
+    from .pipeline import record_outcome
+    from .services import log_document_access
+
+    document = proposal.document
+    proposal.decided, proposal.decided_by, proposal.decided_at = outcome, by, timezone.now()
+    proposal.reason = reason
+    proposal.save(update_fields=["decided", "decided_by", "decided_at", "reason"])
+    document.outcome = outcome
+    document.handled_by, document.handled_at = by, proposal.decided_at
+    note = (_("Confirmed by payroll") if outcome == proposal.proposed
+            else _("Set by payroll against the robot's proposal"))
+    try:
+        record_outcome(document=document, line=proposal.line, outcome=outcome, by=by,
+                       note=note)
+    except OrderError as error:
+        raise TrialError(str(error)) from error
+    if outcome != proposal.proposed:
+        document.reason = _("Payroll overruled the robot (%(robot)s): %(reason)s") % {
+            "robot": Outcome(proposal.proposed).label, "reason": reason}
+    document.save()
+    log_document_access(user=by, document=document, action=AccessLog.Action.HANDLE_DOCUMENT)
+    return proposal
+
+
+def next_open_proposal(*, after: Proposal | None = None) -> Proposal | None:
+    """The oldest proposal still waiting, other than the one just decided."""
+    proposals = Proposal.objects.filter(decided="").order_by("created_at", "pk")
+    if after is not None:
+        proposals = proposals.exclude(pk=after.pk)
+    return proposals.first()
+
+
+# Agreement ------------------------------------------------------------------------------
+
+
+@dataclass
+class KindAgreement:
+    kind: CertificateKind
+    ruleset: RuleSet | None
+    mode: str
+    proposals: int = 0
+    open: int = 0
+    confirmed: int = 0
+    overruled: dict[tuple[str, str], int] = field(default_factory=dict)
+    switches: list[ModeSwitch] = field(default_factory=list)
+
+    @property
+    def dangerous(self) -> int:
+        return self.overruled.get(DANGEROUS, 0)
+
+    @property
+    def overruled_rows(self) -> list[tuple[str, str, int]]:
+        """(robot, person, count), the dangerous direction first."""
+        rows = sorted(self.overruled.items(), key=lambda item: (item[0] != DANGEROUS, item[0]))
+        return [(Outcome(robot).label, Outcome(person).label, count)
+                for (robot, person), count in rows]
+
+    @property
+    def missing(self) -> int:
+        return max(settings.TRIAL_MIN_CONFIRMED - self.confirmed, 0)
+
+    @property
+    def may_switch(self) -> bool:
+        return (self.mode == ModeSwitch.Mode.TRIAL and self.ruleset is not None
+                and self.missing == 0 and self.dangerous == 0)
+
+
+def agreement() -> list[KindAgreement]:
+    """Per certificate kind, under the active rule version: proposals, confirmations and
+    overrulings by direction, and whether the kind may run automatically."""
+    ruleset = active_ruleset()
+    rows = {kind.pk: KindAgreement(kind=kind, ruleset=ruleset,
+                                   mode=current_mode(kind=kind, ruleset=ruleset))
+            for kind in CertificateKind.objects.all()}
+    counts = (Proposal.objects.filter(ruleset=ruleset)
+              .values("kind", "proposed", "decided").annotate(n=Count("pk")))
+    for row in counts:
+        item = rows[row["kind"]]
+        item.proposals += row["n"]
+        if not row["decided"]:
+            item.open += row["n"]
+        elif row["decided"] == row["proposed"]:
+            item.confirmed += row["n"]
+        else:
+            key = (row["proposed"], row["decided"])
+            item.overruled[key] = item.overruled.get(key, 0) + row["n"]
+    for switch in ModeSwitch.objects.select_related("switched_by", "ruleset")[:200]:
+        if switch.kind_id in rows:
+            rows[switch.kind_id].switches.append(switch)
+    return sorted(rows.values(), key=lambda item: (-item.dangerous, item.kind.sort_order))
+
+
+@transaction.atomic
+def switch_mode(*, kind: CertificateKind, mode: str, by: User) -> ModeSwitch:
+    """Move a kind between trial and automatic; automatic only when the figures allow."""
+    ruleset = active_ruleset()
+    if ruleset is None:
+        raise TrialError(_("No evaluation rules are active."))
+    # One switch at a time per kind: the figures are checked under the lock.
+    CertificateKind.objects.select_for_update().get(pk=kind.pk)
+    item = next(row for row in agreement() if row.kind.pk == kind.pk)
+    if mode == ModeSwitch.Mode.AUTOMATIC and not item.may_switch:
+        if item.dangerous:
+            raise TrialError(_("The robot called a certificate clean that a person found not "
+                               "clean under these rules: it cannot run alone."))
+        raise TrialError(_("%(missing)d more confirmed proposals are needed under these rules "
+                           "before the robot may run alone.") % {"missing": item.missing})
+    if mode not in ModeSwitch.Mode.values:
+        raise TrialError(_("Unknown mode."))
+    return ModeSwitch.objects.create(kind=kind, ruleset=ruleset, mode=mode, switched_by=by,
+                                     confirmed=item.confirmed)
+
+
+def open_counts() -> dict[str, int]:
+    """How many proposals wait, for the queue's tab."""
+    return dict(Proposal.objects.aggregate(open=Count("pk", filter=Q(decided=""))))
