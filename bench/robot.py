@@ -31,12 +31,18 @@ CACHE = ROOT / "bench" / ".cache"
 TEMPLATE = """<html><body style="font-family: DejaVu Sans; font-size: 10pt">
 <h2>RIGSPOLITIET</h2><p>Kriminalregisteret · Polititorvet 14 · 1780 København V</p>
 <h1>{title}</h1><p>Udstedt: 18. november 2026</p><p>Journalnr.: KR-2026-{n:07d}</p>
-<p>Rekvirent: Demo Kommune</p><p>Attesten vedrører</p><p>Navn: Person {n}</p>
+<p>Rekvirent: {rekvirent}</p><p>Attesten vedrører</p><p>Navn: Person {n}</p>
 <p>CPR-nr.: {cpr}</p><p>Person {n} {body}</p>
 <p>Attesten er udstedt på baggrund af samtykke afgivet digitalt.</p></body></html>"""
 CLEAN = "er ikke registreret med afgørelser, der skal fremgå af en {kind}."
 NOT_CLEAN = ("er registreret med følgende afgørelser, der skal fremgå af en {kind}: "
              "07.06.2018 Retten i Hjørring Fængsel i 8 måneder straffelovens § 222.")
+
+
+# Every line is ordered in one of two police batches with fixed references, so that the
+# cached certificates carry the Rekvirent reference the provenance check looks for.
+BATCHES = {"child": ("ATT-261129-B9001", "BENCH2222"),
+           "criminal_public": ("ATT-261129-B9002", "BENCH3333")}
 
 
 def cpr_for(n: int) -> str:
@@ -45,16 +51,18 @@ def cpr_for(n: int) -> str:
 
 
 def make_pdf(n: int) -> Path:
-    path = CACHE / f"cert-{n:05d}.pdf"
+    path = CACHE / f"cert-ref-{n:05d}.pdf"
     if path.exists():
         return path
     from weasyprint import HTML
 
     cpr = cpr_for(n)
-    title, kind = ("Børneattest", "børneattest") if n % 2 == 0 else (
-        "Offentlig straffeattest", "offentlig straffeattest")
+    title, kind, code = ("Børneattest", "børneattest", "child") if n % 2 == 0 else (
+        "Offentlig straffeattest", "offentlig straffeattest", "criminal_public")
     body = (NOT_CLEAN if n % 10 == 0 else CLEAN).format(kind=kind)
-    html = TEMPLATE.format(title=title, n=n, cpr=f"{cpr[:6]}-{cpr[6:]}", body=body)
+    reference, secret = BATCHES[code]
+    html = TEMPLATE.format(title=title, n=n, cpr=f"{cpr[:6]}-{cpr[6:]}", body=body,
+                           rekvirent=f"{reference}-{secret} Demo Kommune")
     path.write_bytes(HTML(string=html).write_pdf())
     return path
 
@@ -96,8 +104,9 @@ def run(paths: list[Path], workers: int) -> None:
     from django.conf import settings
     from django.utils import timezone
 
+    from orders.models import CertificateKind, OrderLine, PoliceBatch
     from robot.demo import load_demo_data
-    from orders.models import OrderLine
+    from robot.models import FilingJob, ModeSwitch, RuleSet
     from orders.services import place_order
     from portal.models import Unit, User
     from robot.extraction import pdf_text
@@ -115,7 +124,21 @@ def run(paths: list[Path], workers: int) -> None:
         place_order(by=manager, unit=unit, profile=profile, full_name=f"Person {n}",
                     cpr=cpr_for(n), start_date=timezone.localdate(), legal_bases=bases,
                     child_contact=None, submission_token=uuid.uuid4())
+    payroll = User.objects.get(username="loen")
+    for code, (reference, secret) in BATCHES.items():
+        kind = CertificateKind.objects.get(code=code)
+        batch = PoliceBatch.objects.create(
+            reference=reference, secret=secret, kind=kind, state=PoliceBatch.State.ORDERED,
+            legal_basis=OrderLine.objects.filter(kind=kind).first().legal_basis,
+            ordered_at=timezone.now(), created_by=payroll)
+        OrderLine.objects.filter(kind=kind).update(batch=batch)
     OrderLine.objects.update(status="ordered", ordered_at=timezone.now())
+    # A municipality past its trial: the robot acts alone, no random checks.
+    settings.AUTOMATIC_SAMPLE_PERCENT = 0
+    ruleset = RuleSet.objects.get(is_active=True)
+    for kind in CertificateKind.objects.all():
+        ModeSwitch.objects.create(kind=kind, ruleset=ruleset, switched_by=payroll,
+                                  mode=ModeSwitch.Mode.AUTOMATIC)
     blobs = [p.read_bytes() for p in paths]
 
     started = time.perf_counter()
@@ -137,6 +160,9 @@ def run(paths: list[Path], workers: int) -> None:
     # (as Celery workers would), the files stored first as the intake does.
     from django.db import connections
 
+    # Filing jobs protect their documents; the first pass's answers go with them.
+    FilingJob.objects.all().delete()
+    Document.objects.filter(parent__isnull=False).delete()
     Document.objects.all().delete()
     OrderLine.objects.update(status="ordered", ordered_at=timezone.now())
     started = time.perf_counter()

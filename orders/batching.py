@@ -26,7 +26,7 @@ from .services import OrderError, change_line_status
 
 
 # Letters and digits that cannot be mistaken for each other when read or typed: no 0/O,
-# 1/I/L. Nine of these are 44.6 random bits, and still short enough to paste.
+# 1/I/L. Nine of these (the first a letter) are 44.1 random bits, short enough to paste.
 SECRET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 SECRET_LENGTH = 9
 # The public part of a Rekvirent reference, once spaces and dashes are taken out. The
@@ -35,13 +35,22 @@ _PUBLIC_REFERENCE = re.compile(r"ATT\d{6}B\d{4,}")
 
 
 def new_batch_secret() -> str:
-    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+    """Nine characters, the first a letter, so that where the reference's batch number
+    ends is never in doubt (B1000 followed by a digit would read as B10000...)."""
+    letters = SECRET_ALPHABET[8:]
+    return secrets.choice(letters) + "".join(
+        secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH - 1))
 
 
 def compact(text: str) -> str:
     """Text as a reference is searched in it: upper case, only letters and digits, so line
     breaks, spaces and dashes a PDF or a mail program put in do not matter."""
     return re.sub(r"[^0-9A-Z]", "", (text or "").upper())
+
+
+def names_batch(text: str, reference: str) -> bool:
+    """Whether the text names this batch's public reference (and not a longer one)."""
+    return re.search(re.escape(compact(reference)) + r"(?!\d)", compact(text)) is not None
 
 
 def references_in(text: str) -> bool:

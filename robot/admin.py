@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import Phrase, RuleSet
-from .rules import activate_ruleset, copy_ruleset
+from django.template.response import TemplateResponse
+
+from .models import Document, Phrase, RuleSet
+from .rules import activate_ruleset, copy_ruleset, try_ruleset
 
 # Returned documents and assessments are not in the admin: they hold criminal-record data
 # and are handled by payroll in the portal, with access logging.
@@ -24,13 +26,28 @@ class RuleSetAdmin(admin.ModelAdmin):
     list_display = ["__str__", "is_active", "note", "created_at", "activated_at"]
     readonly_fields = ["version", "is_active", "created_at", "activated_at"]
     inlines = [PhraseInline]
-    actions = ["copy_as_draft", "activate"]
+    actions = ["copy_as_draft", "try_out", "activate"]
 
     @admin.action(description=_("Copy to a new draft version"))
     def copy_as_draft(self, request, queryset):
         for ruleset in queryset:
             draft = copy_ruleset(ruleset, note=_("Copy of version %(v)s") % {"v": ruleset.version})
             self.message_user(request, _("Draft %(draft)s created.") % {"draft": draft})
+
+    @admin.action(description=_("Try on stored documents and the samples"))
+    def try_out(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one version."), messages.ERROR)
+            return None
+        ruleset = queryset.get()
+        changes, tried = try_ruleset(ruleset)
+        outcomes = dict(Document.Outcome.choices)
+        return TemplateResponse(request, "admin/robot/ruleset_try.html", {
+            **self.admin_site.each_context(request), "title": _("Try %(rules)s") % {
+                "rules": ruleset}, "ruleset": ruleset, "tried": tried, "opts": self.model._meta,
+            "changes": [(change, outcomes.get(change.before, change.before or "–"),
+                         outcomes.get(change.after, change.after)) for change in changes],
+        })
 
     @admin.action(description=_("Use these rules from now on"))
     def activate(self, request, queryset):

@@ -178,6 +178,11 @@ def _match(document: Document) -> OrderLine | None:
         document.line = ordered[0]
         document.state = Document.State.DUPLICATE
         document.reason = _("An answer for the order line is already waiting for confirmation.")
+        if document.outcome == Document.Outcome.NOT_CLEAN:
+            # Confirming the waiting answer must not hide a registration that came after it.
+            document.reason = _("Not clean, and another answer for the order line is waiting "
+                                "for confirmation: payroll must look at both.")
+            _notify_payroll(document, ordered[0])
         return None
     return ordered[0]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from orders.batching import compact, references_in
+from orders.batching import compact, names_batch, references_in
 from orders.models import OrderLine
 
 REFERENCE, MAIL, SIGNATURE = "reference", "mail", "signature"
@@ -53,7 +53,7 @@ def check_reference(line: OrderLine, texts: list[str]) -> Check:
     if any(batch.secret in text for text in written):
         return Check(REFERENCE, True, _("The reference of batch %(batch)s is on the "
                                         "certificate.") % {"batch": batch.reference})
-    if any(compact(batch.reference) in text for text in written):
+    if any(names_batch(text, batch.reference) for text in texts):
         return Check(REFERENCE, False, _(
             "The certificate names batch %(batch)s, but the secret part of its reference is "
             "missing or wrong.") % {"batch": batch.reference})

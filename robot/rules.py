@@ -1,7 +1,12 @@
 """The evaluation rules in the database, and the standard set seeded from DESIGN and samples."""
 
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .evaluation import Rules
 
@@ -105,3 +110,61 @@ def activate_ruleset(ruleset) -> None:
 
     RuleSet.objects.select_for_update().filter(is_active=True).update(is_active=False)
     RuleSet.objects.filter(pk=ruleset.pk).update(is_active=True, activated_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """A document whose outcome a rule version would change."""
+
+    label: str          # "document 123, received 27.11.2026" or a sample's file name
+    kind: str
+    before: str
+    after: str
+    reason: str
+
+
+def try_ruleset(ruleset, *, limit: int = 200) -> tuple[list[RuleChange], int]:
+    """Judge the newest stored documents (and the shipped samples) with `ruleset` and
+    return those whose outcome would differ from today's, with how many were tried.
+    Reads files only: nothing is saved. Names and CPR numbers are not shown."""
+    from .intake import document_path
+    from .models import Document
+    from .reading import evaluate_pdf, is_message
+
+    draft = rules_from(ruleset)
+    current = active_ruleset()
+    current_rules = rules_from(current) if current is not None else None
+    changes, tried = [], 0
+    documents = (Document.objects.filter(evaluations__isnull=False).distinct()
+                 .order_by("-received_at", "-pk")[:limit])
+    for document in documents:
+        path = document_path(document)
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        if is_message(data, document.original_name):
+            continue  # its attachments are documents of their own
+        tried += 1
+        before = document.latest_evaluation
+        after = evaluate_pdf(data, draft)
+        if before is None or before.outcome != after.outcome:
+            changes.append(RuleChange(
+                label=_("document %(pk)s, received %(date)s") % {
+                    "pk": document.pk, "date": timezone.localdate(document.received_at)
+                    .strftime("%d.%m.%Y")},
+                kind=after.kind, before=before.outcome if before else "", after=after.outcome,
+                reason=after.reason))
+    for path in sorted(samples_dir().glob("*.pdf")):
+        tried += 1
+        data = path.read_bytes()
+        after = evaluate_pdf(data, draft)
+        before = evaluate_pdf(data, current_rules).outcome if current_rules else ""
+        if before != after.outcome:
+            changes.append(RuleChange(label=path.name, kind=after.kind, before=before,
+                                      after=after.outcome, reason=after.reason))
+    return changes, tried
+
+
+def samples_dir() -> Path:
+    """The synthetic samples shipped with the portal, tried with every draft version."""
+    return Path(settings.BASE_DIR) / "tests" / "samples"

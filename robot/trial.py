@@ -53,11 +53,17 @@ def _sampled() -> bool:
 
 def propose(*, document: Document, line: OrderLine, ruleset: RuleSet) -> Proposal:
     """Hold the robot's answer for a person; the line is untouched until then."""
+    from .pipeline import _notify_payroll
+
     sampled = current_mode(kind=line.kind, ruleset=ruleset) == ModeSwitch.Mode.AUTOMATIC
     document.line = line
     document.state = Document.State.PROPOSED
-    return Proposal.objects.create(document=document, line=line, kind=line.kind,
-                                   ruleset=ruleset, proposed=document.outcome, sampled=sampled)
+    proposal = Proposal.objects.create(document=document, line=line, kind=line.kind,
+                                       ruleset=ruleset, proposed=document.outcome,
+                                       sampled=sampled)
+    if document.outcome == Document.Outcome.NOT_CLEAN:
+        _notify_payroll(document, line)  # a registration is news even as a proposal
+    return proposal
 
 
 def _locked(proposal: Proposal) -> Proposal:
