@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,8 +210,3 @@ def switch_mode(*, kind: CertificateKind, mode: str, by: User) -> ModeSwitch:
         raise TrialError(_("Unknown mode."))
     return ModeSwitch.objects.create(kind=kind, ruleset=ruleset, mode=mode, switched_by=by,
                                      confirmed=item.confirmed)
-
-
-def open_counts() -> dict[str, int]:
-    """How many proposals wait, for the queue's tab."""
-    return dict(Proposal.objects.aggregate(open=Count("pk", filter=Q(decided=""))))

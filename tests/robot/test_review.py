@@ -177,6 +177,18 @@ def test_an_incomplete_assessment_is_refused_with_messages(client, flagged, payr
     assert Document.objects.get(pk=document.pk).state == "not_clean"
 
 
+def test_an_overlong_assessment_is_refused_with_a_clear_message(client, flagged, payroll):
+    document, order = flagged
+    client.force_login(payroll)
+    response = client.post(reverse("robot:document_assess", args=[document.pk]), {
+        "relevance": "x" * 2001, "discussed": "yes", "decision": "may_employ",
+        "reason": "Gammel sag"})
+    assert response.status_code == 400
+    assert "Denne værdi må højst have 2000 tegn (den har 2001)." in response.content.decode()
+    assert Document.objects.get(pk=document.pk).state == "not_clean"
+    assert order.lines.get(kind__code="child").status == "in_review"
+
+
 def test_the_queue_counts_and_filters(client, rules, payroll):
     receive("ukendt_dokument.pdf")
     receive("boerneattest_ren.pdf")
