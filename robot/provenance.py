@@ -31,6 +31,9 @@ class Check:
     name: str      # reference, mail, signature
     passed: bool
     detail: str    # for the reviewer, in Danish
+    # Nothing to check (an unsigned PDF where no signature is required): not a failure,
+    # and not shown to the reviewer as a pass either.
+    neutral: bool = False
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -88,7 +91,8 @@ def check_signature(pdf: bytes) -> Check:
     if result.status == "valid":
         return Check(SIGNATURE, True, _("Validly signed by %(signer)s.")
                      % {"signer": result.signer or "?"})
-    return Check(SIGNATURE, result.acceptable, result.reason)
+    return Check(SIGNATURE, result.acceptable, result.reason,
+                 neutral=result.status == "unsigned" and result.acceptable)
 
 
 @cache

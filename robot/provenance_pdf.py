@@ -21,7 +21,9 @@ A signature whose DocMDP (certification) level forbids what was changed is inval
 check_pdf_signature never raises: what it cannot read is "error".
 """
 
+import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 import logging
 from dataclasses import dataclass, replace
 
@@ -61,7 +63,7 @@ def check_pdf_signature(
 ) -> PdfSignature:
     """Judge all digital signatures of a PDF against the trust anchors, without network."""
     try:
-        result = _check(data, trust_anchor_pems)
+        result = outside_event_loop(_check, data, trust_anchor_pems)
     except Exception:  # a hostile or broken file must not crash the pipeline
         logger.info("PDF signature could not be checked", exc_info=True)
         result = PdfSignature(ERROR, _("The PDF's digital signature could not be checked."))
@@ -70,6 +72,17 @@ def check_pdf_signature(
             result, reason=_("The PDF carries no digital signature, and one is required.")
         )
     return replace(result, required=required)
+
+
+def outside_event_loop(function, *args):
+    """Call `function`, in a thread of its own when this thread runs an event loop:
+    pyHanko's synchronous API starts one itself, which a running loop forbids."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
 
 
 def _check(data: bytes, trust_anchor_pems: list[bytes]) -> PdfSignature:

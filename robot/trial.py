@@ -108,8 +108,9 @@ def _decide(proposal: Proposal, *, outcome: str, by: User, reason: str) -> Propo
     proposal.save(update_fields=["decided", "decided_by", "decided_at", "reason"])
     document.outcome = outcome
     document.handled_by, document.handled_at = by, proposal.decided_at
-    note = (_("Confirmed by payroll") if outcome == proposal.proposed
-            else _("Set by payroll against the robot's proposal"))
+    # The manager's timeline says payroll checked it; whether payroll agreed with the robot
+    # is for the agreement figures, not for the manager.
+    note = _("Checked by payroll")
     try:
         record_outcome(document=document, line=proposal.line, outcome=outcome, by=by,
                        note=note)

@@ -17,6 +17,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from robot.provenance_pdf import outside_event_loop
+
 _NOW = datetime.datetime.now(datetime.UTC)
 
 
@@ -146,10 +148,12 @@ def sign_pdf(pdf: bytes, signer: Party, issuer: Party, *, field_name: str = "Sig
             list(load_certs_from_pemder_data(issuer.pem))
         ),
     )
-    out = signers.sign_pdf(
+    # Browser tests leave an event loop running in this thread; pyHanko starts its own.
+    out = outside_event_loop(
+        signers.sign_pdf,
         IncrementalPdfFileWriter(io.BytesIO(pdf)),
         signers.PdfSignatureMetadata(field_name=field_name),
-        signer=simple_signer,
+        simple_signer,
     )
     return out.getvalue()
 
