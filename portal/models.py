@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +14,10 @@ class User(AbstractUser):
     )
     welcome_dismissed_at = models.DateTimeField(_("welcome banner dismissed"), null=True,
                                                 blank=True)
+    # The identity provider's stable subject id: the key of a single sign-on user
+    # (never the e-mail, which is reused and renamed).
+    sso_subject = models.CharField(_("single sign-on subject"), max_length=255, unique=True,
+                                   null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -44,6 +49,12 @@ class Unit(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    # Kept in step with the HR system by the organisation import (portal/org_import.py).
+    external_id = models.CharField(_("HR id"), max_length=50, unique=True, null=True,
+                                   blank=True)
+    parent = models.ForeignKey("self", verbose_name=_("parent unit"), on_delete=models.PROTECT,
+                               null=True, blank=True, related_name="children")
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -62,6 +73,10 @@ class Membership(models.Model):
         MANAGER = "manager", _("Manager")
         SECRETARY = "secretary", _("Secretary")
 
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Made by hand")
+        SSO = "sso", _("From the login's groups")
+
     user = models.ForeignKey(
         User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
     )
@@ -69,6 +84,10 @@ class Membership(models.Model):
         Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MANAGER)
+    # Memberships from groups are replaced at every single sign-on login; hand-made ones
+    # are never touched by it.
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices,
+                              default=Source.MANUAL, db_index=True)
 
     class Meta:
         verbose_name = _("membership")
@@ -122,3 +141,86 @@ class WelcomeSection(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class GroupMapping(models.Model):
+    """What a group at the identity provider gives its members in the portal."""
+
+    class Grants(models.TextChoices):
+        MEMBERSHIP = "membership", _("Membership of a unit")
+        PAYROLL = "payroll", _("Payroll role")
+        ADMINISTRATOR = "administrator", _("Administrator role")
+
+    group_id = models.CharField(
+        _("group id"), max_length=255, db_index=True,
+        help_text=_("As the identity provider sends it in the groups claim (in Entra ID "
+                    "the group's object id)."),
+    )
+    label = models.CharField(_("description"), max_length=200, blank=True)
+    grants = models.CharField(_("grants"), max_length=20, choices=Grants.choices,
+                              default=Grants.MEMBERSHIP)
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE,
+                             null=True, blank=True, related_name="group_mappings")
+    membership_role = models.CharField(_("role in the unit"), max_length=20,
+                                       choices=Membership.Role.choices, blank=True)
+
+    class Meta:
+        ordering = ["group_id", "pk"]
+        verbose_name = _("group mapping")
+        verbose_name_plural = _("group mappings")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(grants="membership", unit__isnull=False)
+                           & ~models.Q(membership_role=""))
+                | (~models.Q(grants="membership") & models.Q(unit__isnull=True,
+                                                             membership_role="")),
+                name="groupmapping_unit_iff_membership",
+            ),
+            models.UniqueConstraint(fields=["group_id", "grants", "unit"],
+                                    name="groupmapping_unique", nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        target = (f"{self.unit} ({self.get_membership_role_display()})"
+                  if self.grants == self.Grants.MEMBERSHIP else self.get_grants_display())
+        return f"{self.label or self.group_id} → {target}"
+
+
+class RoleGrant(models.Model):
+    """A proposal to give someone the payroll or administrator role; a second
+    administrator must approve it before it takes effect."""
+
+    class Role(models.TextChoices):
+        PAYROLL = "payroll", _("Payroll")
+        ADMINISTRATOR = "administrator", _("Administrator")
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="role_grants")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices,
+                             default=State.PROPOSED, db_index=True)
+    proposed_by = models.ForeignKey(User, verbose_name=_("proposed by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    decided_by = models.ForeignKey(User, verbose_name=_("decided by"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], condition=models.Q(state="proposed"),
+                                    name="rolegrant_one_open_per_user_role"),
+            models.CheckConstraint(condition=~models.Q(decided_by=models.F("proposed_by")),
+                                   name="rolegrant_not_own_approval"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_role_display()} ({self.get_state_display()})"

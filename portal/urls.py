@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders import access_log, welcome_views
 
-from . import views
+from . import org_import_views, sso, views
 
 admin.site.site_header = _("Attestportal administration")
 admin.site.site_title = _("Attestportal")
@@ -13,14 +13,19 @@ admin.site.site_title = _("Attestportal")
 urlpatterns = [
     path("", views.home, name="home"),
     path("log-ind/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("log-ud/", auth_views.LogoutView.as_view(), name="logout"),
+    path("log-ud/", sso.logout, name="logout"),
+    path("oidc/log-ind/", sso.oidc_login, name="oidc_authentication_init"),
+    path("oidc/callback/", sso.oidc_callback, name="oidc_authentication_callback"),
+    path("ingen-adgang/", sso.no_access, name="sso_no_access"),
     path("bestillinger/", include("orders.urls")),
     path("loen/", include("orders.payroll_urls")),
     path("modtagelse/", include("robot.urls")),
+    path("statistik/", include("robot.statistics_urls")),
     path("velkommen/", welcome_views.welcome, name="welcome"),
     path("velkommen/velkomstpakke.pdf", welcome_views.welcome_pdf, name="welcome_pdf"),
     path("velkommen/skjul/", welcome_views.welcome_dismiss, name="welcome_dismiss"),
     path("adgangslog/", access_log.access_log_export, name="access_log_export"),
+    path("organisation/import/", org_import_views.organisation_import, name="org_import"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

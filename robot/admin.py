@@ -23,8 +23,8 @@ class PhraseInline(admin.TabularInline):
 
 @admin.register(RuleSet)
 class RuleSetAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "is_active", "note", "created_at", "activated_at"]
-    readonly_fields = ["version", "is_active", "created_at", "activated_at"]
+    list_display = ["__str__", "is_active", "note", "created_at", "activated_at", "activated_by"]
+    readonly_fields = ["version", "is_active", "created_at", "activated_at", "activated_by"]
     inlines = [PhraseInline]
     actions = ["copy_as_draft", "try_out", "activate"]
 
@@ -54,7 +54,7 @@ class RuleSetAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, _("Choose exactly one version."), messages.ERROR)
             return
-        activate_ruleset(queryset.get())
+        activate_ruleset(queryset.get(), by=request.user)
         self.message_user(request, _("The robot now uses %(rules)s.") % {"rules": queryset.get()})
 
     def save_model(self, request, obj, form, change):

@@ -105,11 +105,17 @@ def copy_ruleset(ruleset, *, note: str = ""):
 
 
 @transaction.atomic
-def activate_ruleset(ruleset) -> None:
+def activate_ruleset(ruleset, *, by=None) -> None:
+    """Make `ruleset` the one the robot uses, recording who did it (None: a command)."""
     from .models import RuleSet
 
-    RuleSet.objects.select_for_update().filter(is_active=True).update(is_active=False)
-    RuleSet.objects.filter(pk=ruleset.pk).update(is_active=True, activated_at=timezone.now())
+    # Saved row by row, not with update(), so the audit log records both changes.
+    for previous in RuleSet.objects.select_for_update().filter(is_active=True):
+        previous.is_active = False
+        previous.save(update_fields=["is_active"])
+    ruleset = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
+    ruleset.is_active, ruleset.activated_at, ruleset.activated_by = True, timezone.now(), by
+    ruleset.save(update_fields=["is_active", "activated_at", "activated_by"])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,391 @@
+"""Single sign-on against a real OpenID provider (npm's oidc-provider) on loopback."""
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from django.contrib.sessions.models import Session
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from portal.models import GroupMapping, Membership, User
+
+from ..factories import MembershipFactory, UserFactory
+from ..oidc_provider import (
+    OTHER_CLIENT_ID,
+    forms_of,
+    portal_settings,
+    sign_in_at_provider,
+    start_provider,
+    stop_provider,
+)
+
+SCHOOL_GROUP = "6f1c2a9e-school-managers"
+PAYROLL_GROUP = "0b7d-payroll"
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    provider = start_provider(tmp_path_factory.mktemp("oidc") / "accounts.json")
+    yield provider
+    stop_provider(provider)
+
+
+@pytest.fixture
+def sso(settings, oidc_provider, db):
+    portal_settings(settings, oidc_provider)
+    return oidc_provider
+
+
+@pytest.fixture
+def school_group(school):
+    return GroupMapping.objects.create(
+        group_id=SCHOOL_GROUP,
+        label="Ledere, Nordskolen",
+        unit=school,
+        membership_role=Membership.Role.MANAGER,
+    )
+
+
+def log_in(client, provider, login, *, browser=None):
+    start = client.get(reverse("oidc_authentication_init"))
+    assert start.status_code == 302
+    back = sign_in_at_provider(start["Location"], login, browser)
+    parts = urlsplit(back)
+    return client.get(f"{parts.path}?{parts.query}")
+
+
+def test_the_authorization_request_uses_pkce_state_and_nonce(client, sso):
+    response = client.get(reverse("oidc_authentication_init"))
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"][0]
+    assert query["state"][0] and query["nonce"][0]
+    assert query["response_type"] == ["code"]
+
+
+def test_first_login_creates_the_user_keyed_by_subject_with_the_units_of_their_groups(
+    client, sso, school_group
+):
+    sso.set_account(
+        "mette.h",
+        groups=[SCHOOL_GROUP, "unmapped-group"],
+        name="Mette Hansen",
+        email="mette@kommune.example",
+    )
+
+    response = log_in(client, sso, "mette.h")
+
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    user = User.objects.get(sso_subject="mette.h")
+    assert (user.first_name, user.last_name, user.email) == (
+        "Mette",
+        "Hansen",
+        "mette@kommune.example",
+    )
+    assert not user.has_usable_password()
+    membership = user.memberships.get()
+    assert (membership.unit, membership.role, membership.source) == (
+        school_group.unit,
+        Membership.Role.MANAGER,
+        Membership.Source.SSO,
+    )
+    assert client.get(reverse("orders:list")).status_code == 200
+
+
+def test_the_same_subject_is_the_same_user_even_when_the_email_changes(client, sso, school_group):
+    sso.set_account("sub-42", groups=[SCHOOL_GROUP], email="old@kommune.example")
+    log_in(client, sso, "sub-42")
+    sso.set_account("sub-42", groups=[SCHOOL_GROUP], email="new@kommune.example")
+    client.logout()
+
+    log_in(client, sso, "sub-42")
+
+    assert User.objects.filter(sso_subject="sub-42").count() == 1
+    assert User.objects.get(sso_subject="sub-42").email == "new@kommune.example"
+
+
+def test_an_email_matching_a_local_account_does_not_take_it_over(client, sso, school_group):
+    local = UserFactory(username="admin", email="admin@kommune.example", is_staff=True)
+    sso.set_account("admin", groups=[SCHOOL_GROUP], email="admin@kommune.example")
+
+    log_in(client, sso, "admin")
+
+    sso_user = User.objects.get(sso_subject="admin")
+    assert sso_user.pk != local.pk and sso_user.username != "admin"
+    assert not sso_user.is_staff
+
+
+def test_leaving_the_group_loses_the_unit_at_the_next_login_and_hand_made_ones_stay(
+    client, sso, school_group, care_home
+):
+    sso.set_account("jens", groups=[SCHOOL_GROUP])
+    log_in(client, sso, "jens")
+    user = User.objects.get(sso_subject="jens")
+    MembershipFactory(user=user, unit=care_home)  # made by hand in the admin
+    client.logout()
+    sso.set_account("jens", groups=[])
+
+    log_in(client, sso, "jens")
+
+    assert list(user.memberships.values_list("unit__name", "source")) == [
+        ("Plejecenter Solgården", Membership.Source.MANUAL)
+    ]
+
+
+def test_nobody_with_no_mapped_group_gets_in_and_they_are_told_whom_to_ask(client, sso, settings):
+    settings.SSO_ACCESS_CONTACT = "IT-support, tlf. 70 11 22 33"
+    sso.set_account("stranger", groups=["some-other-group"])
+
+    response = log_in(client, sso, "stranger")
+
+    assert response["Location"] == reverse("sso_no_access")
+    page = client.get(response["Location"]).content.decode()
+    # Danish once locale/da has the string ("Du har endnu ikke adgang").
+    assert gettext("No access yet") in page and "IT-support, tlf. 70 11 22 33" in page
+    assert client.get(reverse("orders:list")).status_code == 302
+
+
+def test_roles_follow_the_groups_at_every_login(client, sso):
+    GroupMapping.objects.create(group_id=PAYROLL_GROUP, grants=GroupMapping.Grants.PAYROLL)
+    sso.set_account("lone", groups=[PAYROLL_GROUP])
+    log_in(client, sso, "lone")
+    assert User.objects.get(sso_subject="lone").is_payroll
+    client.logout()
+
+    sso.set_account("lone", groups=[])
+    log_in(client, sso, "lone")
+
+    assert not User.objects.get(sso_subject="lone").is_payroll
+
+
+def test_logout_ends_the_session_here_and_at_the_provider(client, sso, school_group):
+    sso.set_account("per", groups=[SCHOOL_GROUP])
+    browser = requests.Session()
+    log_in(client, sso, "per", browser=browser)
+    session_key = client.session.session_key
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    end_session = response["Location"]
+    assert end_session.startswith(f"{sso.url}/session/end?")
+    assert "id_token_hint=" in end_session
+    assert not Session.objects.filter(session_key=session_key).exists()
+    assert client.get(reverse("orders:list")).status_code == 302
+    confirm = browser.get(end_session)
+    form = forms_of(confirm.text)[0]
+    done = browser.post(
+        requests.compat.urljoin(confirm.url, form["action"]),
+        data={**form["fields"], "logout": "yes"},
+        allow_redirects=False,
+    )
+    assert done.headers["Location"] == "http://testserver/log-ind/"
+
+
+class TokenProxy:
+    """Between the portal and the provider's token endpoint, like an attacker who can
+    change what comes back: `change(body)` rewrites the provider's answer."""
+
+    def __init__(self, token_endpoint):
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                answer = requests.post(
+                    token_endpoint,
+                    data=body,
+                    headers={"Content-Type": self.headers["Content-Type"]},
+                ).json()
+                payload = json.dumps(proxy.change(answer)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.change = lambda answer: answer
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def token_proxy(sso, settings):
+    proxy = TokenProxy(settings.OIDC_OP_TOKEN_ENDPOINT)
+    settings.OIDC_OP_TOKEN_ENDPOINT = proxy.url
+    yield proxy
+    proxy.server.shutdown()
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_a_tampered_id_token_is_refused(client, sso, token_proxy, school_group):
+    GroupMapping.objects.create(group_id=PAYROLL_GROUP, grants=GroupMapping.Grants.PAYROLL)
+    sso.set_account("eve", groups=[SCHOOL_GROUP])
+
+    def add_payroll_group(answer):
+        header, payload, signature = answer["id_token"].split(".")
+        claims = json.loads(unb64(payload))
+        claims["groups"] = [SCHOOL_GROUP, PAYROLL_GROUP]
+        answer["id_token"] = ".".join([header, b64(json.dumps(claims).encode()), signature])
+        return answer
+
+    token_proxy.change = add_payroll_group
+    response = log_in(client, sso, "eve")
+
+    assert response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.filter(sso_subject="eve").exists()
+
+
+def test_an_id_token_issued_to_another_application_is_refused(
+    client, sso, token_proxy, school_group
+):
+    sso.set_account("mallory", groups=[SCHOOL_GROUP])
+    start = client.get(reverse("oidc_authentication_init"))
+    # The same person, the same nonce, a genuine token from the same provider: but for
+    # another application, which could replay it here.
+    other = requests.Session()
+    query = parse_qs(urlsplit(start["Location"]).query)
+    verifier = "o" * 50
+    challenge = b64(__import__("hashlib").sha256(verifier.encode()).digest())
+    other_url = (
+        requests.Request(
+            "GET",
+            f"{sso.url}/auth",
+            params={
+                "client_id": OTHER_CLIENT_ID,
+                "response_type": "code",
+                "scope": "openid",
+                "redirect_uri": "http://127.0.0.1:9/cb",
+                "state": "x",
+                "nonce": query["nonce"][0],
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+        )
+        .prepare()
+        .url
+    )
+    code = parse_qs(urlsplit(sign_in_at_provider(other_url, "mallory", other)).query)["code"][0]
+    other_token = requests.post(
+        f"{sso.url}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "http://127.0.0.1:9/cb",
+            "client_id": OTHER_CLIENT_ID,
+            "client_secret": "other-secret",
+            "code_verifier": verifier,
+        },
+    ).json()["id_token"]
+    assert json.loads(unb64(other_token.split(".")[1]))["aud"] == OTHER_CLIENT_ID
+
+    token_proxy.change = lambda answer: {**answer, "id_token": other_token}
+    back = sign_in_at_provider(start["Location"], "mallory")
+    response = client.get(f"{urlsplit(back).path}?{urlsplit(back).query}")
+
+    assert response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_replayed_callback_is_refused(client, sso, school_group):
+    sso.set_account("replay", groups=[SCHOOL_GROUP])
+    start = client.get(reverse("oidc_authentication_init"))
+    back = urlsplit(sign_in_at_provider(start["Location"], "replay"))
+    client.get(f"{back.path}?{back.query}")
+    client.logout()
+
+    response = client.get(f"{back.path}?{back.query}")
+
+    assert response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_user_deactivated_in_the_portal_loses_the_session_at_once(client, sso, school_group):
+    sso.set_account("anne", groups=[SCHOOL_GROUP])
+    log_in(client, sso, "anne")
+    assert client.get(reverse("orders:list")).status_code == 200
+
+    User.objects.filter(sso_subject="anne").update(is_active=False)
+
+    assert client.get(reverse("orders:list")).status_code == 302
+    assert log_in(client, sso, "anne")["Location"] == reverse("login")
+
+
+def test_with_sso_on_only_break_glass_accounts_use_a_password(
+    client, settings, sso, school_manager
+):
+    UserFactory(username="noedadgang", is_staff=True, is_superuser=True)
+    settings.SSO_BREAK_GLASS_USERS = ["noedadgang"]
+    login = reverse("login")
+
+    refused = client.post(login, {"username": "leder.a", "password": "secret-password-1"})
+    allowed = client.post(login, {"username": "noedadgang", "password": "secret-password-1"})
+
+    assert refused.status_code == 200
+    assert allowed.status_code == 302
+
+
+def test_a_local_password_session_ends_when_sso_is_switched_on(
+    client, settings, oidc_provider, school_manager
+):
+    client.force_login(school_manager, backend="portal.sso.PasswordBackend")
+    assert client.get(reverse("orders:list")).status_code == 200
+
+    portal_settings(settings, oidc_provider)
+
+    assert client.get(reverse("orders:list")).status_code == 302
+
+
+def test_the_login_page_offers_the_municipalitys_login(client, sso):
+    page = client.get(reverse("login")).content.decode()
+    assert reverse("oidc_authentication_init") in page
+    assert gettext("Log in with the municipality's login") in page
+
+
+def test_without_sso_the_oidc_urls_do_not_exist(client, db):
+    assert client.get(reverse("oidc_authentication_init")).status_code == 404
+    assert client.get(reverse("oidc_authentication_callback")).status_code == 404
+
+
+def test_a_clock_a_little_off_is_tolerated_but_an_expired_token_is_not(settings, sso):
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from django.core.exceptions import SuspiciousOperation
+
+    from portal.sso import OIDCBackend
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    backend = OIDCBackend()
+
+    def token(expired_seconds_ago):
+        now = int(time.time())
+        claims = {
+            "iss": settings.OIDC_OP_ISSUER,
+            "aud": settings.OIDC_RP_CLIENT_ID,
+            "sub": "s",
+            "iat": now - 600,
+            "exp": now - expired_seconds_ago,
+        }
+        return jwt.encode(claims, key, algorithm="RS256")
+
+    assert backend._verify_jws(token(60), key.public_key())["sub"] == "s"
+    with pytest.raises(SuspiciousOperation):
+        backend._verify_jws(token(settings.OIDC_CLOCK_SKEW_SECONDS + 60), key.public_key())
