@@ -84,3 +84,25 @@ class NotificationAdmin(admin.ModelAdmin):
             notification.attempts = 0
             notification.save(update_fields=["attempts"])
             send_notification(notification_id=notification.pk)
+
+
+# --- New hires from the HR system (orders/hires.py) ---------------------------------
+
+from .models import HireColumns, JobCode  # noqa: E402
+
+
+@admin.register(JobCode)
+class JobCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "area", "profile"]
+    list_editable = ["profile"]
+    list_filter = ["area"]
+    search_fields = ["code", "title"]
+    list_select_related = ["area", "profile"]
+
+
+@admin.register(HireColumns)
+class HireColumnsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "full_name", "cpr", "unit", "start_date", "job_code"]
+
+    def has_add_permission(self, request):
+        return not HireColumns.objects.exists()

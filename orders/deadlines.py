@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .hires import prompt_renewals, send_hire_reminders
 from .models import Order, OrderEvent, OrderLine
 from .notifications import manager_addresses, order_url, payroll_addresses, queue_email
 from .services import ROBOT, change_line_status
@@ -24,6 +25,8 @@ class DeadlineReport:
     reminders: int = 0
     expired: int = 0
     start_soon: int = 0
+    hire_reminders: int = 0
+    renewals: int = 0
 
 
 def process_deadlines(*, now: datetime.datetime | None = None) -> DeadlineReport:
@@ -31,7 +34,9 @@ def process_deadlines(*, now: datetime.datetime | None = None) -> DeadlineReport
     report = DeadlineReport()
     # Each rule on its own: one that fails must not keep the others from running.
     for name, rule in (("expired", expire_unanswered_lines), ("reminders", send_consent_reminders),
-                       ("start_soon", warn_start_soon)):
+                       ("start_soon", warn_start_soon),
+                       ("hire_reminders", send_hire_reminders),
+                       ("renewals", prompt_renewals)):
         try:
             setattr(report, name, rule(now=now))
         except Exception:

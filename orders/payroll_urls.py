@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import hr_views
 from . import payroll_views as views
 
 app_name = "payroll"
@@ -14,4 +15,9 @@ urlpatterns = [
     path("batch/<int:pk>/oploes/", views.batch_release, name="batch_release"),
     path("papir/<int:line_id>/bestilt/", views.paper_line_ordered, name="paper_ordered"),
     path("dobbelt/<int:pk>/haandteret/", views.duplicate_handled, name="duplicate_handled"),
+    path("nyansatte/", hr_views.hire_compliance, name="hire_compliance"),
+    path("nyansatte/import/", hr_views.hire_imports, name="hire_imports"),
+    path("nyansatte/import/<uuid:public_id>/", hr_views.hire_import_detail, name="hire_import"),
+    path("nyansatte/import/<uuid:public_id>/anvend/", hr_views.hire_import_apply,
+         name="hire_import_apply"),
 ]

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import deadlines, notifications
+from . import deadlines, hires, notifications
 
 
 @shared_task(acks_late=True)
@@ -19,3 +19,10 @@ def send_notification(notification_id: int) -> None:
 def send_pending_notifications() -> int:
     """Send waiting e-mails and retry failed ones."""
     return notifications.send_pending_notifications()
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def poll_sd() -> str:
+    """Fetch new and changed employments from SD Løn and apply them."""
+    record = hires.poll_sd()
+    return record.state if record else "off"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import hr_views, views
 
 app_name = "orders"
 
@@ -12,4 +12,7 @@ urlpatterns = [
     path("<uuid:public_id>/linjer/<int:line_id>/bestil-igen/", views.line_reorder,
          name="line_reorder"),
     path("<uuid:public_id>/<str:which>.pdf", views.order_letter, name="letter"),
+    path("nyansat/<uuid:public_id>/", hr_views.hire_order, name="hire_order"),
+    path("nyansat/<uuid:public_id>/ikke-noedvendig/", hr_views.hire_not_needed,
+         name="hire_not_needed"),
 ]

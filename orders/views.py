@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_htmx.http import push_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import letters, services
+from . import hires, letters, services
 from .forms import OrderFilterForm, OrderForm
 from .models import AccessLog, OrderEvent, OrderLine
 from portal.selectors import units_of
@@ -39,6 +39,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "filters": filters, "soon": start_soon_date(),
                "query": filters.clean_query()}
     if not request.htmx:
+        context["hire_prompts"] = hires.prompts_for(request.user)
         return render(request, "orders/order_list.html", context)
     response = render(request, "orders/order_list.html#results", context)
     if not filters.is_valid():

@@ -3,6 +3,7 @@
 from .access_log import AccessLog
 from .catalogue import CertificateKind, ChildContactRule, LegalBasis, PositionProfile, ProfileRequirement
 from .duplicate import DuplicateAttempt
+from .hire import Hire, HireColumns, HireImport, JobCode
 from .notification import Notification
 from .order import Order, OrderEvent, OrderLine
 from .person import Person
@@ -13,6 +14,10 @@ __all__ = [
     "CertificateKind",
     "ChildContactRule",
     "DuplicateAttempt",
+    "Hire",
+    "HireColumns",
+    "HireImport",
+    "JobCode",
     "LegalBasis",
     "Notification",
     "Order",

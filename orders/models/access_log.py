@@ -23,6 +23,7 @@ class AccessLog(models.Model):
         VIEW_DOCUMENT = "view_document", _("Viewed a returned certificate")
         LIST_DOCUMENTS = "list_documents", _("Saw a returned certificate in a list")
         HANDLE_DOCUMENT = "handle_document", _("Handled a returned certificate")
+        LIST_HIRES = "list_hires", _("Saw a new hire in a list")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

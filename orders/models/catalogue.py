@@ -73,6 +73,11 @@ class PositionProfile(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    renewal_years = models.PositiveSmallIntegerField(
+        _("renew every (years)"), null=True, blank=True,
+        help_text=_("Staff in the position need a renewed check this many years after "
+                    "their certificate was cleared. Empty: never."),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -274,7 +274,8 @@ def test_the_list_uses_a_fixed_number_of_queries(client, school, school_manager,
         client.get(LIST)
     with django_assert_num_queries(len(one_order.captured_queries)):
         client.get(LIST, {"page": 2})
-    assert len(one_order.captured_queries) <= 10
+    # +1 since issue 11: the unit's new hires awaiting an order ("Ny medarbejder mangler attest").
+    assert len(one_order.captured_queries) <= 11
 
 
 def test_the_list_pages_through_many_orders(client, school, school_manager, teacher):

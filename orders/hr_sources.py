@@ -1,0 +1,197 @@
+"""Where new hires come from: the HR system's new-hire report as a CSV or XLSX file,
+and SD Løn's web service. Each source turns its input into HireRecords and knows
+nothing about hires in the portal; orders/hires.py plans and applies them.
+
+No CPR number may reach a log line or an exception message from here.
+"""
+
+import datetime
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import requests
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from portal import tabular
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class HireRecord:
+    """One row of a source, as read: validated later against the portal's data."""
+
+    row: int
+    employment_id: str = ""
+    full_name: str = ""
+    cpr: str = field(default="", repr=False)
+    unit: str = ""
+    start_date: str | datetime.date = ""
+    job_code: str = ""
+    withdrawn: bool = False
+
+
+class SourceError(Exception):
+    """The source could not be read at all; the message is fit for the user."""
+
+
+# --- Files -------------------------------------------------------------------------
+
+
+def read_table(data: bytes, filename: str):
+    try:
+        return tabular.read_table(data, filename)
+    except tabular.TableError as error:
+        raise SourceError(str(error)) from None
+
+
+def read_hire_file(data: bytes, filename: str, *, columns) -> list[HireRecord]:
+    """The new-hire report's rows, by the column names an administrator mapped."""
+    table = read_table(data, filename)
+    headers = set(table[0][1]) if table else set()
+    wanted = {"full_name": columns.full_name, "cpr": columns.cpr, "unit": columns.unit,
+              "start_date": columns.start_date, "job_code": columns.job_code}
+    missing = [name for name in wanted.values() if name not in headers]
+    if table and missing:
+        raise SourceError(_("The file has no column named %(columns)s. Check the column "
+                            "names in the administration.") % {"columns": ", ".join(missing)})
+    withdrawn_values = {v.strip().lower() for v in columns.withdrawn_values.split(",")
+                        if v.strip()}
+    records = []
+    for number, row in table:
+        def cell(name: str, row=row) -> str:
+            value = row.get(name) if name else None
+            if isinstance(value, datetime.datetime):
+                value = value.date()
+            if isinstance(value, datetime.date):
+                return value
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            return "" if value is None else str(value).strip()
+
+        records.append(HireRecord(
+            row=number,
+            employment_id=cell(columns.employment_id),
+            full_name=cell(columns.full_name),
+            # Excel stores a CPR number typed as a number without its leading zero.
+            cpr=(str(int(row[columns.cpr])).zfill(10)
+                 if isinstance(row.get(columns.cpr), int | float) else cell(columns.cpr)),
+            unit=cell(columns.unit),
+            start_date=cell(columns.start_date),
+            job_code=cell(columns.job_code),
+            withdrawn=str(cell(columns.status)).lower() in withdrawn_values,
+        ))
+    return records
+
+
+# --- SD Løn's web service ----------------------------------------------------------
+
+# SD's employment status codes: 0-3 employed (with or without pay), 7 dead, 8 left,
+# 9 pensioned, S deleted. A hire deleted or gone before starting withdraws the prompt.
+SD_WITHDRAWN_CODES = {"7", "8", "9", "S"}
+
+
+class SDLoenSource:
+    """`GetEmploymentChangedAtDate20111201`: employments changed in a period."""
+
+    SERVICE = "GetEmploymentChangedAtDate20111201"
+
+    def __init__(self, *, url: str, username: str, password: str, institution: str,
+                 timeout: float):
+        self.url = url.rstrip("/")
+        self.auth = (username, password)
+        self.institution = institution
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls) -> "SDLoenSource":
+        return cls(url=settings.SD_URL, username=settings.SD_USERNAME,
+                   password=settings.SD_PASSWORD, institution=settings.SD_INSTITUTION,
+                   timeout=settings.SD_TIMEOUT)
+
+    def fetch(self, *, start: datetime.date, end: datetime.date) -> list[HireRecord]:
+        params = {
+            "InstitutionIdentifier": self.institution,
+            "ActivationDate": start.strftime("%d.%m.%Y"),
+            "DeactivationDate": end.strftime("%d.%m.%Y"),
+            "StatusActiveIndicator": "true",
+            "StatusPassiveIndicator": "true",
+            "EmploymentStatusIndicator": "true",
+            "DepartmentIndicator": "true",
+            "ProfessionIndicator": "true",
+            "FutureInformationIndicator": "true",
+        }
+        try:
+            response = requests.get(f"{self.url}/{self.SERVICE}", params=params,
+                                    auth=self.auth, timeout=self.timeout)
+        except requests.Timeout:
+            raise SourceError(_("SD Løn did not answer in time.")) from None
+        except requests.RequestException as error:
+            raise SourceError(_("SD Løn could not be reached: %(error)s")
+                              % {"error": type(error).__name__}) from None
+        if response.status_code != 200:
+            raise SourceError(_("SD Løn answered with HTTP status %(status)s.")
+                              % {"status": response.status_code})
+        return parse_sd_employments(response.content)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(element, name: str):
+    return next((c for c in element if _local(c.tag) == name), None)
+
+
+def _children(element, name: str) -> Iterable:
+    return (c for c in element if _local(c.tag) == name)
+
+
+def _text(element, name: str) -> str:
+    found = _child(element, name) if element is not None else None
+    return (found.text or "").strip() if found is not None else ""
+
+
+def parse_sd_employments(content: bytes) -> list[HireRecord]:
+    """SD's XML answer as HireRecords; the newest department, profession and status
+    of each employment count."""
+    head = content[:2000].lower()
+    if b"<!doctype" in head or b"<!entity" in head:
+        raise SourceError(_("SD Løn's answer could not be read."))
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError:
+        raise SourceError(_("SD Løn's answer could not be read.")) from None
+    if _local(root.tag) == "Fault" or root.find(".//{*}faultstring") is not None:
+        raise SourceError(_("SD Løn reported an error: %(message)s") % {
+            "message": (root.findtext(".//{*}faultstring") or "").strip()[:200]})
+    records = []
+    for person in root.iter():
+        if _local(person.tag) != "Person":
+            continue
+        cpr = _text(person, "PersonCivilRegistrationIdentifier")
+        name = " ".join(filter(None, [_text(person, "PersonGivenName"),
+                                      _text(person, "PersonSurnameName")]))
+        for employment in _children(person, "Employment"):
+            department = _latest(employment, "EmploymentDepartment")
+            profession = _latest(employment, "Profession")
+            status = _latest(employment, "EmploymentStatus")
+            records.append(HireRecord(
+                row=len(records) + 1,
+                employment_id=_text(employment, "EmploymentIdentifier"),
+                full_name=name,
+                cpr=cpr,
+                unit=_text(department, "DepartmentIdentifier"),
+                start_date=_text(employment, "EmploymentDate"),
+                job_code=_text(profession, "JobPositionIdentifier"),
+                withdrawn=_text(status, "EmploymentStatusCode") in SD_WITHDRAWN_CODES,
+            ))
+    return records
+
+
+def _latest(employment, name: str):
+    found = list(_children(employment, name))
+    return max(found, key=lambda e: _text(e, "ActivationDate")) if found else None

@@ -1,0 +1,268 @@
+"""The organisation from the HR system: units (HR id, name, parent, area) and their
+managers, read from a CSV or XLSX export. Every import is planned first (the dry run:
+new, renamed, moved, closed units; managers added and removed) and applied whole or not
+at all. A unit that leaves the source is closed, never deleted: its orders keep their
+history. Units made by hand (no HR id) and memberships from single sign-on are left alone.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Area, Membership, Unit, User
+from .tabular import read_table
+
+UNIT_COLUMNS = {
+    "external_id": ("id", "enheds-id", "enhedsid", "enhed id", "unit id"),
+    "name": ("navn", "name", "enhedsnavn"),
+    "parent": ("overordnet", "overordnet id", "parent", "parent id"),
+    "area": ("forvaltning", "område", "area"),
+}
+MANAGER_COLUMNS = {
+    "unit": ("enheds-id", "enhedsid", "enhed", "enhed id", "unit id", "unit", "id"),
+    "username": ("bruger", "brugernavn", "brugerid", "user", "username"),
+    "role": ("rolle", "role"),
+}
+ROLES = {"leder": Membership.Role.MANAGER, "manager": Membership.Role.MANAGER,
+         "sekretær": Membership.Role.SECRETARY, "sekretaer": Membership.Role.SECRETARY,
+         "secretary": Membership.Role.SECRETARY, "": Membership.Role.MANAGER}
+
+
+# Names are freed for the length of the transaction, so two units may swap names.
+TEMP_PREFIX = "~import~"
+
+
+class OrgImportError(Exception):
+    """The import cannot be read or applied; the message is fit for the user."""
+
+
+@dataclass
+class UnitRow:
+    row: int
+    external_id: str
+    name: str
+    parent: str
+    area: str
+
+
+@dataclass
+class ManagerRow:
+    row: int
+    unit: str
+    username: str
+    role: str
+
+
+def _columns(table, wanted: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    headers = {h.strip().lower(): h for h in (table[0][1] if table else {})}
+    found = {}
+    for key, aliases in wanted.items():
+        match = next((headers[a] for a in aliases if a in headers), None)
+        if match is None and key not in ("parent", "role"):
+            raise OrgImportError(_("The file has no column for %(what)s (e.g. “%(name)s”).")
+                                 % {"what": key, "name": aliases[0]})
+        found[key] = match
+    return found
+
+
+def _cell(row: dict, column: str | None) -> str:
+    value = row.get(column) if column else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
+def read_units(data: bytes, filename: str) -> list[UnitRow]:
+    table = read_table(data, filename)
+    if not table:
+        return []
+    cols = _columns(table, UNIT_COLUMNS)
+    return [UnitRow(row=n, **{k: _cell(r, c) for k, c in cols.items()}) for n, r in table]
+
+
+def read_managers(data: bytes, filename: str, *, sheet: int = 0) -> list[ManagerRow]:
+    table = read_table(data, filename, sheet=sheet)
+    if not table:
+        return []
+    cols = _columns(table, MANAGER_COLUMNS)
+    return [ManagerRow(row=n, **{k: _cell(r, c) for k, c in cols.items()}) for n, r in table]
+
+
+@dataclass
+class OrgPlan:
+    units: list[UnitRow] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    reopened: list[str] = field(default_factory=list)
+    managers: list[ManagerRow] | None = None
+    managers_added: list[tuple[str, str, str]] = field(default_factory=list)
+    managers_removed: list[tuple[str, str, str]] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return any([self.new, self.renamed, self.moved, self.closed, self.reopened,
+                    self.managers_added, self.managers_removed])
+
+    def summary(self) -> dict:
+        return {"new": self.new, "renamed": self.renamed, "moved": self.moved,
+                "closed": self.closed, "reopened": self.reopened,
+                "managers_added": self.managers_added,
+                "managers_removed": self.managers_removed,
+                "errors": [{"row": r, "message": m} for r, m in self.errors]}
+
+
+def _error(plan: OrgPlan, row: int, message: str) -> None:
+    plan.errors.append((row, _("Row %(row)s: %(error)s") % {"row": row, "error": message}))
+
+
+def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = None) -> OrgPlan:
+    """Compare the source with the portal's organisation; change nothing."""
+    plan = OrgPlan(managers=managers)
+    areas = {a.name.lower(): a for a in Area.objects.all()}
+    existing = {u.external_id: u for u in Unit.objects.filter(external_id__isnull=False)
+                .select_related("area", "parent")}
+    by_name = {(u.area_id, u.name.lower()): u for u in Unit.objects.filter(
+        external_id__isnull=True)}
+    rows: dict[str, UnitRow] = {}
+    for item in units:
+        if not item.external_id or not item.name:
+            _error(plan, item.row, _("The unit's id and name are required."))
+        elif item.external_id in rows:
+            _error(plan, item.row, _("The id %(id)s appears more than once (first in row "
+                                     "%(first)s).") % {"id": item.external_id,
+                                                       "first": rows[item.external_id].row})
+        elif item.area.lower() not in areas:
+            _error(plan, item.row, _("The area “%(area)s” is not known.") % {"area": item.area})
+        else:
+            rows[item.external_id] = item
+    for item in list(rows.values()):
+        if item.parent and item.parent not in rows:
+            _error(plan, item.row, _("The parent unit %(id)s is not in the file.")
+                   % {"id": item.parent})
+            del rows[item.external_id]
+    in_cycle = set()
+    for item in rows.values():
+        seen, current = [], item.external_id
+        while current and current in rows and current not in seen:
+            seen.append(current)
+            current = rows[current].parent
+        if current and current in seen:
+            in_cycle |= set(seen[seen.index(current):])
+    for external_id in sorted(in_cycle, key=lambda e: rows[e].row):
+        _error(plan, rows[external_id].row, _("The unit %(id)s is its own parent through "
+                                              "a cycle of parents.") % {"id": external_id})
+    names_in_area: dict[tuple[int, str], int] = {}
+    for item in rows.values():
+        key = (areas[item.area.lower()].pk, item.name.lower())
+        if key in names_in_area:
+            _error(plan, item.row, _("Another unit in the area has the name “%(name)s” (row "
+                                     "%(first)s).") % {"name": item.name,
+                                                       "first": names_in_area[key]})
+        names_in_area[key] = item.row
+    if plan.errors:
+        return plan
+    plan.units = list(rows.values())
+    for item in plan.units:
+        unit = existing.get(item.external_id) or by_name.get(
+            (areas[item.area.lower()].pk, item.name.lower()))
+        if unit is None:
+            plan.new.append(item.name)
+            continue
+        if unit.name != item.name:
+            plan.renamed.append((item.external_id, unit.name, item.name))
+        parent_id = unit.parent.external_id if unit.parent else ""
+        if parent_id != item.parent or unit.area.name.lower() != item.area.lower():
+            plan.moved.append((item.name, f"{item.area} / {item.parent or '–'}"))
+        if not unit.is_active:
+            plan.reopened.append(item.name)
+    plan.closed = sorted(u.name for e, u in existing.items() if e not in rows and u.is_active)
+    if managers is not None:
+        _plan_managers(plan, managers, rows)
+    return plan
+
+
+def _plan_managers(plan: OrgPlan, managers: list[ManagerRow], rows: dict) -> None:
+    users = {u.username.lower(): u for u in User.objects.filter(is_active=True)}
+    wanted = set()
+    for item in managers:
+        role = ROLES.get(item.role.lower())
+        if item.unit not in rows:
+            _error(plan, item.row, _("The unit %(id)s is not in the file.") % {"id": item.unit})
+        elif item.username.lower() not in users:
+            _error(plan, item.row, _("The user “%(user)s” is not known.")
+                   % {"user": item.username})
+        elif role is None:
+            _error(plan, item.row, _("The role “%(role)s” is not known.") % {"role": item.role})
+        else:
+            wanted.add((item.unit, users[item.username.lower()].username, role))
+    current = set(_managed_memberships().values_list(
+        "unit__external_id", "user__username", "role"))
+    plan.managers_added = sorted(wanted - current)
+    plan.managers_removed = sorted(current - wanted)
+
+
+def _managed_memberships():
+    """Memberships of units from the HR system; those from single sign-on are its own."""
+    memberships = Membership.objects.filter(unit__external_id__isnull=False)
+    if hasattr(Membership, "Source"):
+        memberships = memberships.filter(source=Membership.Source.MANUAL)
+    return memberships
+
+
+@transaction.atomic
+def apply_org_import(plan: OrgPlan, *, now: datetime.datetime | None = None) -> OrgPlan:
+    """Apply a plan without errors, all of it in one transaction."""
+    if plan.errors:
+        raise OrgImportError(_("The file has rows with errors; nothing has been changed."))
+    now = now or timezone.now()
+    areas = {a.name.lower(): a for a in Area.objects.all()}
+    units = {u.external_id: u for u in Unit.objects.select_for_update().filter(
+        external_id__isnull=False)}
+    by_name = {(u.area_id, u.name.lower()): u for u in Unit.objects.filter(
+        external_id__isnull=True)}
+    # Free the names first, so that two units may swap names in one import.
+    Unit.objects.filter(pk__in=[u.pk for u in units.values()]).update(
+        name=Concat(Value(TEMP_PREFIX), F("external_id")))
+    new_units, existing_units = [], []
+    for item in plan.units:
+        area = areas[item.area.lower()]
+        unit = units.get(item.external_id) or by_name.get((area.pk, item.name.lower()))
+        if unit is None:
+            unit = Unit(external_id=item.external_id)
+            new_units.append(unit)
+        else:
+            existing_units.append(unit)
+        unit.external_id, unit.area, unit.name = item.external_id, area, item.name
+        unit.is_active, unit.closed_at = True, None
+        units[item.external_id] = unit
+    Unit.objects.bulk_update(existing_units, ["external_id", "area", "name", "is_active",
+                                              "closed_at"], batch_size=500)
+    Unit.objects.bulk_create(new_units, batch_size=500)
+    for item in plan.units:
+        units[item.external_id].parent = units[item.parent] if item.parent else None
+    Unit.objects.bulk_update([units[item.external_id] for item in plan.units], ["parent"],
+                             batch_size=500)
+    source_ids = {item.external_id for item in plan.units}
+    closing = [u for e, u in units.items() if e not in source_ids]
+    # Back to the name each had before this import (still held in memory).
+    Unit.objects.bulk_update(closing, ["name"], batch_size=500)
+    Unit.objects.filter(pk__in=[u.pk for u in closing], is_active=True).update(
+        is_active=False, closed_at=now)
+    if plan.managers is not None:
+        users = {u.username: u for u in User.objects.filter(
+            username__in={m[1] for m in plan.managers_added})}
+        Membership.objects.bulk_create(
+            [Membership(unit=units[unit_id], user=users[username], role=role)
+             for unit_id, username, role in plan.managers_added], ignore_conflicts=True)
+        for unit_id, username, role in plan.managers_removed:
+            _managed_memberships().filter(unit__external_id=unit_id, user__username=username,
+                                          role=role).delete()
+    return plan

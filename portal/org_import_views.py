@@ -1,0 +1,73 @@
+"""The administrator's import of the organisation from the HR system: upload, see the
+dry run, apply. Administrators only; 404 for everyone else."""
+
+import base64
+import binascii
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from . import org_import
+from .decorators import staff_required
+from .tabular import TableError
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class OrgFileForm(forms.Form):
+    units = forms.FileField(label=gettext_lazy("Units (CSV or XLSX; managers may be on the "
+                                               "second sheet)"))
+    managers = forms.FileField(label=gettext_lazy("Managers (CSV or XLSX), optional"),
+                               required=False)
+
+
+def _read(files: dict[str, tuple[str, bytes]]) -> org_import.OrgPlan:
+    name, data = files["units"]
+    units = org_import.read_units(data, name)
+    managers = None
+    if "managers" in files:
+        managers = org_import.read_managers(files["managers"][1], files["managers"][0])
+    elif name.lower().endswith(".xlsx"):
+        managers = org_import.read_managers(data, name, sheet=1) or None
+    return org_import.plan_org_import(units, managers)
+
+
+def _encode(files) -> dict[str, str]:
+    return {key: f"{name}:{base64.b64encode(data).decode()}" for key, (name, data)
+            in files.items()}
+
+
+def _decode(post) -> dict[str, tuple[str, bytes]]:
+    files = {}
+    for key in ("units", "managers"):
+        if value := post.get(f"payload_{key}"):
+            name, _sep, data = value.partition(":")
+            files[key] = (name, base64.b64decode(data, validate=True))
+    return files
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def organisation_import(request: HttpRequest) -> HttpResponse:
+    form = OrgFileForm(request.POST or None, request.FILES or None)
+    context = {"form": form}
+    try:
+        if request.method == "POST" and "apply" in request.POST:
+            plan = _read(_decode(request.POST))
+            org_import.apply_org_import(plan)
+            messages.success(request, _("The organisation has been updated."))
+            return redirect("org_import")
+        if request.method == "POST" and form.is_valid():
+            files = {key: (upload.name, upload.read()) for key in ("units", "managers")
+                     if (upload := form.cleaned_data.get(key))}
+            if sum(len(data) for _name, data in files.values()) > MAX_BYTES:
+                raise org_import.OrgImportError(_("The file is too large."))
+            context.update(plan=_read(files), payload=_encode(files))
+    except (TableError, org_import.OrgImportError, binascii.Error, KeyError) as error:
+        messages.error(request, str(error) or _("The file could not be read."))
+    return render(request, "portal/org_import.html", context)

@@ -1,0 +1,336 @@
+"""New hires from the HR system: import (dry run, apply), prompts, reminders, compliance."""
+
+import datetime
+import io
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
+from openpyxl import Workbook
+
+from orders import hires
+from orders.deadlines import process_deadlines
+from orders.hr_sources import SourceError
+from orders.models import AccessLog, Hire, HireImport, JobCode, Notification, OrderLine
+from portal.cpr import hash_cpr
+from portal.models import Unit
+
+from ..factories import make_cpr, order_for
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are compared in the source language, whatever translation is shipped."""
+    with translation.override("en"):
+        yield
+
+
+HEADER = "Ansættelsesnummer;Navn;CPR-nummer;Afdeling;Startdato;Stillingskode;Status"
+
+
+def in_days(days: int) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
+def csv_file(*rows: str) -> bytes:
+    return ("\n".join([HEADER, *rows]) + "\n").encode("utf-8")
+
+
+def row(emp="", name="Anna Hansen", cpr=None, unit="SKOLE1", start=None, code="1234",
+        status="") -> str:
+    start = start or in_days(20)
+    return ";".join([emp, name, cpr or make_cpr(), unit,
+                     start.strftime("%d.%m.%Y"), code, status])
+
+
+@pytest.fixture
+def hr_setup(school, teacher, care_home, care_area, school_area):
+    school.external_id = "SKOLE1"
+    school.save()
+    care_home.external_id = "PLEJE1"
+    care_home.save()
+    JobCode.objects.create(area=school_area, code="1234", title="Lærer", profile=teacher)
+    JobCode.objects.create(area=school_area, code="9000", title="Pedel", profile=None)
+    return school
+
+
+def import_file(data: bytes, user, filename="nyansatte.csv") -> HireImport:
+    return hires.start_file_import(data=data, filename=filename, by=user)
+
+
+def test_dry_run_applies_nothing_and_apply_creates_the_hires(hr_setup, payroll):
+    hire_import = import_file(csv_file(row(emp="E1"), row(emp="E2", code="9000"),
+                                       row(emp="E3", code="7777")), payroll)
+
+    assert hire_import.state == HireImport.State.DRY_RUN
+    assert hire_import.summary["new"] == 3
+    assert Hire.objects.count() == 0
+
+    hires.apply_hire_import(hire_import=hire_import, by=payroll)
+
+    statuses = dict(Hire.objects.values_list("source_key", "status"))
+    assert statuses == {"emp:E1": Hire.Status.AWAITING_ORDER,
+                        "emp:E2": Hire.Status.NONE_REQUIRED,
+                        "emp:E3": Hire.Status.UNMAPPED}
+    hire_import.refresh_from_db()
+    assert hire_import.payload_encrypted == ""  # the CPR numbers live only on the persons
+
+
+def test_the_cpr_number_is_stored_like_an_orders(hr_setup, payroll):
+    cpr = make_cpr("050585")
+    hires.apply_hire_import(hire_import=import_file(csv_file(row(cpr=cpr)), payroll),
+                            by=payroll)
+    hire = Hire.objects.get()
+    assert hire.person.cpr_hash == hash_cpr(cpr)
+    assert cpr not in hire.source_key and cpr not in hire.person.cpr_encrypted
+    assert str(hire).endswith("(050585-xxxx)")
+
+
+def test_xlsx_with_bad_rows_lists_them_by_row_and_imports_nothing(hr_setup, payroll):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(";"))
+    sheet.append(["E1", "Anna Hansen", 101901234, "SKOLE1", in_days(20), 1234, ""])
+    sheet.append(["E2", "Bo Berg", "123", "SKOLE1", in_days(20), 1234, ""])
+    sheet.append(["E3", "Carl Dam", make_cpr(), "UKENDT", in_days(20), 1234, ""])
+    sheet.append(["E4", "Dorte Ek", make_cpr(), "SKOLE1", "i morgen", 1234, ""])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    hire_import = import_file(buffer.getvalue(), payroll, filename="nyansatte.xlsx")
+
+    rows = [error["message"] for error in hire_import.summary["errors"]]
+    assert [message.split(":")[0] for message in rows] == ["Row 3", "Row 4", "Row 5"]
+    assert "UKENDT" in rows[1]
+    assert hire_import.summary["new"] == 1  # 0101901234 came as a number from Excel
+    with pytest.raises(hires.HireError):
+        hires.apply_hire_import(hire_import=hire_import, by=payroll)
+    assert Hire.objects.count() == 0
+
+
+def test_a_file_without_the_mapped_columns_is_refused(hr_setup, payroll):
+    with pytest.raises(SourceError):
+        import_file(b"Foo;Bar\n1;2\n", payroll)
+
+
+def test_the_same_hire_twice_is_one_hire(hr_setup, payroll):
+    cpr = make_cpr()
+    data = csv_file(row(cpr=cpr), row(cpr=cpr))  # no employment id: CPR + start date
+    first = import_file(data, payroll)
+    assert first.summary["duplicates"] == 1
+    hires.apply_hire_import(hire_import=first, by=payroll)
+    again = import_file(data, payroll)
+    assert again.summary["new"] == 0 and again.summary["unchanged"] == 1
+    hires.apply_hire_import(hire_import=again, by=payroll)
+    assert Hire.objects.count() == 1
+
+
+def test_withdrawn_hire_withdraws_the_prompt_and_tells_the_manager_of_an_order(
+        hr_setup, payroll, school_manager, teacher, django_capture_on_commit_callbacks):
+    cpr = make_cpr()
+    hires.apply_hire_import(hire_import=import_file(csv_file(row(emp="E1", cpr=cpr)), payroll),
+                            by=payroll)
+    hire = Hire.objects.get()
+    order = order_for(unit=hr_setup, profile=teacher, by=school_manager, cpr=cpr)
+    hires.link_order(hire=hire, order=order, by=school_manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hires.apply_hire_import(
+            hire_import=import_file(csv_file(row(emp="E1", cpr=cpr, status="Annulleret")),
+                                    payroll), by=payroll)
+
+    hire.refresh_from_db()
+    assert hire.status == Hire.Status.WITHDRAWN
+    assert len(mail.outbox) == 1 and "Anna Hansen" in mail.outbox[0].subject
+    assert cpr not in mail.outbox[0].body and cpr[:6] not in mail.outbox[0].body
+
+
+@pytest.fixture
+def awaiting_hire(hr_setup, payroll):
+    hires.apply_hire_import(hire_import=import_file(csv_file(row(emp="E1")), payroll),
+                            by=payroll)
+    return Hire.objects.get()
+
+
+def test_manager_sees_the_prompt_and_another_unit_does_not(client, awaiting_hire,
+                                                          school_manager, care_manager):
+    client.force_login(school_manager)
+    response = client.get(reverse("orders:list"))
+    assert "Anna Hansen" in response.content.decode()
+    assert AccessLog.objects.filter(user=school_manager,
+                                    action=AccessLog.Action.LIST_HIRES).exists()
+
+    client.force_login(care_manager)
+    assert "Anna Hansen" not in client.get(reverse("orders:list")).content.decode()
+    url = reverse("orders:hire_order", kwargs={"public_id": awaiting_hire.public_id})
+    assert client.get(url).status_code == 404
+
+
+def test_the_prefilled_order_is_sent_without_retyping(client, awaiting_hire, school_manager,
+                                                      teacher):
+    client.force_login(school_manager)
+    url = reverse("orders:hire_order", kwargs={"public_id": awaiting_hire.public_id})
+    page = client.get(url)
+    form = page.context["form"]
+    content = page.content.decode()
+    assert awaiting_hire.person.cpr not in content  # shown masked only
+    assert awaiting_hire.person.cpr_masked in content
+    assert f'value="{awaiting_hire.start_date.isoformat()}"' in content  # <input type=date>
+
+    response = client.post(url, {
+        "submission_token": form.initial["submission_token"],
+        "full_name": "Anna Hansen", "start_date": awaiting_hire.start_date.isoformat(),
+        "profile": teacher.pk, "child_contact": "yes",
+    })
+
+    assert response.status_code == 302
+    awaiting_hire.refresh_from_db()
+    assert awaiting_hire.status == Hire.Status.ORDERED
+    assert awaiting_hire.order.person_id == awaiting_hire.person_id
+    assert awaiting_hire.order.lines.count() == 2
+
+
+def test_manager_marks_not_needed_with_a_reason(client, awaiting_hire, school_manager):
+    client.force_login(school_manager)
+    url = reverse("orders:hire_not_needed", kwargs={"public_id": awaiting_hire.public_id})
+    client.post(url, {"reason": ""})
+    awaiting_hire.refresh_from_db()
+    assert awaiting_hire.status == Hire.Status.AWAITING_ORDER
+
+    client.post(url, {"reason": "Vikar uden børnekontakt"})
+
+    awaiting_hire.refresh_from_db()
+    assert awaiting_hire.status == Hire.Status.NOT_NEEDED
+    assert awaiting_hire.not_needed_reason == "Vikar uden børnekontakt"
+    rows = hires.compliance_list(today=awaiting_hire.start_date)
+    assert rows[0].reasons == ["Lederen har markeret den som ikke nødvendig: Vikar uden "
+                               "børnekontakt"]
+
+
+def test_reminder_goes_out_once_n_days_before_the_start(settings, awaiting_hire,
+                                                        school_manager):
+    settings.HIRE_REMINDER_DAYS = 10
+    assert process_deadlines().hire_reminders == 0  # starts in 20 days
+
+    later = timezone.now() + datetime.timedelta(days=11)
+    assert process_deadlines(now=later).hire_reminders == 1
+    assert process_deadlines(now=later).hire_reminders == 0
+    notification = Notification.objects.get(template="hire_reminder")
+    assert notification.to == school_manager.email
+    assert awaiting_hire.person.cpr[6:] not in notification.body
+
+
+def test_a_job_code_mapped_later_turns_the_hire_into_a_prompt(hr_setup, payroll, school_area,
+                                                              teacher):
+    hires.apply_hire_import(hire_import=import_file(csv_file(row(code="5555")), payroll),
+                            by=payroll)
+    JobCode.objects.create(area=school_area, code="5555", profile=teacher)
+    assert hires.reevaluate_open_hires() == 1
+    assert Hire.objects.get().status == Hire.Status.AWAITING_ORDER
+
+
+def test_compliance_list_shows_why(hr_setup, payroll, school_manager, teacher):
+    cprs = [make_cpr() for _ in range(4)]
+    data = csv_file(row(emp="A", name="Ikke Bestilt", cpr=cprs[0], start=in_days(3)),
+                    row(emp="B", name="Bestilt Endnu", cpr=cprs[1], start=in_days(-2)),
+                    row(emp="C", name="Langt Ude", cpr=cprs[2], start=in_days(30)),
+                    row(emp="D", name="Ukendt Kode", cpr=cprs[3], start=in_days(1),
+                        code="4242"))
+    hires.apply_hire_import(hire_import=import_file(data, payroll), by=payroll)
+    order = order_for(unit=hr_setup, profile=teacher, by=school_manager, cpr=cprs[1])
+    hires.link_order(hire=Hire.objects.get(source_key="emp:B"), order=order, by=school_manager)
+    line = order.lines.get(kind__code="child")
+    line.status = OrderLine.Status.CLEARED
+    line.save()
+
+    rows = {r.hire.full_name: r.reasons for r in hires.compliance_list()}
+
+    assert set(rows) == {"Ikke Bestilt", "Bestilt Endnu", "Ukendt Kode"}
+    assert rows["Ikke Bestilt"] == ["Nothing has been ordered."]
+    criminal = order.lines.get(kind__code="criminal_public")
+    assert rows["Bestilt Endnu"] == [f"{criminal.kind.name}: "
+                                     f"{criminal.get_status_display().lower()}."]
+    assert "4242" in rows["Ukendt Kode"][0]
+
+
+def test_compliance_page_is_payrolls_and_does_not_grow_queries(
+        client, hr_setup, payroll, django_assert_max_num_queries):
+    data = csv_file(*[row(emp=f"E{i}", start=in_days(2)) for i in range(30)])
+    hires.apply_hire_import(hire_import=import_file(data, payroll), by=payroll)
+    client.force_login(payroll)
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("payroll:hire_compliance"))
+    with translation.override("da"):  # the page speaks the portal's language
+        expected = escape(translation.gettext("Nothing has been ordered."))
+    assert response.content.decode().count(expected) == 30
+
+
+def test_upload_dry_run_then_apply_through_the_pages(client, hr_setup, payroll):
+    client.force_login(payroll)
+    upload = io.BytesIO(csv_file(row(emp="E1")))
+    upload.name = "nyansatte.csv"
+    response = client.post(reverse("payroll:hire_imports"), {"file": upload})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert "Anna Hansen" in page.content.decode() and Hire.objects.count() == 0
+    hire_import = HireImport.objects.get()
+    client.post(reverse("payroll:hire_import_apply", kwargs={"public_id": hire_import.public_id}))
+    assert Hire.objects.count() == 1
+
+
+def test_planning_a_large_file_takes_a_fixed_number_of_queries(
+        hr_setup, payroll, django_assert_max_num_queries):
+    data = csv_file(*[row(emp=f"E{i}") for i in range(300)])
+    with django_assert_max_num_queries(8):
+        hire_import = import_file(data, payroll)
+    with django_assert_max_num_queries(30):
+        hires.apply_hire_import(hire_import=hire_import, by=payroll)
+    assert Hire.objects.count() == 300
+
+
+def test_closed_unit_open_lines_are_shown_to_payroll(hr_setup, payroll, school_manager, teacher):
+    order_for(unit=hr_setup, profile=teacher, by=school_manager)
+    Unit.objects.filter(pk=hr_setup.pk).update(is_active=False)
+    assert hires.open_lines_in_closed_units().count() == 2
+
+
+def test_a_job_change_into_a_position_needing_a_new_certificate_prompts_again(
+        hr_setup, payroll, school_manager, school_area, school_secretary, teacher):
+    JobCode.objects.create(area=school_area, code="SEK", profile=school_secretary)
+    cpr = make_cpr()
+    hires.apply_hire_import(hire_import=import_file(
+        csv_file(row(emp="E1", cpr=cpr, code="SEK")), payroll), by=payroll)
+    hire = Hire.objects.get()
+    hires.mark_not_needed(hire=hire, by=school_manager, reason="Ingen børnekontakt")
+
+    hires.apply_hire_import(hire_import=import_file(
+        csv_file(row(emp="E1", cpr=cpr, code="1234")), payroll), by=payroll)
+
+    hire.refresh_from_db()
+    assert (hire.status, hire.profile) == (Hire.Status.AWAITING_ORDER, teacher)
+
+
+def test_a_job_change_the_person_already_holds_certificates_for_does_not_prompt(
+        hr_setup, payroll, school_manager, teacher):
+    cpr = make_cpr()
+    hires.apply_hire_import(hire_import=import_file(
+        csv_file(row(emp="E1", cpr=cpr)), payroll), by=payroll)
+    hire = Hire.objects.get()
+    order = order_for(unit=hr_setup, profile=teacher, by=school_manager, cpr=cpr)
+    hires.link_order(hire=hire, order=order, by=school_manager)
+    JobCode.objects.create(area=hr_setup.area, code="1235", profile=teacher)
+
+    hires.apply_hire_import(hire_import=import_file(
+        csv_file(row(emp="E1", cpr=cpr, code="1235")), payroll), by=payroll)
+
+    hire.refresh_from_db()
+    assert hire.status == Hire.Status.ORDERED
+
+
+def test_a_dry_run_left_for_a_day_is_discarded_with_its_cpr_numbers(hr_setup, payroll):
+    hire_import = import_file(csv_file(row()), payroll)
+    process_deadlines(now=timezone.now() + datetime.timedelta(days=2))
+    hire_import.refresh_from_db()
+    assert (hire_import.state, hire_import.payload_encrypted) == (HireImport.State.DISCARDED, "")

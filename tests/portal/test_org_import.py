@@ -1,0 +1,160 @@
+"""The organisation from the HR system: dry run, apply, closing, bad rows."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
+from openpyxl import Workbook
+
+from orders import hires
+from portal import org_import
+from portal.models import Membership, Unit
+
+from ..factories import AreaFactory, UnitFactory, UserFactory, order_for
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are compared in the source language, whatever translation is shipped."""
+    with translation.override("en"):
+        yield
+
+
+def units_csv(*rows: str) -> bytes:
+    return ("\n".join(["Enheds-id;Navn;Overordnet;Forvaltning", *rows]) + "\n").encode()
+
+
+def managers_csv(*rows: str) -> bytes:
+    return ("\n".join(["Enheds-id;Bruger;Rolle", *rows]) + "\n").encode()
+
+
+@pytest.fixture
+def areas(db):
+    return AreaFactory(name="Børn og Unge"), AreaFactory(name="Ældre og Handicap")
+
+
+def plan(units: bytes, managers: bytes | None = None):
+    unit_rows = org_import.read_units(units, "enheder.csv")
+    manager_rows = org_import.read_managers(managers, "ledere.csv") if managers else None
+    return org_import.plan_org_import(unit_rows, manager_rows)
+
+
+def test_dry_run_shows_new_units_and_changes_nothing(areas):
+    result = plan(units_csv("100;Skoleområdet;;Børn og Unge", "101;Nordskolen;100;Børn og Unge"))
+    assert result.new == ["Skoleområdet", "Nordskolen"] and not result.errors
+    assert Unit.objects.count() == 0
+
+
+def test_apply_creates_renames_moves_and_closes_without_deleting(areas):
+    org_import.apply_org_import(plan(units_csv(
+        "100;Skoleområdet;;Børn og Unge", "101;Nordskolen;100;Børn og Unge",
+        "102;Sydskolen;100;Børn og Unge")))
+    assert Unit.objects.get(external_id="101").parent.external_id == "100"
+
+    second = plan(units_csv("100;Skoleområdet;;Børn og Unge",
+                            "101;Nordskolen og Vestskolen;;Børn og Unge"))
+    assert second.renamed == [("101", "Nordskolen", "Nordskolen og Vestskolen")]
+    assert [name for name, _ in second.moved] == ["Nordskolen og Vestskolen"]
+    assert second.closed == ["Sydskolen"]
+    org_import.apply_org_import(second)
+
+    closed = Unit.objects.get(external_id="102")
+    assert (closed.name, closed.is_active) == ("Sydskolen", False) and closed.closed_at
+    assert Unit.objects.get(external_id="101").parent is None
+    assert Unit.objects.count() == 3
+
+
+def test_units_may_swap_names(areas):
+    org_import.apply_org_import(plan(units_csv("1;A;;Børn og Unge", "2;B;;Børn og Unge")))
+    org_import.apply_org_import(plan(units_csv("1;B;;Børn og Unge", "2;A;;Børn og Unge")))
+    assert Unit.objects.get(external_id="1").name == "B"
+
+
+def test_a_hand_made_unit_is_linked_by_name_not_duplicated(areas):
+    UnitFactory(area=areas[0], name="Nordskolen")
+    result = plan(units_csv("101;Nordskolen;;Børn og Unge"))
+    assert result.new == []
+    org_import.apply_org_import(result)
+    assert Unit.objects.get().external_id == "101"
+
+
+def test_bad_rows_are_listed_by_row_and_nothing_is_applied(areas):
+    result = plan(units_csv("1;A;;Børn og Unge", "1;A igen;;Børn og Unge",
+                            "2;B;;Teknik og Miljø", "3;C;4;Børn og Unge", "4;D;3;Børn og Unge",
+                            "5;E;99;Børn og Unge"))
+    messages = [m for _, m in result.errors]
+    assert [row for row, _ in result.errors] == [3, 4, 7, 5, 6]
+    assert "Teknik og Miljø" in messages[1]
+    with pytest.raises(org_import.OrgImportError):
+        org_import.apply_org_import(result)
+    assert Unit.objects.count() == 0
+
+
+def test_managers_added_and_removed_but_single_sign_on_left_alone(areas):
+    UserFactory(username="leder.a")
+    UserFactory(username="leder.b")
+    org_import.apply_org_import(plan(units_csv("1;A;;Børn og Unge"),
+                                     managers_csv("1;leder.a;leder")))
+    unit = Unit.objects.get()
+    assert unit.memberships.get().user.username == "leder.a"
+
+    result = plan(units_csv("1;A;;Børn og Unge"), managers_csv("1;leder.b;sekretær"))
+    assert result.managers_added == [("1", "leder.b", Membership.Role.SECRETARY)]
+    assert result.managers_removed == [("1", "leder.a", Membership.Role.MANAGER)]
+    org_import.apply_org_import(result)
+    assert list(unit.memberships.values_list("user__username", flat=True)) == ["leder.b"]
+
+    unknown = plan(units_csv("1;A;;Børn og Unge"), managers_csv("1;ukendt;leder"))
+    assert "ukendt" in unknown.errors[0][1]
+
+
+def test_open_lines_in_a_closed_unit_are_shown_to_payroll(school, teacher, school_manager):
+    school.external_id = "101"
+    school.save()
+    order_for(unit=school, profile=teacher, by=school_manager)
+    org_import.apply_org_import(plan(units_csv("200;Ny skole;;Børn og Unge")))
+    school.refresh_from_db()
+    assert not school.is_active
+    assert hires.open_lines_in_closed_units().count() == 2
+
+
+def test_xlsx_with_managers_on_the_second_sheet_through_the_command(areas, tmp_path, capsys):
+    UserFactory(username="leder.a")
+    workbook = Workbook()
+    workbook.active.append(["Id", "Navn", "Overordnet", "Forvaltning"])
+    workbook.active.append([1, "A", None, "Børn og Unge"])
+    sheet = workbook.create_sheet()
+    sheet.append(["Enheds-id", "Bruger", "Rolle"])
+    sheet.append([1, "leder.a", "Leder"])
+    path = tmp_path / "org.xlsx"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    path.write_bytes(buffer.getvalue())
+
+    call_command("import_organisation", str(path))
+    assert Unit.objects.count() == 0
+    call_command("import_organisation", str(path), "--apply")
+    assert Unit.objects.get().memberships.get().user.username == "leder.a"
+
+
+def test_administrator_uploads_sees_the_dry_run_and_applies(client, areas, admin_user):
+    client.force_login(admin_user)
+    upload = io.BytesIO(units_csv("100;Skoleområdet;;Børn og Unge"))
+    upload.name = "enheder.csv"
+    page = client.post(reverse("org_import"), {"units": upload})
+    assert "Skoleområdet" in page.content.decode() and Unit.objects.count() == 0
+    payload = page.context["payload"]
+
+    client.post(reverse("org_import"), {"apply": "1", "payload_units": payload["units"]})
+
+    assert Unit.objects.get().external_id == "100"
+
+
+def test_the_page_lists_bad_rows_and_offers_no_apply(client, areas, admin_user):
+    client.force_login(admin_user)
+    upload = io.BytesIO(units_csv("1;A;;Ukendt"))
+    upload.name = "enheder.csv"
+    content = client.post(reverse("org_import"), {"units": upload}).content.decode()
+    assert "Ukendt" in content and 'name="apply"' not in content
