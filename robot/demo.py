@@ -129,8 +129,9 @@ Du ser ikke skolernes og daginstitutionernes valgmuligheder; portalen viser kun 
 
 
 @transaction.atomic
-def load_demo_data(*, with_orders: bool = True) -> None:
-    """Create the demo municipality; running it again changes nothing."""
+def load_demo_data(*, with_orders: bool = True, with_history: bool = False) -> None:
+    """Create the demo municipality; running it again changes nothing. With history (what
+    `make run` loads), a year of past orders fills the statistics page."""
     ensure_standard_catalogue(CertificateKind, LegalBasis)
     ensure_standard_rules(RuleSet, Phrase, CertificateKind)
     bases = {b.text: b for b in LegalBasis.objects.all()}
@@ -172,6 +173,8 @@ def load_demo_data(*, with_orders: bool = True) -> None:
         )
     if with_orders and not Order.objects.exists():
         _place_demo_orders(units, users)
+    if with_orders and with_history:
+        load_demo_history()
 
 
 def _place_demo_orders(units, users) -> None:
@@ -188,3 +191,95 @@ def _place_demo_orders(units, users) -> None:
             legal_bases=[r.legal_basis for r in profile.requirements.select_related("legal_basis")],
             child_contact=None, submission_token=uuid.uuid4(),
         )
+
+
+# A year of history for the statistics page ---------------------------------------------
+
+def load_demo_history(*, days: int = 365, per_weekday: float = 1.5, seed: int = 12) -> int:
+    """Orders over the past `days` with their whole timeline (batched, ordered, answered by
+    the robot or a person, reviewed, filed), plus a few cases stuck now, written in bulk with
+    the dates they would have had, a month at a time. Running it again changes nothing.
+    Returns the number of orders made."""
+    import random
+
+    from orders.demo_history import history_exists
+
+    if history_exists():
+        return 0
+    rng = random.Random(seed)
+    made = 0
+    for window_end in range(days, 0, -30):
+        made += _history_window(rng, first_day=window_end, last_day=max(window_end - 30, 0),
+                                per_weekday=per_weekday, serial=made, total_days=days)
+    return made
+
+
+@transaction.atomic
+def _history_window(rng, *, first_day: int, last_day: int, per_weekday: float, serial: int,
+                    total_days: int) -> int:
+    """Orders placed from `first_day` to `last_day` days ago (orders writes them and their
+    timeline), with the documents, proposals and filings the robot would have made."""
+    import hashlib
+
+    from orders.demo_history import seed_timeline
+
+    from .models import Document, FilingJob, Proposal
+    from .rules import active_ruleset
+
+    now = timezone.now()
+    payroll = User.objects.filter(is_payroll=True).order_by("pk").first()
+    ruleset = active_ruleset()
+    profiles = [p for p in PositionProfile.objects.select_related("area")
+                .prefetch_related("requirements__legal_basis__kind", "area__units")
+                if p.requirements.all() and p.area.units.all()]
+    orderers = {m.unit_id: m.user for m in Membership.objects.select_related("user")}
+    hours = datetime.timedelta(hours=1)
+    pairs = seed_timeline(rng, first_day=first_day, last_day=last_day, per_weekday=per_weekday,
+                          serial=serial, total_days=total_days, profiles=profiles,
+                          orderers=orderers, payroll=payroll)
+    orders = len({line.order_id for line, _plan in pairs})
+    documents, filings, proposals = [], [], []
+    for line, plan in pairs:
+        if "received" not in plan:
+            continue
+        by_person = plan["by_person"]
+        document = Document(
+            sha256=hashlib.sha256(f"demo-history-{line.order.submission_token}-"
+                                  f"{line.kind_id}".encode()).hexdigest(),
+            original_name="attest.pdf", stored_name=f"demo-{uuid.uuid4().hex}.pdf",
+            size=48_000, source=Document.Source.MAILBOX, received_at=plan["arrived"],
+            state=Document.State.DONE, outcome=plan["outcome"], kind_id=line.kind_id,
+            person_id=line.person_id, line=line, handled_by=payroll if by_person else None,
+            handled_at=plan["received"] if by_person else None)
+        documents.append(document)
+        if by_person and ruleset is not None and plan["trial"]:
+            proposals.append((document, plan))
+        if "filed" in plan:
+            filings.append((document, plan))
+    # Documents the robot could not place.
+    for index in range(serial, serial + orders // 25):
+        at = now - datetime.timedelta(days=rng.randint(max(last_day, 5), max(first_day, 6)),
+                                            hours=rng.randint(0, 8))
+        outcome = rng.choice([Document.Outcome.UNREADABLE, Document.Outcome.NEEDS_REVIEW])
+        documents.append(Document(
+            sha256=hashlib.sha256(f"demo-history-stray-{index}".encode()).hexdigest(),
+            original_name="scan.pdf", stored_name=f"demo-{uuid.uuid4().hex}.pdf", size=9_000,
+            source=Document.Source.MAILBOX, received_at=at, state=Document.State.DISCARDED,
+            outcome=outcome, handled_by=payroll, handled_at=at + 3 * hours,
+            reason="Kasseret: ikke en attest (demo)"))
+    Document.objects.bulk_create(documents)
+    FilingJob.objects.bulk_create(
+        FilingJob(document=document, line=document.line, reference=f"AP-DEMO-{document.pk}",
+                  state=FilingJob.State.FILED, attempts=plan["attempts"],
+                  esdh_reference=f"DEMO-{document.pk}",
+                  created_at=plan.get("decided") or plan["received"], filed_at=plan["filed"],
+                  next_attempt_at=plan["filed"])
+        for document, plan in filings)
+    Proposal.objects.bulk_create(
+        Proposal(document=document, line=document.line, kind_id=document.kind_id,
+                 ruleset=ruleset, proposed=plan["proposed"], decided=plan["outcome"],
+                 decided_by=payroll, decided_at=plan["received"],
+                 reason="" if plan["proposed"] == plan["outcome"] else "Afslag læst forkert (demo)",
+                 created_at=plan["arrived"])
+        for document, plan in proposals)
+    return orders

@@ -32,3 +32,11 @@ def apply_retention() -> dict:
     from . import retention
 
     return asdict(retention.apply_retention())
+
+
+@shared_task(acks_late=True)
+def send_monthly_report(month: str | None = None) -> int:
+    """E-mail last month's statistics (PDF) to STATS_REPORT_RECIPIENTS."""
+    from .statistics_mail import send_monthly_report as send
+
+    return send(month=month)

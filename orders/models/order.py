@@ -235,3 +235,5 @@ class OrderEvent(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
+        # The statistics read events by kind over a period.
+        indexes = [models.Index(fields=["action", "at"], name="orderevent_action_at_idx")]

@@ -1,0 +1,224 @@
+"""The statistics page, its exports and the monthly report. Figures come from
+robot.statistics; what a user may see is decided there (Scope.for_user)."""
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from orders.models import CertificateKind
+from portal.models import Area
+from portal.pdf import letter_context, render_pdf
+
+from . import statistics
+from .statistics import Filters, Statistics, add_months
+
+MONTH_FORMAT = "%Y-%m"
+
+
+class MonthField(forms.CharField):
+    """A month as YYYY-MM (what <input type="month"> sends)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return datetime.datetime.strptime(value, MONTH_FORMAT).date()
+        except ValueError:
+            raise forms.ValidationError(_("Enter a month as YYYY-MM.")) from None
+
+
+class FilterForm(forms.Form):
+    fra = MonthField(label=gettext_lazy("From month"), required=False,
+                     widget=forms.TextInput(attrs={"type": "month"}))
+    til = MonthField(label=gettext_lazy("To month (incl.)"), required=False,
+                     widget=forms.TextInput(attrs={"type": "month"}))
+    omraade = forms.ModelChoiceField(label=gettext_lazy("Area"), queryset=Area.objects.none(),
+                                     required=False, empty_label=gettext_lazy("All areas"))
+    attest = forms.ModelChoiceField(label=gettext_lazy("Certificate"),
+                                    queryset=CertificateKind.objects.none(), required=False,
+                                    empty_label=gettext_lazy("All certificates"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        areas, _kinds = statistics.filter_choices(user)
+        self.fields["omraade"].queryset = Area.objects.filter(pk__in=[a.pk for a in areas])
+        self.fields["attest"].queryset = CertificateKind.objects.order_by("sort_order")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("fra") and data.get("til") and data["til"] < data["fra"]:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
+
+    def filters(self) -> Filters:
+        default = statistics.default_filters()
+        if not self.is_valid():
+            return default
+        data = self.cleaned_data
+        end = add_months(data["til"], 1) if data.get("til") else default.end
+        start = data.get("fra") or add_months(end, -12)
+        return Filters(start=start, end=end,
+                       area_id=data["omraade"].pk if data.get("omraade") else None,
+                       kind_id=data["attest"].pk if data.get("attest") else None)
+
+
+def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
+    form = FilterForm(request.GET or None, user=request.user)
+    return form, form.filters()
+
+
+# Charts: SVG drawn here, coloured by classes in portal.css (the CSP refuses style attributes).
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    title: str
+
+
+def month_chart(stats: Statistics) -> dict:
+    """Lines ordered per month, stacked by certificate kind."""
+    months = stats.months
+    kinds = sorted({row["kind"] for row in stats.per_month})
+    values = {(row["month"].replace(day=1), row["kind"]): 0 for row in stats.per_month}
+    for row in stats.per_month:
+        values[(row["month"].replace(day=1), row["kind"])] += row["n"]
+    totals = dict(stats.monthly_totals())
+    top = max(totals.values(), default=0) or 1
+    width, height, left, bottom = 640, 220, 40, 30
+    slot = (width - left) / max(len(months), 1)
+    bars, labels = [], []
+    for i, month in enumerate(months):
+        y = height - bottom
+        for k, kind in enumerate(kinds):
+            n = values.get((month, kind), 0)
+            if not n:
+                continue
+            h = (height - bottom - 10) * n / top
+            y -= h
+            bars.append(Bar(x=round(left + i * slot + slot * 0.15, 1), y=round(y, 1),
+                            width=round(slot * 0.7, 1), height=round(h, 1),
+                            css=f"series-{k % 4}", title=f"{month:%Y-%m} {kind}: {n}"))
+        labels.append({"x": round(left + i * slot + slot / 2, 1), "text": f"{month:%m/%y}",
+                       "total": totals.get(month, 0)})
+    return {"width": width, "height": height, "bars": bars, "labels": labels,
+            "axis_y": height - bottom, "top": top, "left": left,
+            "legend": [{"css": f"series-{k % 4}", "text": kind} for k, kind in enumerate(kinds)]}
+
+
+def hbar_chart(items: list[tuple[str, float | None, str]]) -> dict:
+    """Horizontal bars: (label, value, shown value)."""
+    top = max((value or 0 for _label, value, _shown in items), default=0) or 1
+    width, row, left = 640, 28, 250
+    bars = []
+    for i, (label, value, shown) in enumerate(items):
+        w = (width - left - 70) * (value or 0) / top
+        bars.append({"y": i * row + 4, "ty": i * row + 19, "width": round(max(w, 1), 1),
+                     "label": label, "shown": shown, "vx": round(left + max(w, 1) + 6, 1)})
+    return {"width": width, "height": max(len(items), 1) * row + 8, "left": left, "bars": bars}
+
+
+def _charts(stats: Statistics) -> dict:
+    areas: dict[str, int] = {}
+    for row in stats.volumes:
+        areas[row["area"]] = areas.get(row["area"], 0) + row["n"]
+    return {
+        "months": month_chart(stats),
+        "stages": hbar_chart([(f.label, f.median, f.median_display) for f in stats.lead]),
+        "areas": hbar_chart([(area, n, str(n)) for area, n in areas.items()]),
+        "to_person": hbar_chart([(row["reason"], row["n"], str(row["n"]))
+                                 for row in stats.robot.to_person]),
+    }
+
+
+@login_required
+@require_GET
+def statistics_page(request: HttpRequest) -> HttpResponse:
+    form, filters = _filters(request)
+    stats = statistics.compute(user=request.user, filters=filters)
+    context = {"form": form, "stats": stats, "tables": stats.tables(), "charts": _charts(stats),
+               "query": request.GET.urlencode(),
+               "last_month": add_months(timezone.localdate().replace(day=1), -1)}
+    template = "robot/statistics.html#figures" if request.htmx else "robot/statistics.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def statistics_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
+    _form, filters = _filters(request)
+    tables = statistics.compute(user=request.user, filters=filters).tables()
+    if table not in tables:
+        raise Http404
+    data = tables[table]
+    name = f"statistik-{data.name}-{filters.start:%Y%m}-{add_months(filters.end, -1):%Y%m}"
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        response.write("\ufeff")  # Excel reads the file as UTF-8 only with the mark
+        writer = csv.writer(response, delimiter=";")
+        writer.writerow(data.headers)
+        writer.writerows([_csv_cell(cell) for cell in row] for row in data.rows)
+        return response
+    return HttpResponse(
+        xlsx_bytes(data),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+def _csv_cell(cell):
+    """Names come from the admin: never let a spreadsheet read one as a formula."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
+        return "'" + cell
+    return cell
+
+
+def xlsx_bytes(table) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=table.name[:31])
+    sheet.append([str(header) for header in table.headers])
+    for row in table.rows:
+        sheet.append([cell if cell is None or isinstance(cell, int | float) else str(cell)
+                      for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def monthly_report_pdf(*, user, month: datetime.date) -> bytes:
+    """The month's figures as a PDF, for what the user may see."""
+    filters = Filters.month(month)
+    stats = statistics.compute(user=user, filters=filters)
+    return render_pdf("letters/monthly_report.html", letter_context(
+        stats=stats, tables=stats.tables(), month=filters.start, sender=""))
+
+
+@login_required
+@require_GET
+def monthly_report(request: HttpRequest) -> HttpResponse:
+    try:
+        month = datetime.datetime.strptime(request.GET.get("maaned", ""), MONTH_FORMAT).date()
+    except ValueError:
+        month = add_months(timezone.localdate().replace(day=1), -1)
+    pdf = monthly_report_pdf(user=request.user, month=month)
+    return HttpResponse(pdf, content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="maanedsrapport-{month:%Y-%m}.pdf"'})

@@ -1,0 +1,332 @@
+"""The statistics page on a small hand-made history whose right answers are known.
+
+March 2026 (UTC times; the portal's clock is moved with time-machine so every timeline
+event is written by the real services at a known moment):
+
+- care 1: placed 2.3. 08:00, batched 10:00, ordered 3.3. 08:00, document arrives 8.3.
+  08:00, the robot clears it 09:00, filed by the robot 09:30. Starts 16.3.
+- care 2: as care 1 until ordered; payroll records "not clean" 10.3. 08:00 (no document),
+  decides "may employ" 12.3. 08:00, filed 12.3. 10:00. Starts 9.3. (before the answer).
+- care 3: ordered 3.3. 08:00 and never answered. Starts 16.3.
+- school (two lines, child + criminal): ordered 3.3. 08:00, both cleared by the robot
+  4.3. 08:00. Starts 3.3. (before the answer).
+"""
+
+import csv
+import datetime
+import io
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from orders.answers import anonymise_order, record_certificate_result, record_decision, record_filed
+from orders.batching import mark_batch_ordered, prepare_batches
+from orders.models import Order, OrderLine
+from orders.services import ROBOT
+from robot import statistics
+from robot.intake import ingest_bytes
+from robot.models import Document
+from robot.statistics import Filters, Scope
+
+from ..factories import make_cpr, order_for
+
+UTC = datetime.UTC
+MARCH = Filters(start=datetime.date(2026, 3, 1), end=datetime.date(2026, 4, 1))
+NOW = datetime.datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+
+def _order(unit, profile, by, start_day):
+    return order_for(unit=unit, profile=profile, by=by, cpr=make_cpr("010190"),
+                     start_date=datetime.date(2026, 3, start_day))
+
+
+@pytest.fixture
+def history(school, teacher, care_home, care_helper, school_manager, care_manager, payroll):
+    with time_machine.travel(at(2, 8), tick=False):
+        care = [_order(care_home, care_helper, care_manager, day) for day in (16, 9, 16)]
+        school_order = _order(school, teacher, school_manager, 3)
+    with time_machine.travel(at(2, 10), tick=False):
+        batches = prepare_batches(by=payroll)
+    with time_machine.travel(at(3, 8), tick=False):
+        for batch in batches:
+            mark_batch_ordered(batch=batch, by=payroll)
+    line1, line2 = (order.lines.get() for order in care[:2])
+    with time_machine.travel(at(8, 8), tick=False):
+        document, _ = ingest_bytes(b"%PDF-1.4 synthetic", filename="a.pdf", source="upload",
+                                   process=False)
+        Document.objects.filter(pk=document.pk).update(line=line1, state=Document.State.DONE,
+                                                       outcome="clean")
+    with time_machine.travel(at(8, 9), tick=False):
+        record_certificate_result(line=line1, result="clean", by=ROBOT)
+    with time_machine.travel(at(8, 9, 30), tick=False):
+        record_filed(line=line1, by=ROBOT, key="f1")
+    with time_machine.travel(at(10, 8), tick=False):
+        record_certificate_result(line=line2, result="not_clean", by=payroll)
+    with time_machine.travel(at(12, 8), tick=False):
+        record_decision(line=line2, decision="may_employ", by=payroll, key="d2")
+    with time_machine.travel(at(12, 10), tick=False):
+        record_filed(line=line2, by=ROBOT, key="f2")
+    with time_machine.travel(at(4, 8), tick=False):
+        for line in school_order.lines.all():
+            record_certificate_result(line=line, result="clean", by=ROBOT)
+    return {"care": care, "school": school_order}
+
+
+def everything():
+    return Scope(unit_ids=None, shows_cases=True)
+
+
+def lead(scope, filters=MARCH) -> dict:
+    return {f.stage: f for f in statistics.lead_times(scope, filters)}
+
+
+def test_lead_time_median_and_p90_from_order_to_answer(history):
+    figures = lead(everything())
+
+    total = figures["total"]
+    # 48 h, 48 h (school), 145 h (care 1), 192 h (care 2)
+    assert total.count == 4
+    assert total.median == pytest.approx(96.5)
+    assert total.p90 == pytest.approx(145 + (192 - 145) * 0.7)
+
+
+def test_time_in_each_stage(history):
+    figures = lead(everything())
+
+    assert figures["batch"].median == pytest.approx(24)           # placed → ordered
+    assert figures["police"].median == pytest.approx(72)          # 24, 24, 120, 168 hours
+    assert figures["police"].p90 == pytest.approx(120 + (168 - 120) * 0.7)
+    assert figures["evaluation"].p90 == pytest.approx(0.7)        # 0, 0, 0 and 1 hour
+    assert (figures["review"].count, figures["review"].median) == (1, pytest.approx(48))
+    assert figures["filing"].count == 2
+    assert figures["filing"].median == pytest.approx(1.25)        # 0.5 h and 2 h
+
+
+def test_lines_ordered_per_month_by_kind_and_area(history):
+    rows = statistics.ordered_per_month(everything(), MARCH)
+
+    assert {(row["month"], row["area"], row["kind"], row["n"]) for row in rows} == {
+        (datetime.date(2026, 3, 1), "Ældre og Handicap", "Offentlig straffeattest", 3),
+        (datetime.date(2026, 3, 1), "Børn og Unge", "Offentlig straffeattest", 1),
+        (datetime.date(2026, 3, 1), "Børn og Unge", "Børneattest", 1),
+    }
+    april = Filters.month(datetime.date(2026, 4, 1))
+    assert statistics.ordered_per_month(everything(), april) == []
+
+
+def test_stuck_cases_count_what_waited_too_long_in_each_stage(history):
+    stuck = {s.stage: s for s in statistics.stuck_cases(everything(), MARCH, now=NOW)}
+
+    assert stuck["police"].count == 1                      # care 3, ordered 28 days ago
+    assert [case["order_public_id"] for case in stuck["police"].cases] == [
+        history["care"][2].public_id]
+    assert sum(s.count for s in stuck.values()) == 1
+
+
+def test_robot_share_and_why_documents_went_to_a_person(history):
+    robot = statistics.robot_figures(everything(), MARCH)
+
+    assert (robot.answers, robot.by_robot, robot.cleared_by_robot) == (4, 3, 3)
+    assert robot.share_cleared_alone == 75.0
+
+
+def test_hires_who_started_before_their_certificate_was_answered(history):
+    with time_machine.travel(NOW, tick=False):
+        rows = statistics.started_before_answer(everything(), MARCH)
+
+    assert {row["area"]: (row["lines"], row["early"]) for row in rows} == {
+        "Ældre og Handicap": (3, 2), "Børn og Unge": (2, 2)}
+
+
+def test_volumes_per_area_and_unit(history):
+    rows = statistics.volumes(everything(), MARCH)
+
+    per_unit = {}
+    for row in rows:
+        per_unit[row["unit"]] = per_unit.get(row["unit"], 0) + row["n"]
+    assert per_unit == {"Plejecenter Solgården": 3, "Nordskolen": 2}
+    assert sum(row["share"] for row in rows) == pytest.approx(100)
+
+
+def test_hours_saved_beside_the_time_people_still_spent(history, settings):
+    settings.STATS_MANUAL_MINUTES = {"order": 20, "batch_line": 5, "evaluation": 10,
+                                     "filing": 10, "review": 30}
+    rows = {row["step"]: row for row in statistics.hours_saved(everything(), MARCH)}
+
+    # 4 orders × 20 + 5 batch lines × 5 + 3 robot answers × 10 + 2 robot filings × 10 minutes
+    assert sum(row["saved"] for row in rows.values()) == pytest.approx(
+        round(80 / 60, 1) + round(25 / 60, 1) + round(30 / 60, 1) + round(20 / 60, 1))
+    # one answer recorded by payroll (10) and one assessment (30)
+    assert sum(row["spent"] for row in rows.values()) == pytest.approx(
+        round(10 / 60, 1) + round(30 / 60, 1))
+
+
+def test_filters_by_area_and_kind(history, care_area):
+    care_only = lead(everything(), Filters(MARCH.start, MARCH.end, area_id=care_area.pk))
+    child = OrderLine.objects.filter(kind__code="child").first().kind_id
+
+    assert care_only["total"].count == 2
+    assert lead(everything(), Filters(MARCH.start, MARCH.end, kind_id=child))["total"].count == 1
+
+
+def test_anonymised_orders_still_count(history):
+    before = lead(everything())["total"]
+    for order in Order.objects.all():
+        anonymise_order(order=order, by=ROBOT)
+
+    after = lead(everything())["total"]
+    assert (after.count, after.median, after.p90) == (before.count, before.median, before.p90)
+
+
+def test_manager_sees_only_own_units_figures(history, care_manager, client):
+    scope = Scope.for_user(care_manager)
+
+    assert lead(scope)["total"].count == 2
+    assert statistics.robot_figures(scope, MARCH).answers == 2
+    assert {row["unit"] for row in statistics.volumes(scope, MARCH)} == {"Plejecenter Solgården"}
+
+    client.force_login(care_manager)
+    response = client.get(reverse("statistics:page"), {"fra": "2026-03", "til": "2026-03"})
+    assert response.status_code == 200
+    assert "Nordskolen" not in response.content.decode()
+    assert reverse("orders:detail", args=[history["care"][2].public_id]) not in \
+        response.content.decode()  # counts only, no case list for managers
+
+
+def test_payroll_sees_stuck_cases_with_links(history, payroll, client):
+    client.force_login(payroll)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("statistics:page"), {"fra": "2026-03", "til": "2026-03"})
+
+    assert reverse("orders:detail", args=[history["care"][2].public_id]) in \
+        response.content.decode()
+    assert "Nordskolen" in response.content.decode()
+
+
+def test_filters_are_in_the_url_and_htmx_gets_only_the_figures(history, payroll, client):
+    client.force_login(payroll)
+    url = reverse("statistics:page")
+
+    full = client.get(url, {"fra": "2026-03", "til": "2026-03"})
+    partial = client.get(url, {"fra": "2026-03", "til": "2026-03"}, HTTP_HX_REQUEST="true")
+
+    assert "<html" in full.content.decode() and 'hx-push-url="true"' in full.content.decode()
+    assert partial.content.decode().lstrip().startswith('<div id="figures">')
+    assert "statistik-lead_times" not in partial.content.decode()
+    assert "fra=2026-03" in partial.content.decode()  # exports keep the choice
+
+
+def test_a_period_that_ends_before_it_starts_shows_the_default(payroll, client):
+    client.force_login(payroll)
+    response = client.get(reverse("statistics:page"), {"fra": "2026-05", "til": "2026-03"})
+
+    assert response.status_code == 200
+    assert response.context["stats"].filters == statistics.default_filters()
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_exports_match_the_page(history, payroll, client):
+    client.force_login(payroll)
+    query = {"fra": "2026-03", "til": "2026-03"}
+    page = client.get(reverse("statistics:page"), query)
+    tables = page.context["tables"]
+
+    for name, table in tables.items():
+        rows = _csv(client.get(reverse("statistics:export", args=[name, "csv"]), query))
+        assert rows[0] == [str(header) for header in table.headers]
+        assert rows[1:] == [["" if cell is None else str(cell) for cell in row]
+                            for row in table.rows]
+        workbook = load_workbook(io.BytesIO(client.get(
+            reverse("statistics:export", args=[name, "xlsx"]), query).content))
+        values = [list(row) for row in workbook.active.iter_rows(values_only=True)]
+        assert values[1:] == [list(row) for row in table.rows]
+    assert tables["lead_times"].rows[0][2] == 96.5  # order to answer, median hours
+    assert "96,5" in page.content.decode()
+
+
+def test_unknown_export_is_404(payroll, client):
+    client.force_login(payroll)
+
+    assert client.get(reverse("statistics:export", args=["nope", "csv"])).status_code == 404
+
+
+def test_query_count_does_not_grow_with_the_data(history, payroll, school, teacher,
+                                                 school_manager, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            statistics.compute(user=payroll, filters=MARCH).tables()
+        return len(captured)
+
+    before = queries()
+    with time_machine.travel(at(5, 8), tick=False):
+        for _ in range(5):
+            order_for(unit=school, profile=teacher, by=school_manager)
+        prepare_batches(by=payroll)
+    assert queries() == before
+
+
+def test_monthly_report_pdf_for_any_month(history, payroll, client):
+    client.force_login(payroll)
+    response = client.get(reverse("statistics:monthly_report"), {"maaned": "2026-03"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert "2026-03" in response["Content-Disposition"]
+
+
+def test_monthly_report_is_emailed_to_the_recipients(history, settings):
+    from robot.tasks import send_monthly_report
+
+    settings.STATS_REPORT_RECIPIENTS = ["direktion@kommune.example"]
+    mail.outbox.clear()
+    with time_machine.travel(datetime.datetime(2026, 4, 1, 6, 0, tzinfo=UTC), tick=False):
+        assert send_monthly_report() == 1
+
+    (message,) = mail.outbox
+    assert message.to == ["direktion@kommune.example"]
+    (name, content, mimetype), = message.attachments
+    assert name == "maanedsrapport-2026-03.pdf" and content.startswith(b"%PDF")
+
+
+def test_monthly_report_is_on_the_beat_schedule(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["monthly-report"]["task"] == \
+        "robot.tasks.send_monthly_report"
+
+
+def test_demo_history_fills_every_table_and_is_idempotent(db, settings):
+    from robot.demo import load_demo_data, load_demo_history
+
+    settings.DEMO_MODE = True
+    load_demo_data(with_orders=True, with_history=True)
+    orders = Order.objects.count()
+    assert load_demo_history() == 0
+    assert Order.objects.count() == orders
+
+    from portal.models import User
+    payroll = User.objects.get(username="loen")
+    tables = statistics.compute(user=payroll, filters=statistics.default_filters()).tables()
+    empty = [name for name, table in tables.items() if not table.rows]
+    assert not empty
+    stuck = {row[0]: row[2] for row in tables["stuck"].rows}
+    assert sum(stuck.values()) > 0
+
+
+def test_percentile_interpolates_between_ranks():
+    assert statistics.percentile([], 0.5) is None
+    assert statistics.percentile([3], 0.9) == 3
+    assert statistics.percentile([1, 2, 3, 4], 0.5) == 2.5
+    assert statistics.percentile([10, 0, 20, 30, 40], 0.9) == pytest.approx(36)
