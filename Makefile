@@ -11,7 +11,8 @@ HOST ?= 127.0.0.1:8000
 run: install
 	DEMO_MODE=true $(PY) manage.py migrate --noinput
 	DEMO_MODE=true $(PY) manage.py load_demo
-	DEMO_MODE=true DEBUG=true $(PY) manage.py runserver $(HOST)
+	@if [ -n "$(SSO_DEV_PROVIDER)" ]; then DEMO_MODE=true $(PY) manage.py load_demo_sso; fi
+	DEMO_MODE=true DEBUG=true bash scripts/oidc/with-provider.sh $(PY) manage.py runserver $(HOST)
 
 test: system-deps install-dev
 	$(PY) manage.py makemigrations --check --dry-run
@@ -51,6 +52,10 @@ bench: install-dev
 	$(PY) bench/payroll.py
 	$(PY) bench/robot.py
 	$(PY) bench/filing.py
+	$(PY) bench/sso_login.py
+	$(PY) bench/hostile.py
+	$(PY) bench/hr_import.py
+	$(PY) bench/statistics_page.py --orders 20000
 
 # Regenerate the lock files after changing pyproject.toml (needs uv: pip install uv).
 lock:

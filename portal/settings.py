@@ -336,3 +336,91 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- Statistics ---
+# A case counts as stuck when it has waited longer than this many days in its stage.
+STATS_STUCK_DAYS = {
+    "batch": 2, "police": 14, "evaluation": 1, "review": 3, "filing": 2,
+    **env.dict("STATS_STUCK_DAYS", cast={"value": int}, default={}),
+}
+# Minutes each step takes by hand, for "hours saved" (the manual process before the portal).
+STATS_MANUAL_MINUTES = {
+    "order": 20, "batch_line": 5, "evaluation": 10, "filing": 10, "review": 30,
+    **env.dict("STATS_MANUAL_MINUTES", cast={"value": int}, default={}),
+}
+# The monthly report (PDF) is e-mailed on this day of the month at 06:00 for the month before.
+STATS_REPORT_RECIPIENTS = env.list("STATS_REPORT_RECIPIENTS", default=[])
+CELERY_BEAT_SCHEDULE["monthly-report"] = {
+    "task": "robot.tasks.send_monthly_report",
+    "schedule": crontab(day_of_month=env.int("STATS_REPORT_DAY", default=1), hour=6, minute=0),
+}
+
+# --- HR and payroll system ---------------------------------------------------------------
+# New hires from the HR system prompt their managers to order (orders/hires.py).
+# Managers are reminded this many days before the start date if nothing is ordered.
+HIRE_REMINDER_DAYS = env.int("HIRE_REMINDER_DAYS", default=10)
+# Payroll's compliance list: hires starting within this many days, or started within the
+# look-back, without every required certificate answered.
+HIRE_COMPLIANCE_DAYS = env.int("HIRE_COMPLIANCE_DAYS", default=7)
+HIRE_COMPLIANCE_LOOKBACK_DAYS = env.int("HIRE_COMPLIANCE_LOOKBACK_DAYS", default=90)
+# SD Løn's web service (empty SD_URL: not polled), e.g. https://service.sd.dk/sdws
+SD_URL = env.str("SD_URL", default="")
+SD_USERNAME = env.str("SD_USERNAME", default="")
+SD_PASSWORD = env.str("SD_PASSWORD", default="")
+SD_INSTITUTION = env.str("SD_INSTITUTION", default="")
+SD_TIMEOUT = env.float("SD_TIMEOUT", default=30)
+# The first poll asks for changes this many days back; later polls continue from the last
+# successful one, so a failed poll is asked again.
+SD_FIRST_POLL_DAYS = env.int("SD_FIRST_POLL_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["sd-poll"] = {
+    "task": "orders.tasks.poll_sd",
+    "schedule": env.float("SD_POLL_EVERY_SECONDS", default=3600),
+}
+
+# --- Single sign-on (OpenID Connect) ---
+# Staff sign in through the municipality's provider (Entra ID, AD FS); see the README.
+# Single sign-on is on when OIDC_ISSUER is set. The provider's groups decide roles and
+# memberships (portal.GroupMapping, in the admin).
+# SSO_DEV_PROVIDER: in demo mode only, the address of the local test provider
+# (scripts/oidc, any password works) fills in everything below.
+SSO_DEV_PROVIDER = env.str("SSO_DEV_PROVIDER", default="") if DEMO_MODE else ""
+_sso_dev = SSO_DEV_PROVIDER.rstrip("/")
+OIDC_OP_ISSUER = env.str("OIDC_ISSUER", default=_sso_dev)
+SSO_ENABLED = bool(OIDC_OP_ISSUER)
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="attestportal" if _sso_dev else "")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="dev-secret" if _sso_dev else "")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile groups" if _sso_dev
+                         else "openid email profile")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT",
+                                         default=_sso_dev and f"{_sso_dev}/auth")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default=_sso_dev and f"{_sso_dev}/token")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default=_sso_dev and f"{_sso_dev}/me")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default=_sso_dev and f"{_sso_dev}/jwks")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_END_SESSION_ENDPOINT",
+                                  default=_sso_dev and f"{_sso_dev}/session/end")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=120)
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
+# Local accounts that may still log in with a password when single sign-on is on.
+SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=[])
+# Whom a person with no mapped group is told to ask (default: PAYROLL_CONTACT).
+SSO_ACCESS_CONTACT = env.str("SSO_ACCESS_CONTACT", default="")
+AUTHENTICATION_BACKENDS = [
+    "portal.sso.PasswordBackend" if b == "django.contrib.auth.backends.ModelBackend" else b
+    for b in AUTHENTICATION_BACKENDS
+] + (["portal.sso.OIDCBackend"] if SSO_ENABLED else [])
+if OIDC_OP_LOGOUT_ENDPOINT:
+    # The logout button's form is answered with a redirect to the provider's logout,
+    # which the browser checks against form-action.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        *CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"],
+        "/".join(OIDC_OP_LOGOUT_ENDPOINT.split("/")[:3]),
+    ]
+# Every administrative change (rules, catalogue, organisation, roles) is on record.
+INSTALLED_APPS += ["auditlog"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "auditlog.middleware.AuditlogMiddleware")

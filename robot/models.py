@@ -21,6 +21,9 @@ class RuleSet(models.Model):
     note = models.CharField(_("what changed"), max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("activated by"),
+                                     on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
 
     class Meta:
         ordering = ["-version"]

@@ -7,7 +7,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orders.batching import prepare_batches
-from orders.models import DuplicateAttempt
+from orders.hires import start_file_import
+from orders.models import DuplicateAttempt, Hire
 from robot.models import FilingJob, Proposal, RuleSet
 from robot.intake import ingest_bytes
 
@@ -23,6 +24,11 @@ MATRIX = {
     "login": ("get", {"anonymous": 200, "manager_a": 302, "manager_b": 302, "payroll": 302,
                       "admin": 302}),
     "logout": ("post", {role: 302 for role in ROLES}),
+    # Single sign-on is off in the tests (tests/portal/test_sso.py switches it on): 404.
+    "oidc_authentication_init": ("get", {role: 404 for role in ROLES}),
+    "oidc_authentication_callback": ("get", {role: 404 for role in ROLES}),
+    # "Ask for access", shown after a login through the provider gave no access.
+    "sso_no_access": ("get", {role: 200 for role in ROLES}),
     "healthz": ("get", {role: 200 for role in ROLES}),
     "orders:list": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200,
                             "payroll": 200, "admin": 200}),
@@ -37,6 +43,11 @@ MATRIX = {
                                      "payroll": 302, "admin": 404}),
     "orders:letter": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 404,
                               "payroll": 200, "admin": 404}),
+    # A new hire in unit A awaiting an order: only unit A's managers (and payroll).
+    "orders:hire_order": ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 404,
+                                  "payroll": 200, "admin": 404}),
+    "orders:hire_not_needed": ("post", {"anonymous": LOGIN, "manager_a": 302,
+                                        "manager_b": 404, "payroll": 302, "admin": 404}),
     # Payroll's pages show full CPR numbers: everyone else gets 404.
     **{name: (method, {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404,
                        "payroll": ok, "admin": 404})
@@ -50,6 +61,10 @@ MATRIX = {
            ("payroll:batch_release", "post", 302),
            ("payroll:paper_ordered", "post", 302),
            ("payroll:duplicate_handled", "post", 302),
+           ("payroll:hire_compliance", "get", 200),
+           ("payroll:hire_imports", "get", 200),
+           ("payroll:hire_import", "get", 200),
+           ("payroll:hire_import_apply", "post", 302),
            ("robot:intake", "get", 200),
            ("robot:upload", "post", 400),
            ("robot:queue", "get", 200),
@@ -77,9 +92,16 @@ MATRIX = {
                             "payroll": 200, "admin": 200}),
     "welcome_dismiss": ("post", {"anonymous": LOGIN, "manager_a": 302, "manager_b": 302,
                                  "payroll": 302, "admin": 302}),
+    # Statistics: everyone signed in; managers' figures are limited to their own units.
+    **{name: ("get", {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200, "payroll": 200,
+                      "admin": 200})
+       for name in ("statistics:page", "statistics:export", "statistics:monthly_report")},
     # A person's access log (data subjects' requests): payroll and administrators only.
     "access_log_export": ("get", {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404,
                                   "payroll": 200, "admin": 200}),
+    # The organisation from the HR system: administrators only.
+    "org_import": ("get", {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404,
+                           "payroll": 404, "admin": 200}),
     # The Django admin is for administrators only; its own URLs follow its own rules.
     "admin:index": ("get", {"anonymous": 302, "manager_a": 302, "manager_b": 302,
                             "payroll": 302, "admin": 200}),
@@ -128,7 +150,16 @@ def url_for(school, teacher, school_manager, payroll):
     duplicate = DuplicateAttempt.objects.create(
         attempted_by=school_manager, unit=school, profile=teacher, person=order.person,
         full_name="X", start_date=order.start_date, existing_line=line)
+    hire = Hire.objects.create(
+        source_key="emp:MATRIX", person=order.person, full_name="Ny Ansat", unit=school,
+        start_date=order.start_date, job_code="1", profile=teacher,
+        status=Hire.Status.AWAITING_ORDER)
+    hire_import = start_file_import(data=b"Navn\n", filename="x.csv", by=payroll)
     kwargs = {
+        "orders:hire_order": {"public_id": hire.public_id},
+        "orders:hire_not_needed": {"public_id": hire.public_id},
+        "payroll:hire_import": {"public_id": hire_import.public_id},
+        "payroll:hire_import_apply": {"public_id": hire_import.public_id},
         "orders:detail": {"public_id": order.public_id},
         "orders:line_cancel": {"public_id": order.public_id, "line_id": line.pk},
         "orders:line_reorder": {"public_id": order.public_id, "line_id": line.pk},
@@ -142,6 +173,7 @@ def url_for(school, teacher, school_manager, payroll):
         "robot:proposal_overrule": {"pk": proposal.pk},
         "robot:agreement_switch": {"kind_id": line.kind_id},
         "robot:filing_action": {"pk": filing_job.pk},
+        "statistics:export": {"table": "volumes", "fmt": "csv"},
         **{name: {"pk": document.pk} for name in (
             "robot:document", "robot:document_file", "robot:document_row", "robot:document_assess",
             "robot:document_approve", "robot:document_resolve", "robot:document_discard")},
