@@ -65,10 +65,10 @@ def run(args) -> None:
 
     from django.utils import timezone
 
-    from robot.demo import load_demo_data
     from orders.models import OrderLine
     from orders.services import place_order
     from portal.models import Unit, User
+    from robot.demo import load_demo_data
     from robot.intake import ingest_bytes
     from robot.models import Document, FilingJob
     from tests.robot import fake_sbsys as fake_module
@@ -80,8 +80,10 @@ def run(args) -> None:
     settings.ESDH_BACKEND = "sbsys"
     settings.ESDH_RATE_LIMIT = args.rate
     settings.SBSYS_URL, settings.SBSIP_URL = fake.sbsys_url, fake.sbsip_url
-    settings.SBSYS_CLIENT_ID, settings.SBSYS_CLIENT_SECRET = (fake_module.CLIENT_ID,
-                                                              fake_module.CLIENT_SECRET)
+    settings.SBSYS_CLIENT_ID, settings.SBSYS_CLIENT_SECRET = (
+        fake_module.CLIENT_ID,
+        fake_module.CLIENT_SECRET,
+    )
     settings.SBSYS_USERNAME, settings.SBSYS_PASSWORD = fake_module.USERNAME, fake_module.PASSWORD
     settings.SBSYS_FOLDER_TITLE = fake_module.FOLDER_TITLE
 
@@ -92,17 +94,26 @@ def run(args) -> None:
     pdf = (ROOT / "tests" / "samples" / "boerneattest_ren.pdf").read_bytes()
     for n in range(args.documents):
         cpr = f"{1 + n % 28:02d}{1 + (n // 28) % 12:02d}{(n // 336) % 100:02d}{1000 + n:04d}"
-        order = place_order(by=manager, unit=unit, profile=profile, full_name=f"Person {n}",
-                            cpr=cpr, start_date=timezone.localdate(), child_contact=None,
-                            submission_token=uuid.uuid4(),
-                            legal_bases=[r.legal_basis for r in profile.requirements.all()])
+        order = place_order(
+            by=manager,
+            unit=unit,
+            profile=profile,
+            full_name=f"Person {n}",
+            cpr=cpr,
+            start_date=timezone.localdate(),
+            child_contact=None,
+            submission_token=uuid.uuid4(),
+            legal_bases=[r.legal_basis for r in profile.requirements.all()],
+        )
         fake.add_case(cpr)
         line = order.lines.get()
         OrderLine.objects.filter(pk=line.pk).update(status="cleared")
-        document, _ = ingest_bytes(pdf + f"\n%{n}\n".encode(), filename=f"{n}.pdf",
-                                   source="upload", process=False)
-        Document.objects.filter(pk=document.pk).update(state="done", outcome="clean",
-                                                       person=order.person, line=line)
+        document, _ = ingest_bytes(
+            pdf + f"\n%{n}\n".encode(), filename=f"{n}.pdf", source="upload", process=False
+        )
+        Document.objects.filter(pk=document.pk).update(
+            state="done", outcome="clean", person=order.person, line=line
+        )
         FilingJob.objects.create(document=document, line=line, reference=f"AP-{document.pk:08d}")
 
     connections.close_all()
@@ -114,14 +125,20 @@ def run(args) -> None:
 
     requests_made = len(fake.api_requests) + fake.token_requests
     states = dict(FilingJob.objects.values_list("state").annotate(n=django.db.models.Count("pk")))
-    print(f"database: {connection.vendor}, documents: {args.documents}, workers: {args.workers}, "
-          f"limit: {args.rate:g} requests/s")
+    print(
+        f"database: {connection.vendor}, documents: {args.documents}, workers: {args.workers}, "
+        f"limit: {args.rate:g} requests/s"
+    )
     print(f"filed                 {filed} in {elapsed:.1f} s ({filed / elapsed:.1f} documents/s)")
-    print(f"requests to SBSYS     {requests_made} ({requests_made / elapsed:.1f}/s = "
-          f"{requests_made / elapsed / args.rate:.2f} of the limit)")
+    print(
+        f"requests to SBSYS     {requests_made} ({requests_made / elapsed:.1f}/s = "
+        f"{requests_made / elapsed / args.rate:.2f} of the limit)"
+    )
     print(f"429 answers           {fake.rejected}")
-    print(f"filings recorded      {len(fake.filings)} (each exactly once: "
-          f"{len({f.metadata['DokumentNavn'] for f in fake.filings}) == len(fake.filings)})")
+    print(
+        f"filings recorded      {len(fake.filings)} (each exactly once: "
+        f"{len({f.metadata['DokumentNavn'] for f in fake.filings}) == len(fake.filings)})"
+    )
     print(f"job states            {states}")
 
 

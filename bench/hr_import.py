@@ -78,32 +78,46 @@ def run(n_units: int, n_hires: int) -> None:
         lines.append(f"{i};Enhed {i};{parent};Forvaltning {i % 4}")
     units_csv = ("\n".join(lines) + "\n").encode()
     rows = org_import.read_units(units_csv, "units.csv")
-    plan = measure(f"organisation dry run ({n_units} units)",
-                   lambda: org_import.plan_org_import(rows))
+    plan = measure(
+        f"organisation dry run ({n_units} units)", lambda: org_import.plan_org_import(rows)
+    )
     assert not plan.errors, plan.errors[:3]
     measure("organisation apply", lambda: org_import.apply_org_import(plan))
-    measure("organisation again (no change)",
-            lambda: org_import.plan_org_import(org_import.read_units(units_csv, "units.csv")))
+    measure(
+        "organisation again (no change)",
+        lambda: org_import.plan_org_import(org_import.read_units(units_csv, "units.csv")),
+    )
 
     start = timezone.localdate() + datetime.timedelta(days=30)
     lines = ["Ansættelsesnummer;Navn;CPR-nummer;Afdeling;Startdato;Stillingskode"]
     for i in range(n_hires):
         cpr = f"{(i % 28) + 1:02d}{(i // 28) % 12 + 1:02d}90{i % 10000:04d}"
-        lines.append(f"E{i};Ny Ansat;{cpr};{i % n_units};{start:%d.%m.%Y};"
-                     f"{'1000' if i % 5 else '2000'}")
+        lines.append(
+            f"E{i};Ny Ansat;{cpr};{i % n_units};{start:%d.%m.%Y};{'1000' if i % 5 else '2000'}"
+        )
     hires_csv = ("\n".join(lines) + "\n").encode()
-    hire_import = measure(f"hires dry run ({n_hires} rows)", lambda: hires.start_file_import(
-        data=hires_csv, filename="hires.csv", by=payroll))
+    hire_import = measure(
+        f"hires dry run ({n_hires} rows)",
+        lambda: hires.start_file_import(data=hires_csv, filename="hires.csv", by=payroll),
+    )
     assert not hire_import.summary["errors"], hire_import.summary["errors"][:3]
     measure("hires apply", lambda: hires.apply_hire_import(hire_import=hire_import, by=payroll))
-    again = measure("hires dry run, same file again", lambda: hires.start_file_import(
-        data=hires_csv, filename="hires.csv", by=payroll))
-    measure("hires apply, same file again",
-            lambda: hires.apply_hire_import(hire_import=again, by=payroll))
-    measure("compliance list", lambda: len(hires.compliance_list(
-        today=start - datetime.timedelta(days=3))))
-    print(f"hires: {Hire.objects.count()}, awaiting an order: "
-          f"{Hire.objects.filter(status=Hire.Status.AWAITING_ORDER).count()}")
+    again = measure(
+        "hires dry run, same file again",
+        lambda: hires.start_file_import(data=hires_csv, filename="hires.csv", by=payroll),
+    )
+    measure(
+        "hires apply, same file again",
+        lambda: hires.apply_hire_import(hire_import=again, by=payroll),
+    )
+    measure(
+        "compliance list",
+        lambda: len(hires.compliance_list(today=start - datetime.timedelta(days=3))),
+    )
+    print(
+        f"hires: {Hire.objects.count()}, awaiting an order: "
+        f"{Hire.objects.filter(status=Hire.Status.AWAITING_ORDER).count()}"
+    )
 
 
 if __name__ == "__main__":

@@ -43,10 +43,10 @@ def main() -> None:
 def run(n_orders: int, repeat: int) -> None:
     from django.utils import timezone
 
-    from robot.demo import load_demo_data
     from orders.models import Order
     from orders.services import place_order
     from portal.models import Unit, User
+    from robot.demo import load_demo_data
 
     load_demo_data(with_orders=False)
     manager = User.objects.get(username="leder.skole")
@@ -55,9 +55,17 @@ def run(n_orders: int, repeat: int) -> None:
     bases = [r.legal_basis for r in profile.requirements.all()]
     started = time.perf_counter()
     for i in range(n_orders):
-        place_order(by=manager, unit=unit, profile=profile, full_name=f"Person {i}",
-                    cpr=f"0101{80 + i % 20:02d}{i % 10000:04d}", start_date=timezone.localdate(),
-                    legal_bases=bases, child_contact=None, submission_token=uuid.uuid4())
+        place_order(
+            by=manager,
+            unit=unit,
+            profile=profile,
+            full_name=f"Person {i}",
+            cpr=f"0101{80 + i % 20:02d}{i % 10000:04d}",
+            start_date=timezone.localdate(),
+            legal_bases=bases,
+            child_contact=None,
+            submission_token=uuid.uuid4(),
+        )
     placing = (time.perf_counter() - started) / n_orders * 1000
 
     client = Client()
@@ -71,8 +79,7 @@ def run(n_orders: int, repeat: int) -> None:
         "order page": (f"/bestillinger/{order.public_id}/", {}),
         "order form": ("/bestillinger/ny/", {}),
     }
-    print(f"database: {connection.vendor}, orders: {n_orders}, "
-          f"placing an order: {placing:.1f} ms")
+    print(f"database: {connection.vendor}, orders: {n_orders}, placing an order: {placing:.1f} ms")
     print(f"{'page':28} {'ms median':>10} {'ms p95':>8} {'queries':>8}")
     for label, (url, params) in pages.items():
         headers = {"HX-Request": "true"} if "htmx" in label else {}
@@ -85,8 +92,10 @@ def run(n_orders: int, repeat: int) -> None:
                 timings.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, (label, response.status_code)
         p95 = sorted(timings)[int(len(timings) * 0.95) - 1]
-        print(f"{label:28} {statistics.median(timings):10.1f} {p95:8.1f} "
-              f"{len(queries.captured_queries):8d}")
+        print(
+            f"{label:28} {statistics.median(timings):10.1f} {p95:8.1f} "
+            f"{len(queries.captured_queries):8d}"
+        )
 
 
 if __name__ == "__main__":

@@ -53,11 +53,11 @@ def run(n: int) -> None:
     from django.utils import timezone
 
     from orders import batching, deadlines
-    from robot.demo import load_demo_data
     from orders.letters import render_letter
     from orders.models import Order, OrderLine
     from orders.services import place_order
     from portal.models import Unit, User
+    from robot.demo import load_demo_data
 
     load_demo_data(with_orders=False)
     manager = User.objects.get(username="leder.skole")
@@ -66,12 +66,21 @@ def run(n: int) -> None:
     profile = unit.area.profiles.get(name="Lærer")
     bases = [r.legal_basis for r in profile.requirements.all()]
     for i in range(n):
-        place_order(by=manager, unit=unit, profile=profile, full_name=f"Person {i}",
-                    cpr=f"0101{80 + i % 20:02d}{i % 10000:04d}",
-                    start_date=timezone.localdate() + datetime.timedelta(days=30),
-                    legal_bases=bases, child_contact=None, submission_token=uuid.uuid4())
+        place_order(
+            by=manager,
+            unit=unit,
+            profile=profile,
+            full_name=f"Person {i}",
+            cpr=f"0101{80 + i % 20:02d}{i % 10000:04d}",
+            start_date=timezone.localdate() + datetime.timedelta(days=30),
+            legal_bases=bases,
+            child_contact=None,
+            submission_token=uuid.uuid4(),
+        )
     print(f"database: {connection.vendor}, orders: {n}, lines: {2 * n}")
-    batches = timed(f"prepare_batches ({2 * n} lines)", lambda: batching.prepare_batches(by=payroll))
+    batches = timed(
+        f"prepare_batches ({2 * n} lines)", lambda: batching.prepare_batches(by=payroll)
+    )
     print(f"{'batches of at most 50':44} {len(batches):9d}")
 
     client = Client()
@@ -83,18 +92,26 @@ def run(n: int) -> None:
     print(f"{'batch page queries':44} {len(queries.captured_queries) // 20:9d}")
     timed("batches overview page", lambda: client.get("/loen/"), repeat=10)
 
-    timed("mark all batches ordered", lambda: [batching.mark_batch_ordered(batch=b, by=payroll)
-                                                for b in batches])
+    timed(
+        "mark all batches ordered",
+        lambda: [batching.mark_batch_ordered(batch=b, by=payroll) for b in batches],
+    )
     OrderLine.objects.update(ordered_at=timezone.now() - datetime.timedelta(days=8))
     report = timed("deadline run (reminders for every line)", deadlines.process_deadlines)
     print(f"{'reminders queued':44} {report.reminders:9d}")
 
     order = Order.objects.first()
     render_letter(which="letter", order=order)
-    timed("hire letter PDF (mean of 20)", lambda: render_letter(which="letter", order=order),
-          repeat=20)
-    timed("consent form PDF (mean of 20)", lambda: render_letter(which="consent", order=order),
-          repeat=20)
+    timed(
+        "hire letter PDF (mean of 20)",
+        lambda: render_letter(which="letter", order=order),
+        repeat=20,
+    )
+    timed(
+        "consent form PDF (mean of 20)",
+        lambda: render_letter(which="consent", order=order),
+        repeat=20,
+    )
 
 
 if __name__ == "__main__":

@@ -35,14 +35,18 @@ TEMPLATE = """<html><body style="font-family: DejaVu Sans; font-size: 10pt">
 <p>CPR-nr.: {cpr}</p><p>Person {n} {body}</p>
 <p>Attesten er udstedt på baggrund af samtykke afgivet digitalt.</p></body></html>"""
 CLEAN = "er ikke registreret med afgørelser, der skal fremgå af en {kind}."
-NOT_CLEAN = ("er registreret med følgende afgørelser, der skal fremgå af en {kind}: "
-             "07.06.2018 Retten i Hjørring Fængsel i 8 måneder straffelovens § 222.")
+NOT_CLEAN = (
+    "er registreret med følgende afgørelser, der skal fremgå af en {kind}: "
+    "07.06.2018 Retten i Hjørring Fængsel i 8 måneder straffelovens § 222."
+)
 
 
 # Every line is ordered in one of two police batches with fixed references, so that the
 # cached certificates carry the Rekvirent reference the provenance check looks for.
-BATCHES = {"child": ("ATT-261129-B9001", "BENCH2222"),
-           "criminal_public": ("ATT-261129-B9002", "BENCH3333")}
+BATCHES = {
+    "child": ("ATT-261129-B9001", "BENCH2222"),
+    "criminal_public": ("ATT-261129-B9002", "BENCH3333"),
+}
 
 
 def cpr_for(n: int) -> str:
@@ -57,12 +61,20 @@ def make_pdf(n: int) -> Path:
     from weasyprint import HTML
 
     cpr = cpr_for(n)
-    title, kind, code = ("Børneattest", "børneattest", "child") if n % 2 == 0 else (
-        "Offentlig straffeattest", "offentlig straffeattest", "criminal_public")
+    title, kind, code = (
+        ("Børneattest", "børneattest", "child")
+        if n % 2 == 0
+        else ("Offentlig straffeattest", "offentlig straffeattest", "criminal_public")
+    )
     body = (NOT_CLEAN if n % 10 == 0 else CLEAN).format(kind=kind)
     reference, secret = BATCHES[code]
-    html = TEMPLATE.format(title=title, n=n, cpr=f"{cpr[:6]}-{cpr[6:]}", body=body,
-                           rekvirent=f"{reference}-{secret} Demo Kommune")
+    html = TEMPLATE.format(
+        title=title,
+        n=n,
+        cpr=f"{cpr[:6]}-{cpr[6:]}",
+        body=body,
+        rekvirent=f"{reference}-{secret} Demo Kommune",
+    )
     path.write_bytes(HTML(string=html).write_pdf())
     return path
 
@@ -70,15 +82,18 @@ def make_pdf(n: int) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=3000)
-    parser.add_argument("--workers", type=int, default=2,
-                        help="processes for the second, parallel pipeline run")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes for the second, parallel pipeline run"
+    )
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     started = time.perf_counter()
     with multiprocessing.Pool(2) as pool:
         paths = pool.map(make_pdf, range(args.documents), chunksize=50)
-    print(f"{len(paths)} certificates ready ({time.perf_counter() - started:.0f} s incl. "
-          f"generation of uncached ones)")
+    print(
+        f"{len(paths)} certificates ready ({time.perf_counter() - started:.0f} s incl. "
+        f"generation of uncached ones)"
+    )
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
@@ -105,13 +120,12 @@ def run(paths: list[Path], workers: int) -> None:
     from django.utils import timezone
 
     from orders.models import CertificateKind, OrderLine, PoliceBatch
-    from robot.demo import load_demo_data
-    from robot.models import FilingJob, ModeSwitch, RuleSet
     from orders.services import place_order
     from portal.models import Unit, User
+    from robot.demo import load_demo_data
     from robot.extraction import pdf_text
     from robot.intake import ingest_bytes
-    from robot.models import Document
+    from robot.models import Document, FilingJob, ModeSwitch, RuleSet
     from robot.pipeline import process_document
 
     settings.DOCUMENT_ROOT = tempfile.mkdtemp(prefix="bench-documents-")
@@ -121,24 +135,38 @@ def run(paths: list[Path], workers: int) -> None:
     profile = unit.area.profiles.get(name="Lærer")
     bases = [r.legal_basis for r in profile.requirements.all()]
     for n in range(len(paths)):
-        place_order(by=manager, unit=unit, profile=profile, full_name=f"Person {n}",
-                    cpr=cpr_for(n), start_date=timezone.localdate(), legal_bases=bases,
-                    child_contact=None, submission_token=uuid.uuid4())
+        place_order(
+            by=manager,
+            unit=unit,
+            profile=profile,
+            full_name=f"Person {n}",
+            cpr=cpr_for(n),
+            start_date=timezone.localdate(),
+            legal_bases=bases,
+            child_contact=None,
+            submission_token=uuid.uuid4(),
+        )
     payroll = User.objects.get(username="loen")
     for code, (reference, secret) in BATCHES.items():
         kind = CertificateKind.objects.get(code=code)
         batch = PoliceBatch.objects.create(
-            reference=reference, secret=secret, kind=kind, state=PoliceBatch.State.ORDERED,
+            reference=reference,
+            secret=secret,
+            kind=kind,
+            state=PoliceBatch.State.ORDERED,
             legal_basis=OrderLine.objects.filter(kind=kind).first().legal_basis,
-            ordered_at=timezone.now(), created_by=payroll)
+            ordered_at=timezone.now(),
+            created_by=payroll,
+        )
         OrderLine.objects.filter(kind=kind).update(batch=batch)
     OrderLine.objects.update(status="ordered", ordered_at=timezone.now())
     # A municipality past its trial: the robot acts alone, no random checks.
     settings.AUTOMATIC_SAMPLE_PERCENT = 0
     ruleset = RuleSet.objects.get(is_active=True)
     for kind in CertificateKind.objects.all():
-        ModeSwitch.objects.create(kind=kind, ruleset=ruleset, switched_by=payroll,
-                                  mode=ModeSwitch.Mode.AUTOMATIC)
+        ModeSwitch.objects.create(
+            kind=kind, ruleset=ruleset, switched_by=payroll, mode=ModeSwitch.Mode.AUTOMATIC
+        )
     blobs = [p.read_bytes() for p in paths]
 
     started = time.perf_counter()
@@ -148,8 +176,7 @@ def run(paths: list[Path], workers: int) -> None:
 
     started = time.perf_counter()
     for n, data in enumerate(blobs):
-        document, _ = ingest_bytes(data, filename=f"cert-{n}.pdf", source="upload",
-                                   process=False)
+        document, _ = ingest_bytes(data, filename=f"cert-{n}.pdf", source="upload", process=False)
         process_document(document_id=document.pk)
     elapsed = time.perf_counter() - started
     pipeline = len(blobs) / elapsed
@@ -166,8 +193,10 @@ def run(paths: list[Path], workers: int) -> None:
     Document.objects.all().delete()
     OrderLine.objects.update(status="ordered", ordered_at=timezone.now())
     started = time.perf_counter()
-    ids = [ingest_bytes(data, filename=f"cert-{n}.pdf", source="upload", process=False)[0].pk
-           for n, data in enumerate(blobs)]
+    ids = [
+        ingest_bytes(data, filename=f"cert-{n}.pdf", source="upload", process=False)[0].pk
+        for n, data in enumerate(blobs)
+    ]
     connections.close_all()
     with multiprocessing.Pool(workers) as pool:
         pool.map(_process_ids, [ids[i::workers] for i in range(workers)])
@@ -175,12 +204,18 @@ def run(paths: list[Path], workers: int) -> None:
 
     print(f"database: {connection.vendor}, documents: {len(blobs)}")
     print(f"bare text extraction, 1 process      {extraction:8.1f} documents/s")
-    print(f"ingest + evaluate + match, 1 process {pipeline:8.1f} documents/s "
-          f"({pipeline / extraction:.0%} of extraction)")
-    print(f"ingest + evaluate + match, {workers} workers {parallel:8.1f} documents/s "
-          f"({parallel / extraction:.0%} of one-process extraction)")
-    print(f"13,000 documents: {13000 / pipeline / 60:.1f} min in 1 process, "
-          f"{13000 / parallel / 60:.1f} min with {workers} workers")
+    print(
+        f"ingest + evaluate + match, 1 process {pipeline:8.1f} documents/s "
+        f"({pipeline / extraction:.0%} of extraction)"
+    )
+    print(
+        f"ingest + evaluate + match, {workers} workers {parallel:8.1f} documents/s "
+        f"({parallel / extraction:.0%} of one-process extraction)"
+    )
+    print(
+        f"13,000 documents: {13000 / pipeline / 60:.1f} min in 1 process, "
+        f"{13000 / parallel / 60:.1f} min with {workers} workers"
+    )
     print(f"outcome: {states}")
 
 

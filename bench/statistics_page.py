@@ -59,9 +59,11 @@ def run(n_orders: int, years: int, repeat: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    print(f"database: {connection.vendor}, orders: {Order.objects.count()}, "
-          f"lines: {OrderLine.objects.count()}, events: {OrderEvent.objects.count()}, "
-          f"seeded in {seeding:.0f} s")
+    print(
+        f"database: {connection.vendor}, orders: {Order.objects.count()}, "
+        f"lines: {OrderLine.objects.count()}, events: {OrderEvent.objects.count()}, "
+        f"seeded in {seeding:.0f} s"
+    )
 
     area = Area.objects.get(name="Børn og Unge")
     kind = CertificateKind.objects.get(code="child")
@@ -101,8 +103,10 @@ def time_pages(pages: dict, repeat: int) -> None:
                 timings.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, (label, response.status_code)
         p95 = sorted(timings)[max(int(len(timings) * 0.95) - 1, 0)]
-        print(f"{label:30} {sorted(timings)[len(timings) // 2]:10.1f} {p95:8.1f} "
-              f"{len(queries.captured_queries):8d}")
+        print(
+            f"{label:30} {sorted(timings)[len(timings) // 2]:10.1f} {p95:8.1f} "
+            f"{len(queries.captured_queries):8d}"
+        )
     client.force_login(User.objects.get(username="loen"))
     t0 = time.perf_counter()
     response = client.get("/statistik/maanedsrapport/")

@@ -38,12 +38,14 @@ class AccessLogExportForm(forms.Form):
         try:
             digits = normalise_cpr(self.cleaned_data["cpr"])
         except InvalidCpr as error:
-            raise forms.ValidationError(str(error), code="invalid_cpr")
+            raise forms.ValidationError(str(error), code="invalid_cpr") from None
         self.person = Person.objects.filter(cpr_hash=hash_cpr(digits)).first()
         if self.person is None:
             raise forms.ValidationError(
-                _("The portal holds no data about this CPR number, so nobody has looked it "
-                  "up here. Anonymised persons cannot be found either."),
+                _(
+                    "The portal holds no data about this CPR number, so nobody has looked it "
+                    "up here. Anonymised persons cannot be found either."
+                ),
                 code="unknown_person",
             )
         return digits
@@ -55,17 +57,25 @@ def can_export_access_log(user: User) -> bool:
 
 def export_access_log(*, person: Person, by: User) -> bytes:
     """The person's access log as a PDF, newest first; the export is logged itself."""
-    entries = list(AccessLog.objects.filter(person=person)
-                   .select_related("order__unit").order_by("-at", "-pk"))
+    entries = list(
+        AccessLog.objects.filter(person=person).select_related("order__unit").order_by("-at", "-pk")
+    )
     latest_order = person.orders.order_by("-created_at", "-pk").first()
-    pdf = render_pdf("letters/access_log.html", letter_context(
-        person=person, name=latest_order.full_name if latest_order else "", entries=entries,
-        months=settings.RETENTION_ACCESS_LOG_MONTHS))
+    pdf = render_pdf(
+        "letters/access_log.html",
+        letter_context(
+            person=person,
+            name=latest_order.full_name if latest_order else "",
+            entries=entries,
+            months=settings.RETENTION_ACCESS_LOG_MONTHS,
+        ),
+    )
     # The model has no action for this export and adding one is out of scope: the
     # closest is "Downloaded a letter", since the export is a PDF in the letter layout
     # about this person. It names no order, as it covers all of them.
-    AccessLog.objects.create(user=by, username=by.get_username(), person=person,
-                             action=AccessLog.Action.DOWNLOAD_LETTER)
+    AccessLog.objects.create(
+        user=by, username=by.get_username(), person=person, action=AccessLog.Action.DOWNLOAD_LETTER
+    )
     return pdf
 
 

@@ -52,13 +52,17 @@ _DECISION_STATUS = {
 
 
 def _locked_line(line: OrderLine) -> OrderLine:
-    return (OrderLine.objects.select_for_update(of=("self",))
-            .select_related("order__unit", "order__created_by", "kind").get(pk=line.pk))
+    return (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("order__unit", "order__created_by", "kind")
+        .get(pk=line.pk)
+    )
 
 
 @transaction.atomic
-def record_certificate_result(*, line: OrderLine, result: str, by: Actor,
-                              note: str = "") -> OrderLine:
+def record_certificate_result(
+    *, line: OrderLine, result: str, by: Actor, note: str = ""
+) -> OrderLine:
     """A certificate answered the line: clean clears it, not clean puts it before payroll
     (the manager's timeline never says more), a refusal tells the manager to order again.
 
@@ -66,19 +70,30 @@ def record_certificate_result(*, line: OrderLine, result: str, by: Actor,
     (payroll found a registration the robot missed)."""
     result = CertificateResult(result)
     line = _locked_line(line)
-    reopening = (line.status == OrderLine.Status.CLEARED
-                 and result == CertificateResult.NOT_CLEAN)
+    reopening = line.status == OrderLine.Status.CLEARED and result == CertificateResult.NOT_CLEAN
     if line.status not in (OrderLine.Status.NEW, OrderLine.Status.ORDERED) and not reopening:
         raise OrderError(_("The certificate line already has an answer."))
-    default_note = {CertificateResult.CLEAN: _("Clean"),
-                    CertificateResult.REFUSED: _("Refused")}.get(result, "")
-    change_line_status(line=line, to=_RESULT_STATUS[result], by=by,
-                       action=OrderEvent.Action.RECEIVED, note=note or default_note)
+    default_note = {
+        CertificateResult.CLEAN: _("Clean"),
+        CertificateResult.REFUSED: _("Refused"),
+    }.get(result, "")
+    change_line_status(
+        line=line,
+        to=_RESULT_STATUS[result],
+        by=by,
+        action=OrderEvent.Action.RECEIVED,
+        note=note or default_note,
+    )
     if result == CertificateResult.REFUSED:
         order = line.order
-        queue_email(template="line_refused", key=f"line:{line.pk}", to=manager_addresses(order),
-                    order=order, line=line,
-                    context={"order": order, "line": line, "url": order_url(order)})
+        queue_email(
+            template="line_refused",
+            key=f"line:{line.pk}",
+            to=manager_addresses(order),
+            order=order,
+            line=line,
+            context={"order": order, "line": line, "url": order_url(order)},
+        )
     return line
 
 
@@ -93,29 +108,50 @@ def record_decision(*, line: OrderLine, decision: str, by: Actor, key: str) -> O
         raise OrderError(_("The certificate is not being assessed by payroll."))
     status = _DECISION_STATUS.get(decision)
     if status is None:
-        OrderEvent.objects.create(order_id=line.order_id, line=line, actor=actor_user(by),
-                                  action=OrderEvent.Action.DECIDED, note=decision.label)
+        OrderEvent.objects.create(
+            order_id=line.order_id,
+            line=line,
+            actor=actor_user(by),
+            action=OrderEvent.Action.DECIDED,
+            note=decision.label,
+        )
     else:
-        change_line_status(line=line, to=status, by=by, action=OrderEvent.Action.DECIDED,
-                           note=decision.label)
+        change_line_status(
+            line=line, to=status, by=by, action=OrderEvent.Action.DECIDED, note=decision.label
+        )
     order = line.order
-    queue_email(template="decision", key=key, to=manager_addresses(order), order=order,
-                line=line, context={"order": order, "line": line, "decision": decision.label,
-                                    "url": order_url(order)})
+    queue_email(
+        template="decision",
+        key=key,
+        to=manager_addresses(order),
+        order=order,
+        line=line,
+        context={"order": order, "line": line, "decision": decision.label, "url": order_url(order)},
+    )
     return line
 
 
 @transaction.atomic
-def record_filed(*, line: OrderLine, by: Actor, key: str,
-                 decision: str | None = None) -> OrderLine:
+def record_filed(*, line: OrderLine, by: Actor, key: str, decision: str | None = None) -> OrderLine:
     """The certificate (or its note) is in the case system; the manager is told once."""
     line = _locked_line(line)
-    OrderEvent.objects.create(order_id=line.order_id, line=line, actor=actor_user(by),
-                              action=OrderEvent.Action.FILED)
+    OrderEvent.objects.create(
+        order_id=line.order_id, line=line, actor=actor_user(by), action=OrderEvent.Action.FILED
+    )
     order = line.order
-    queue_email(template="certificate_filed", key=key, to=manager_addresses(order), order=order,
-                line=line, context={"order": order, "line": line, "url": order_url(order),
-                                    "decision": Decision(decision).label if decision else None})
+    queue_email(
+        template="certificate_filed",
+        key=key,
+        to=manager_addresses(order),
+        order=order,
+        line=line,
+        context={
+            "order": order,
+            "line": line,
+            "url": order_url(order),
+            "decision": Decision(decision).label if decision else None,
+        },
+    )
     return line
 
 
@@ -123,10 +159,10 @@ def anonymise_order(*, order: Order, by: Actor) -> None:
     """Forget the hire's name in the order and in the e-mails about it (a locked order)."""
     order.full_name = ANONYMISED_NAME
     order.save(update_fields=["full_name"])
-    Notification.objects.filter(Q(order=order) | Q(line__order=order)).update(subject="",
-                                                                            body="")
-    OrderEvent.objects.create(order=order, actor=actor_user(by),
-                              action=OrderEvent.Action.ANONYMISED)
+    Notification.objects.filter(Q(order=order) | Q(line__order=order)).update(subject="", body="")
+    OrderEvent.objects.create(
+        order=order, actor=actor_user(by), action=OrderEvent.Action.ANONYMISED
+    )
 
 
 def anonymise_person(*, person: Person) -> None:

@@ -18,12 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.cpr import format_cpr
 from portal.models import User
 
-from portal.cpr import format_cpr
 from .models import LegalBasis, OrderEvent, OrderLine, PoliceBatch
 from .services import OrderError, change_line_status
-
 
 # Letters and digits that cannot be mistaken for each other when read or typed: no 0/O,
 # 1/I/L. Nine of these (the first a letter) are 44.1 random bits, short enough to paste.
@@ -39,7 +38,8 @@ def new_batch_secret() -> str:
     ends is never in doubt (B1000 followed by a digit would read as B10000...)."""
     letters = SECRET_ALPHABET[8:]
     return secrets.choice(letters) + "".join(
-        secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH - 1))
+        secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH - 1)
+    )
 
 
 def compact(text: str) -> str:
@@ -88,8 +88,7 @@ def prepare_batches(*, by: User) -> list[PoliceBatch]:
     """
     claimed = list(
         OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=OrderLine.Status.NEW, batch__isnull=True,
-                order__digital_post_exempt=False)
+        .filter(status=OrderLine.Status.NEW, batch__isnull=True, order__digital_post_exempt=False)
         .order_by("legal_basis_id", "order__created_at", "pk")
     )
     by_basis: dict[int, list[OrderLine]] = defaultdict(list)
@@ -99,18 +98,28 @@ def prepare_batches(*, by: User) -> list[PoliceBatch]:
     batches = []
     for basis_id, lines in by_basis.items():
         for start in range(0, len(lines), PoliceBatch.MAX_PERSONS):
-            chunk = lines[start:start + PoliceBatch.MAX_PERSONS]
+            chunk = lines[start : start + PoliceBatch.MAX_PERSONS]
             # The readable reference needs the primary key; a unique placeholder until then.
             batch = PoliceBatch.objects.create(
-                reference=uuid.uuid4().hex[:30], secret=new_batch_secret(),
-                kind_id=chunk[0].kind_id, legal_basis_id=basis_id, created_at=now, created_by=by,
+                reference=uuid.uuid4().hex[:30],
+                secret=new_batch_secret(),
+                kind_id=chunk[0].kind_id,
+                legal_basis_id=basis_id,
+                created_at=now,
+                created_by=by,
             )
             batch.reference = f"ATT-{now:%y%m%d}-B{batch.pk:04d}"
             batch.save(update_fields=["reference"])
             OrderLine.objects.filter(pk__in=[line.pk for line in chunk]).update(batch=batch)
             OrderEvent.objects.bulk_create(
-                OrderEvent(order_id=line.order_id, line=line, at=now, actor=by,
-                           action=OrderEvent.Action.BATCHED, note=batch.reference)
+                OrderEvent(
+                    order_id=line.order_id,
+                    line=line,
+                    at=now,
+                    actor=by,
+                    action=OrderEvent.Action.BATCHED,
+                    note=batch.reference,
+                )
                 for line in chunk
             )
             batches.append(batch)
@@ -138,12 +147,22 @@ def mark_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
 def _set_ordered(lines, *, ordered_at, by: User, note: str) -> None:
     """Lines sent to the police (ordered_at set) or taken back (ordered_at None)."""
     now = timezone.now()
-    to, action = ((OrderLine.Status.ORDERED, OrderEvent.Action.ORDERED) if ordered_at
-                  else (OrderLine.Status.NEW, OrderEvent.Action.ORDER_UNDONE))
+    to, action = (
+        (OrderLine.Status.ORDERED, OrderEvent.Action.ORDERED)
+        if ordered_at
+        else (OrderLine.Status.NEW, OrderEvent.Action.ORDER_UNDONE)
+    )
     for line in lines:
         line.ordered_at = ordered_at
-        change_line_status(line=line, to=to, by=by, now=ordered_at or now, action=action,
-                           note=note, extra_fields=["ordered_at"])
+        change_line_status(
+            line=line,
+            to=to,
+            by=by,
+            now=ordered_at or now,
+            action=action,
+            note=note,
+            extra_fields=["ordered_at"],
+        )
 
 
 @transaction.atomic
@@ -156,8 +175,9 @@ def undo_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
         raise OrderError(_("Marking as ordered can only be undone on the same day."))
     lines = list(OrderLine.objects.select_for_update().filter(batch=batch))
     if any(line.status != OrderLine.Status.ORDERED for line in lines):
-        raise OrderError(_("Some certificates in the batch have already moved on; it cannot "
-                           "be undone."))
+        raise OrderError(
+            _("Some certificates in the batch have already moved on; it cannot be undone.")
+        )
     _set_ordered(lines, ordered_at=None, by=by, note=batch.reference)
     batch.state, batch.ordered_at, batch.ordered_by = PoliceBatch.State.PREPARED, None, None
     batch.save(update_fields=["state", "ordered_at", "ordered_by"])
@@ -174,8 +194,14 @@ def release_batch(*, batch: PoliceBatch, by: User) -> PoliceBatch:
     now = timezone.now()
     OrderLine.objects.filter(batch=batch).update(batch=None)
     OrderEvent.objects.bulk_create(
-        OrderEvent(order_id=line.order_id, line=line, at=now, actor=by,
-                   action=OrderEvent.Action.UNBATCHED, note=batch.reference)
+        OrderEvent(
+            order_id=line.order_id,
+            line=line,
+            at=now,
+            actor=by,
+            action=OrderEvent.Action.UNBATCHED,
+            note=batch.reference,
+        )
         for line in lines
     )
     batch.state = PoliceBatch.State.RELEASED
@@ -223,10 +249,21 @@ def _cell(value: str) -> str:
 def batch_csv(batch: PoliceBatch, lines: list[OrderLine]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")  # Danish Excel opens ; separated files
-    writer.writerow([_("CPR number"), _("Name"), _("Unit"), _("Certificate"), _("Legal basis"),
-                     _("Reference")])
+    writer.writerow(
+        [_("CPR number"), _("Name"), _("Unit"), _("Certificate"), _("Legal basis"), _("Reference")]
+    )
     for line in lines:
-        writer.writerow([format_cpr(line.person.cpr)] + [_cell(v) for v in (
-            line.order.full_name, line.order.unit.name, batch.kind.name, batch.legal_basis.text,
-            requester_reference(batch))])
+        writer.writerow(
+            [format_cpr(line.person.cpr)]
+            + [
+                _cell(v)
+                for v in (
+                    line.order.full_name,
+                    line.order.unit.name,
+                    batch.kind.name,
+                    batch.legal_basis.text,
+                    requester_reference(batch),
+                )
+            ]
+        )
     return out.getvalue()

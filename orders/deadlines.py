@@ -33,10 +33,13 @@ def process_deadlines(*, now: datetime.datetime | None = None) -> DeadlineReport
     now = now or timezone.now()
     report = DeadlineReport()
     # Each rule on its own: one that fails must not keep the others from running.
-    for name, rule in (("expired", expire_unanswered_lines), ("reminders", send_consent_reminders),
-                       ("start_soon", warn_start_soon),
-                       ("hire_reminders", send_hire_reminders),
-                       ("renewals", prompt_renewals)):
+    for name, rule in (
+        ("expired", expire_unanswered_lines),
+        ("reminders", send_consent_reminders),
+        ("start_soon", warn_start_soon),
+        ("hire_reminders", send_hire_reminders),
+        ("renewals", prompt_renewals),
+    ):
         try:
             setattr(report, name, rule(now=now))
         except Exception:
@@ -49,15 +52,12 @@ def send_consent_reminders(*, now: datetime.datetime) -> int:
     days = sorted(settings.CONSENT_REMINDER_DAYS)
     if not days:
         return 0
-    lines = (
-        OrderLine.objects.filter(
-            status=OrderLine.Status.ORDERED,
-            order__digital_post_exempt=False,
-            ordered_at__lte=now - datetime.timedelta(days=days[0]),
-            ordered_at__gt=now - datetime.timedelta(days=settings.LINE_EXPIRY_DAYS),
-        )
-        .select_related("order__created_by", "order__unit", "kind")
-    )
+    lines = OrderLine.objects.filter(
+        status=OrderLine.Status.ORDERED,
+        order__digital_post_exempt=False,
+        ordered_at__lte=now - datetime.timedelta(days=days[0]),
+        ordered_at__gt=now - datetime.timedelta(days=settings.LINE_EXPIRY_DAYS),
+    ).select_related("order__created_by", "order__unit", "kind")
     sent = 0
     for line in lines:
         age = (now - line.ordered_at).days
@@ -65,16 +65,27 @@ def send_consent_reminders(*, now: datetime.datetime) -> int:
         day = max(d for d in days if d <= age)
         with transaction.atomic():
             notification = queue_email(
-                template="consent_reminder", key=f"line:{line.pk}:day:{day}",
-                to=manager_addresses(line.order), order=line.order, line=line,
-                context={"order": line.order, "line": line, "day": day,
-                         "days_left": max(settings.CONSENT_DAYS - age, 0),
-                         "url": order_url(line.order)},
+                template="consent_reminder",
+                key=f"line:{line.pk}:day:{day}",
+                to=manager_addresses(line.order),
+                order=line.order,
+                line=line,
+                context={
+                    "order": line.order,
+                    "line": line,
+                    "day": day,
+                    "days_left": max(settings.CONSENT_DAYS - age, 0),
+                    "url": order_url(line.order),
+                },
             )
             if notification is not None:
-                OrderEvent.objects.create(order_id=line.order_id, line=line, at=now,
-                                          action=OrderEvent.Action.REMINDED,
-                                          note=notification.to)
+                OrderEvent.objects.create(
+                    order_id=line.order_id,
+                    line=line,
+                    at=now,
+                    action=OrderEvent.Action.REMINDED,
+                    note=notification.to,
+                )
                 sent += 1
     return sent
 
@@ -89,19 +100,40 @@ def expire_unanswered_lines(*, now: datetime.datetime) -> int:
             line = (
                 OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("order__created_by", "order__unit", "kind")
-                .filter(pk=line_id, status=OrderLine.Status.ORDERED).first()
+                .filter(pk=line_id, status=OrderLine.Status.ORDERED)
+                .first()
             )
             if line is None:
                 continue
-            change_line_status(line=line, to=OrderLine.Status.EXPIRED, by=ROBOT, now=now,
-                               action=OrderEvent.Action.EXPIRED)
-            context = {"order": line.order, "line": line, "days": settings.LINE_EXPIRY_DAYS,
-                       "url": order_url(line.order)}
-            queue_email(template="line_expired", key=f"line:{line.pk}",
-                        to=manager_addresses(line.order), order=line.order, line=line,
-                        context=context)
-            queue_email(template="line_expired_payroll", key=f"line:{line.pk}",
-                        to=payroll_addresses(), order=line.order, line=line, context=context)
+            change_line_status(
+                line=line,
+                to=OrderLine.Status.EXPIRED,
+                by=ROBOT,
+                now=now,
+                action=OrderEvent.Action.EXPIRED,
+            )
+            context = {
+                "order": line.order,
+                "line": line,
+                "days": settings.LINE_EXPIRY_DAYS,
+                "url": order_url(line.order),
+            }
+            queue_email(
+                template="line_expired",
+                key=f"line:{line.pk}",
+                to=manager_addresses(line.order),
+                order=line.order,
+                line=line,
+                context=context,
+            )
+            queue_email(
+                template="line_expired_payroll",
+                key=f"line:{line.pk}",
+                to=payroll_addresses(),
+                order=line.order,
+                line=line,
+                context=context,
+            )
             expired += 1
     return expired
 
@@ -111,7 +143,8 @@ def warn_start_soon(*, now: datetime.datetime) -> int:
     today = timezone.localdate(now)
     order_ids = (
         OrderLine.objects.starting_soon(today=today, days=settings.START_SOON_DAYS)
-        .values_list("order_id", flat=True).distinct()
+        .values_list("order_id", flat=True)
+        .distinct()
     )
     orders = Order.objects.filter(pk__in=list(order_ids)).select_related("created_by", "unit")
     warned = 0
@@ -119,14 +152,15 @@ def warn_start_soon(*, now: datetime.datetime) -> int:
         open_lines = list(order.lines.uncleared().select_related("kind"))
         with transaction.atomic():
             notification = queue_email(
-                template="start_soon", key=f"order:{order.pk}", to=manager_addresses(order),
+                template="start_soon",
+                key=f"order:{order.pk}",
+                to=manager_addresses(order),
                 order=order,
                 context={"order": order, "lines": open_lines, "url": order_url(order)},
             )
             if notification is not None:
                 OrderEvent.objects.bulk_create(
-                    OrderEvent(order=order, line=line, at=now,
-                               action=OrderEvent.Action.START_SOON)
+                    OrderEvent(order=order, line=line, at=now, action=OrderEvent.Action.START_SOON)
                     for line in open_lines
                 )
                 warned += 1

@@ -17,8 +17,18 @@ def history_exists() -> bool:
     return Order.objects.filter(submission_token=uuid.uuid5(HISTORY_NAMESPACE, "0")).exists()
 
 
-def seed_timeline(rng, *, first_day: int, last_day: int, per_weekday: float, serial: int,
-                  total_days: int, profiles, orderers: dict, payroll) -> list[tuple]:
+def seed_timeline(
+    rng,
+    *,
+    first_day: int,
+    last_day: int,
+    per_weekday: float,
+    serial: int,
+    total_days: int,
+    profiles,
+    orderers: dict,
+    payroll,
+) -> list[tuple]:
     """Orders placed from `first_day` to `last_day` days ago, their lines and every timeline
     event, in bulk. Returns (line, plan) pairs: the plan says when each step happened."""
     from portal.cpr import encrypt_cpr, hash_cpr
@@ -35,20 +45,32 @@ def seed_timeline(rng, *, first_day: int, last_day: int, per_weekday: float, ser
             unit = rng.choice(list(profile.area.units.all()))
             placed = date.replace(hour=rng.randint(8, 15), minute=rng.randint(0, 59))
             base = serial // 10000  # a unique synthetic CPR number per serial
-            cpr = (f"{1 + base % 28:02d}{1 + (base // 28) % 12:02d}{60 + (base // 336) % 40:02d}"
-                   f"{serial % 10000:04d}")
-            order = Order(person=None, full_name=f"Demo Ansat {serial + 1}", unit=unit,
-                          profile=profile, created_by=orderers.get(unit.pk),
-                          start_date=(placed + datetime.timedelta(days=rng.randint(5, 30))).date(),
-                          created_at=placed,
-                          submission_token=uuid.uuid5(HISTORY_NAMESPACE, str(serial)))
+            cpr = (
+                f"{1 + base % 28:02d}{1 + (base // 28) % 12:02d}{60 + (base // 336) % 40:02d}"
+                f"{serial % 10000:04d}"
+            )
+            order = Order(
+                person=None,
+                full_name=f"Demo Ansat {serial + 1}",
+                unit=unit,
+                profile=profile,
+                created_by=orderers.get(unit.pk),
+                start_date=(placed + datetime.timedelta(days=rng.randint(5, 30))).date(),
+                created_at=placed,
+                submission_token=uuid.uuid5(HISTORY_NAMESPACE, str(serial)),
+            )
             order._cpr = cpr
             order._stuck = day <= 30 and rng.random() < 0.25
             plans.append(order)
             serial += 1
     people = Person.objects.bulk_create(
-        Person(cpr_hash=hash_cpr(order._cpr), cpr_encrypted=encrypt_cpr(order._cpr),
-               created_at=order.created_at) for order in plans)
+        Person(
+            cpr_hash=hash_cpr(order._cpr),
+            cpr_encrypted=encrypt_cpr(order._cpr),
+            created_at=order.created_at,
+        )
+        for order in plans
+    )
     for order, person in zip(plans, people, strict=True):
         order.person = person
     Order.objects.bulk_create(plans)
@@ -58,21 +80,45 @@ def seed_timeline(rng, *, first_day: int, last_day: int, per_weekday: float, ser
         trial = order.created_at < now - datetime.timedelta(days=min(240, total_days * 2 // 3))
         for requirement in order.profile.requirements.all():
             basis = requirement.legal_basis
-            plan = _plan_line(rng, order.created_at, kind_code=basis.kind.code, now=now,
-                              stuck=order._stuck, trial=trial)
-            lines.append(OrderLine(order=order, person=order.person, kind_id=basis.kind_id,
-                                   legal_basis=basis, status=plan["status"],
-                                   status_changed_at=plan["changed"],
-                                   ordered_at=plan.get("ordered")))
+            plan = _plan_line(
+                rng,
+                order.created_at,
+                kind_code=basis.kind.code,
+                now=now,
+                stuck=order._stuck,
+                trial=trial,
+            )
+            lines.append(
+                OrderLine(
+                    order=order,
+                    person=order.person,
+                    kind_id=basis.kind_id,
+                    legal_basis=basis,
+                    status=plan["status"],
+                    status_changed_at=plan["changed"],
+                    ordered_at=plan.get("ordered"),
+                )
+            )
             line_plans.append(plan)
     OrderLine.objects.bulk_create(lines)
 
     events = []
     for line, plan in zip(lines, line_plans, strict=True):
+
         def event(action, at, actor=None, from_status="", to_status="", note="", line=line):
-            events.append(OrderEvent(order_id=line.order_id, line=line, at=at, actor=actor,
-                                     action=action, from_status=from_status,
-                                     to_status=to_status, note=note))
+            events.append(
+                OrderEvent(
+                    order_id=line.order_id,
+                    line=line,
+                    at=at,
+                    actor=actor,
+                    action=action,
+                    from_status=from_status,
+                    to_status=to_status,
+                    note=note,
+                )
+            )
+
         event(A.PLACED, line.order.created_at, line.order.created_by, to_status=S.NEW)
         if "batched" in plan:
             event(A.BATCHED, plan["batched"], payroll, note="ATT-DEMO")
@@ -82,14 +128,23 @@ def seed_timeline(rng, *, first_day: int, last_day: int, per_weekday: float, ser
             event(A.EXPIRED, plan["expired"], None, S.ORDERED, S.EXPIRED)
         if "received" in plan:
             to = {"clean": S.CLEARED, "not_clean": S.IN_REVIEW, "refused": S.REFUSED}[
-                plan["outcome"]]
-            event(A.RECEIVED, plan["received"], payroll if plan["by_person"] else None,
-                  S.ORDERED, to)
+                plan["outcome"]
+            ]
+            event(
+                A.RECEIVED, plan["received"], payroll if plan["by_person"] else None, S.ORDERED, to
+            )
         if "decided" in plan:
-            decision = (Decision.MAY_EMPLOY if plan["decision"] == S.CLEARED
-                        else Decision.MAY_NOT_EMPLOY)
-            event(A.DECIDED, plan["decided"], payroll, S.IN_REVIEW, plan["decision"],
-                  note=str(decision.label))
+            decision = (
+                Decision.MAY_EMPLOY if plan["decision"] == S.CLEARED else Decision.MAY_NOT_EMPLOY
+            )
+            event(
+                A.DECIDED,
+                plan["decided"],
+                payroll,
+                S.IN_REVIEW,
+                plan["decision"],
+                note=str(decision.label),
+            )
         if "filed" in plan:
             event(A.FILED, plan["filed"], payroll if plan["filed_by_hand"] else None)
     OrderEvent.objects.bulk_create(events)
@@ -118,9 +173,13 @@ def _plan_line(rng, placed, *, kind_code: str, now, stuck: bool, trial: bool) ->
     outcome = "refused" if roll < 0.07 else "not_clean" if roll < 0.12 else "clean"
     by_person = trial or (outcome == "refused" and rng.random() < 0.5) or rng.random() < 0.03
     evaluated = rng.uniform(1, 30) * hour if by_person else rng.uniform(0.5, 5) * hour / 60
-    plan.update(arrived=arrived, received=arrived + evaluated, outcome=outcome,
-                by_person=by_person,
-                proposed=("clean" if outcome == "refused" and rng.random() < 0.05 else outcome))
+    plan.update(
+        arrived=arrived,
+        received=arrived + evaluated,
+        outcome=outcome,
+        by_person=by_person,
+        proposed=("clean" if outcome == "refused" and rng.random() < 0.05 else outcome),
+    )
     plan["status"] = {"clean": "cleared", "not_clean": "in_review", "refused": "refused"}[outcome]
     plan["changed"] = plan["received"]
     base = plan["received"]
@@ -128,15 +187,20 @@ def _plan_line(rng, placed, *, kind_code: str, now, stuck: bool, trial: bool) ->
         decided = base + rng.uniform(3, 120) * hour
         if stuck or decided > now:
             return plan
-        plan["decided"], plan["decision"] = decided, ("cleared" if rng.random() < 0.8
-                                                      else "rejected")
+        plan["decided"], plan["decision"] = (
+            decided,
+            ("cleared" if rng.random() < 0.8 else "rejected"),
+        )
         plan["status"], plan["changed"], base = plan["decision"], decided, decided
     if outcome == "refused":
         return plan
     plan["attempts"] = 1 if rng.random() < 0.9 else rng.randint(2, 6)
     plan["filed_by_hand"] = rng.random() < 0.02
-    plan["filed"] = base + (rng.uniform(0.5, 30) * datetime.timedelta(minutes=1)
-                            if plan["attempts"] == 1 else rng.uniform(2, 30) * hour)
+    plan["filed"] = base + (
+        rng.uniform(0.5, 30) * datetime.timedelta(minutes=1)
+        if plan["attempts"] == 1
+        else rng.uniform(2, 30) * hour
+    )
     if plan["filed"] > now:
         del plan["filed"]
     return plan

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import User
-
 from portal.cpr import InvalidCpr, normalise_cpr
-from .models import LegalBasis, OrderLine
+from portal.models import User
 from portal.selectors import units_of
 
+from .models import LegalBasis, OrderLine
 from .selectors import certificate_options, child_contact_basis, profiles_for
+
 
 def _is_uuid(value) -> bool:
     try:
@@ -51,7 +51,9 @@ class OrderForm(forms.Form):
 
     submission_token = forms.UUIDField(widget=forms.HiddenInput)
     unit = forms.ModelChoiceField(
-        label=_("Unit"), queryset=None, empty_label=_("Choose unit"),
+        label=_("Unit"),
+        queryset=None,
+        empty_label=_("Choose unit"),
     )
     full_name = forms.CharField(
         label=_("Full name"),
@@ -73,7 +75,9 @@ class OrderForm(forms.Form):
         help_text=_("They then consent on a paper form, which you can print from the order."),
     )
     profile = forms.ModelChoiceField(
-        label=_("Position"), queryset=None, empty_label=_("Choose position"),
+        label=_("Position"),
+        queryset=None,
+        empty_label=_("Choose position"),
     )
     child_contact = forms.ChoiceField(
         label=_("Will the new hire have direct contact with children under 15?"),
@@ -109,7 +113,8 @@ class OrderForm(forms.Form):
             (u for u in units if str(u.pk) == str(self._raw("unit") or "")), None
         )
         profiles = profiles_for(self.selected_unit).select_related(
-            "area__child_contact_rule__legal_basis")
+            "area__child_contact_rule__legal_basis"
+        )
         self.fields["profile"].queryset = profiles
         self.selected_profile = self._selected("profile", profiles)
         self.child_basis = child_contact_basis(self.selected_profile)
@@ -151,15 +156,14 @@ class OrderForm(forms.Form):
         """(option, checked) pairs for the template: required ones checked and fixed."""
         chosen = {str(v) for v in (self.data.getlist("certificates") if self.is_bound else [])}
         return [
-            (option, option.required or str(option.basis.pk) in chosen)
-            for option in self.options
+            (option, option.required or str(option.basis.pk) in chosen) for option in self.options
         ]
 
     def clean_cpr(self) -> str:
         try:
             return normalise_cpr(self.cleaned_data["cpr"])
         except InvalidCpr as error:
-            raise forms.ValidationError(str(error), code="invalid_cpr")
+            raise forms.ValidationError(str(error), code="invalid_cpr") from None
 
     def clean_full_name(self) -> str:
         # NFC so the same name typed on a Mac or in Windows is stored and searched alike.
@@ -168,8 +172,10 @@ class OrderForm(forms.Form):
         name = " ".join(unicodedata.normalize("NFC", self.cleaned_data["full_name"]).split())
         if any(_is_invisible_or_control(ch) for ch in name):
             raise forms.ValidationError(
-                _("The name contains invisible or control characters. "
-                  "Type the name again instead of pasting it."),
+                _(
+                    "The name contains invisible or control characters. "
+                    "Type the name again instead of pasting it."
+                ),
                 code="invisible_characters",
             )
         if any(ch.isdigit() for ch in name):

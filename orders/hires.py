@@ -75,23 +75,40 @@ class HirePlan:
 
     def summary(self, units: dict[int, str]) -> dict:
         """What the dry run shows: counts, names (never CPR numbers) and the bad rows."""
+
         def names(items):
-            return [{"row": p.row, "name": p.full_name, "unit": units.get(p.unit_id, ""),
-                     "start_date": p.start_date.isoformat()} for p in items[:200]]
-        return {"new": len(self.new), "changed": len(self.changed),
-                "withdrawn": len(self.withdrawn), "unchanged": self.unchanged,
-                "duplicates": self.duplicates, "new_hires": names(self.new),
-                "changed_hires": names(self.changed),
-                "withdrawn_hires": names(self.withdrawn),
-                "errors": [{"row": row, "message": message} for row, message in self.errors]}
+            return [
+                {
+                    "row": p.row,
+                    "name": p.full_name,
+                    "unit": units.get(p.unit_id, ""),
+                    "start_date": p.start_date.isoformat(),
+                }
+                for p in items[:200]
+            ]
+
+        return {
+            "new": len(self.new),
+            "changed": len(self.changed),
+            "withdrawn": len(self.withdrawn),
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "new_hires": names(self.new),
+            "changed_hires": names(self.changed),
+            "withdrawn_hires": names(self.withdrawn),
+            "errors": [{"row": row, "message": message} for row, message in self.errors],
+        }
 
 
 def _clean_name(value: str) -> str:
     name = " ".join(unicodedata.normalize("NFC", value or "").split())
     if not name:
         raise ValueError(_("The name is missing."))
-    if any(unicodedata.category(ch).startswith("C") for ch in name) or any(
-            ch.isdigit() for ch in name) or name[:1] in ("=", "+", "-", "@"):
+    if (
+        any(unicodedata.category(ch).startswith("C") for ch in name)
+        or any(ch.isdigit() for ch in name)
+        or name[:1] in ("=", "+", "-", "@")
+    ):
         raise ValueError(_("The name contains characters a name cannot have."))
     return name[:200]
 
@@ -130,23 +147,32 @@ def plan_hire_import(records: list[HireRecord]) -> HirePlan:
                 raise ValueError(_("The CPR number is not valid.")) from None
             unit = units.get(record.unit.strip().lower()) if record.unit else None
             if unit is None:
-                raise ValueError(_("The unit “%(unit)s” is not known or is closed.")
-                                 % {"unit": record.unit[:50]})
+                raise ValueError(
+                    _("The unit “%(unit)s” is not known or is closed.") % {"unit": record.unit[:50]}
+                )
             start_date = _parse_date(record.start_date)
             if not record.job_code:
                 raise ValueError(_("The job code is missing."))
         except ValueError as error:
-            plan.errors.append((record.row, _("Row %(row)s: %(error)s")
-                                % {"row": record.row, "error": error}))
+            plan.errors.append(
+                (record.row, _("Row %(row)s: %(error)s") % {"row": record.row, "error": error})
+            )
             continue
-        key = _source_key(employment_id=record.employment_id, cpr_hash=hash_cpr(cpr),
-                          start_date=start_date)
+        key = _source_key(
+            employment_id=record.employment_id, cpr_hash=hash_cpr(cpr), start_date=start_date
+        )
         if key in planned:
             plan.duplicates += 1  # the same hire twice in one delivery is one hire
-        planned[key] = PlannedHire(row=record.row, key=key, full_name=name, cpr=cpr,
-                                   unit_id=unit.pk, start_date=start_date,
-                                   job_code=str(record.job_code)[:40],
-                                   withdrawn=record.withdrawn)
+        planned[key] = PlannedHire(
+            row=record.row,
+            key=key,
+            full_name=name,
+            cpr=cpr,
+            unit_id=unit.pk,
+            start_date=start_date,
+            job_code=str(record.job_code)[:40],
+            withdrawn=record.withdrawn,
+        )
     existing = {h.source_key: h for h in Hire.objects.filter(source_key__in=list(planned))}
     for key, item in planned.items():
         hire = existing.get(key)
@@ -161,7 +187,10 @@ def plan_hire_import(records: list[HireRecord]) -> HirePlan:
             else:
                 plan.withdrawn.append(item)
         elif (hire.full_name, hire.unit_id, hire.start_date, hire.job_code) != (
-                item.full_name, item.unit_id, item.start_date, item.job_code
+            item.full_name,
+            item.unit_id,
+            item.start_date,
+            item.job_code,
         ) or hire.status == Hire.Status.WITHDRAWN:
             plan.changed.append(item)
         else:
@@ -206,9 +235,13 @@ def start_file_import(*, data: bytes, filename: str, by: User) -> HireImport:
     records = read_hire_file(data, filename, columns=columns)  # raises SourceError
     plan = plan_hire_import(records)
     return HireImport.objects.create(
-        source=HireImport.Source.FILE, state=HireImport.State.DRY_RUN, filename=filename[:255],
-        payload_encrypted=_encrypt_records(records), summary=plan.summary(_unit_names(plan)),
-        created_by=by)
+        source=HireImport.Source.FILE,
+        state=HireImport.State.DRY_RUN,
+        filename=filename[:255],
+        payload_encrypted=_encrypt_records(records),
+        summary=plan.summary(_unit_names(plan)),
+        created_by=by,
+    )
 
 
 @transaction.atomic
@@ -223,23 +256,29 @@ def apply_hire_import(*, hire_import: HireImport, by: User | None) -> HireImport
         raise HireError(_("This import can no longer be applied."))
     plan = plan_hire_import(_decrypt_records(hire_import.payload_encrypted))
     if plan.errors:
-        raise HireError(_("The file has rows with errors. Correct them and upload it again; "
-                          "nothing has been imported."))
+        raise HireError(
+            _(
+                "The file has rows with errors. Correct them and upload it again; "
+                "nothing has been imported."
+            )
+        )
     apply_plan(plan)
     hire_import.state = HireImport.State.APPLIED
     hire_import.applied_at = timezone.now()
     hire_import.payload_encrypted = ""  # the CPR numbers now live only on the persons
     hire_import.summary = plan.summary(_unit_names(plan))
     hire_import.created_by = hire_import.created_by or by
-    hire_import.save(update_fields=["state", "applied_at", "payload_encrypted", "summary",
-                                    "created_by"])
+    hire_import.save(
+        update_fields=["state", "applied_at", "payload_encrypted", "summary", "created_by"]
+    )
     return hire_import
 
 
 @transaction.atomic
 def discard_hire_import(*, hire_import: HireImport) -> None:
     HireImport.objects.filter(pk=hire_import.pk, state=HireImport.State.DRY_RUN).update(
-        state=HireImport.State.DISCARDED, payload_encrypted="")
+        state=HireImport.State.DISCARDED, payload_encrypted=""
+    )
 
 
 @sensitive_variables("plan")
@@ -249,15 +288,26 @@ def apply_plan(plan: HirePlan) -> None:
     items = plan.new + plan.changed + plan.withdrawn
     persons = _persons_for([p.cpr for p in items])
     needs = _NeedsLookup()
-    existing = {h.source_key: h for h in Hire.objects.select_for_update().filter(
-        source_key__in=[p.key for p in plan.changed + plan.withdrawn])}
+    existing = {
+        h.source_key: h
+        for h in Hire.objects.select_for_update().filter(
+            source_key__in=[p.key for p in plan.changed + plan.withdrawn]
+        )
+    }
     orders = _orders_by_person_and_unit(persons.values())
     new_hires = []
     for item in plan.new:
         person = persons[hash_cpr(item.cpr)]
-        hire = Hire(source_key=item.key, person=person, full_name=item.full_name,
-                    unit_id=item.unit_id, start_date=item.start_date, job_code=item.job_code,
-                    created_at=now, updated_at=now)
+        hire = Hire(
+            source_key=item.key,
+            person=person,
+            full_name=item.full_name,
+            unit_id=item.unit_id,
+            start_date=item.start_date,
+            job_code=item.job_code,
+            created_at=now,
+            updated_at=now,
+        )
         _evaluate(hire, needs=needs, orders=orders)
         new_hires.append(hire)
     Hire.objects.bulk_create(new_hires, batch_size=1000)
@@ -278,9 +328,11 @@ def apply_plan(plan: HirePlan) -> None:
         hire = existing[item.key]
         hire.status, hire.updated_at = Hire.Status.WITHDRAWN, now
         withdrawn.append(hire)
-    Hire.objects.bulk_update(changed + withdrawn, ["full_name", "unit", "start_date",
-                                                   "job_code", "profile", "status", "order",
-                                                   "updated_at"], batch_size=1000)
+    Hire.objects.bulk_update(
+        changed + withdrawn,
+        ["full_name", "unit", "start_date", "job_code", "profile", "status", "order", "updated_at"],
+        batch_size=1000,
+    )
     for hire in withdrawn:
         _tell_manager_of_withdrawal(hire)
 
@@ -289,12 +341,19 @@ def _persons_for(cprs: list[str]) -> dict[str, Person]:
     """Persons by CPR hash, creating the missing ones in one statement."""
     by_hash = {hash_cpr(cpr): cpr for cpr in cprs}
     found = {p.cpr_hash: p for p in Person.objects.filter(cpr_hash__in=list(by_hash))}
-    missing = [Person(cpr_hash=h, cpr_encrypted=encrypt_cpr(cpr))
-               for h, cpr in by_hash.items() if h not in found]
+    missing = [
+        Person(cpr_hash=h, cpr_encrypted=encrypt_cpr(cpr))
+        for h, cpr in by_hash.items()
+        if h not in found
+    ]
     if missing:
         Person.objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
-        found.update({p.cpr_hash: p for p in Person.objects.filter(
-            cpr_hash__in=[p.cpr_hash for p in missing])})
+        found.update(
+            {
+                p.cpr_hash: p
+                for p in Person.objects.filter(cpr_hash__in=[p.cpr_hash for p in missing])
+            }
+        )
     return found
 
 
@@ -303,8 +362,9 @@ def _orders_by_person_and_unit(persons) -> dict[tuple[int, int], Order]:
     result = {}
     # An order from years ago (a former employment) does not answer for a new hire.
     since = timezone.now() - datetime.timedelta(days=365)
-    for order in Order.objects.filter(person__in=[p.pk for p in persons],
-                                      created_at__gte=since).order_by("created_at"):
+    for order in Order.objects.filter(
+        person__in=[p.pk for p in persons], created_at__gte=since
+    ).order_by("created_at"):
         result[(order.person_id, order.unit_id)] = order
     return result
 
@@ -315,13 +375,18 @@ class _NeedsLookup:
     def __init__(self):
         self.job_codes = {(j.area_id, j.code): j for j in JobCode.objects.all()}
         self.unit_areas = dict(Unit.objects.values_list("pk", "area_id"))
-        self.profiles_with_requirements = set(ProfileRequirement.objects.filter(
-            legal_basis__is_active=True).values_list("profile_id", flat=True))
+        self.profiles_with_requirements = set(
+            ProfileRequirement.objects.filter(legal_basis__is_active=True).values_list(
+                "profile_id", flat=True
+            )
+        )
         self.areas_with_child_question = set(
-            ChildContactRule.objects.values_list("area_id", flat=True))
+            ChildContactRule.objects.values_list("area_id", flat=True)
+        )
         self.required_kinds = defaultdict(set)
         for profile_id, kind_id in ProfileRequirement.objects.filter(
-                level=ProfileRequirement.Level.REQUIRED, legal_basis__is_active=True,
+            level=ProfileRequirement.Level.REQUIRED,
+            legal_basis__is_active=True,
         ).values_list("profile_id", "legal_basis__kind_id"):
             self.required_kinds[profile_id].add(kind_id)
 
@@ -335,8 +400,9 @@ def _evaluate(hire: Hire, *, needs: _NeedsLookup, orders: dict) -> None:
     if job_code is None:
         hire.status = Hire.Status.UNMAPPED
     elif hire.profile_id is None or not (
-            hire.profile_id in needs.profiles_with_requirements
-            or area_id in needs.areas_with_child_question):
+        hire.profile_id in needs.profiles_with_requirements
+        or area_id in needs.areas_with_child_question
+    ):
         hire.status = Hire.Status.NONE_REQUIRED
     elif order is not None:
         hire.status, hire.order = Hire.Status.ORDERED, order
@@ -348,9 +414,9 @@ def _kinds_had(person_ids: list[int]) -> dict[int, set[int]]:
     """Certificate kinds each person has had answered or has on order."""
     had = defaultdict(set)
     for person_id, kind_id in OrderLine.objects.filter(
-            person_id__in=person_ids,
-            status__in=[*OrderLine.OPEN_STATUSES, OrderLine.Status.CLEARED,
-                        OrderLine.Status.REJECTED]).values_list("person_id", "kind_id"):
+        person_id__in=person_ids,
+        status__in=[*OrderLine.OPEN_STATUSES, OrderLine.Status.CLEARED, OrderLine.Status.REJECTED],
+    ).values_list("person_id", "kind_id"):
         had[person_id].add(kind_id)
     return had
 
@@ -363,21 +429,30 @@ def _evaluate_job_change(hire: Hire, *, needs: "_NeedsLookup", had: set[int]) ->
         return
     required = needs.required_kinds.get(job_code.profile_id, set())
     if required - had:
-        hire.profile_id, hire.status, hire.order = job_code.profile_id, \
-            Hire.Status.AWAITING_ORDER, None
+        hire.profile_id, hire.status, hire.order = (
+            job_code.profile_id,
+            Hire.Status.AWAITING_ORDER,
+            None,
+        )
 
 
 @transaction.atomic
 def reevaluate_open_hires() -> int:
     """After an administrator maps job codes: hires without a decision are looked at again."""
-    hires = list(Hire.objects.select_for_update().filter(
-        status__in=[Hire.Status.UNMAPPED, Hire.Status.AWAITING_ORDER,
-                    Hire.Status.NONE_REQUIRED], renewal_due_since__isnull=True))
+    hires = list(
+        Hire.objects.select_for_update().filter(
+            status__in=[
+                Hire.Status.UNMAPPED,
+                Hire.Status.AWAITING_ORDER,
+                Hire.Status.NONE_REQUIRED,
+            ],
+            renewal_due_since__isnull=True,
+        )
+    )
     if not hires:
         return 0
     needs = _NeedsLookup()
-    orders = _orders_by_person_and_unit(Person.objects.filter(
-        pk__in={h.person_id for h in hires}))
+    orders = _orders_by_person_and_unit(Person.objects.filter(pk__in={h.person_id for h in hires}))
     changed = []
     for hire in hires:
         before = (hire.status, hire.profile_id)
@@ -389,9 +464,15 @@ def reevaluate_open_hires() -> int:
 
 
 def unit_manager_addresses(unit_id: int) -> list[str]:
-    return sorted(Membership.objects.filter(
-        unit_id=unit_id, role=Membership.Role.MANAGER, user__is_active=True,
-    ).exclude(user__email="").values_list("user__email", flat=True))
+    return sorted(
+        Membership.objects.filter(
+            unit_id=unit_id,
+            role=Membership.Role.MANAGER,
+            user__is_active=True,
+        )
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
 
 
 def hire_url() -> str:
@@ -399,14 +480,23 @@ def hire_url() -> str:
 
 
 def _tell_manager_of_withdrawal(hire: Hire) -> None:
-    if hire.order_id is None or not OrderLine.objects.open().filter(
-            order_id=hire.order_id).exists():
+    if (
+        hire.order_id is None
+        or not OrderLine.objects.open().filter(order_id=hire.order_id).exists()
+    ):
         return
     order = hire.order
-    queue_email(template="hire_withdrawn", key=f"hire:{hire.pk}:withdrawn",
-                to=unit_manager_addresses(hire.unit_id), order=order,
-                context={"hire": hire, "url": settings.PORTAL_BASE_URL.rstrip("/") + reverse(
-                    "orders:detail", kwargs={"public_id": order.public_id})})
+    queue_email(
+        template="hire_withdrawn",
+        key=f"hire:{hire.pk}:withdrawn",
+        to=unit_manager_addresses(hire.unit_id),
+        order=order,
+        context={
+            "hire": hire,
+            "url": settings.PORTAL_BASE_URL.rstrip("/")
+            + reverse("orders:detail", kwargs={"public_id": order.public_id}),
+        },
+    )
 
 
 # --- The manager's side -------------------------------------------------------------
@@ -426,10 +516,13 @@ def link_order(*, hire: Hire, order: Order, by: User) -> Hire:
     """The manager ordered from the prompt: the hire is done."""
     hire = Hire.objects.select_for_update().get(pk=hire.pk)
     hire.status, hire.order, hire.decided_by, hire.decided_at = (
-        Hire.Status.ORDERED, order, by, timezone.now())
+        Hire.Status.ORDERED,
+        order,
+        by,
+        timezone.now(),
+    )
     hire.renewal_due_since = None
-    hire.save(update_fields=["status", "order", "decided_by", "decided_at",
-                             "renewal_due_since"])
+    hire.save(update_fields=["status", "order", "decided_by", "decided_at", "renewal_due_since"])
     return hire
 
 
@@ -453,8 +546,15 @@ def mark_not_needed(*, hire: Hire, by: User, reason: str) -> Hire:
 def log_hire_access(*, user: User, hires) -> None:
     now = timezone.now()
     AccessLog.objects.bulk_create(
-        AccessLog(at=now, user=user, username=user.get_username(), person_id=h.person_id,
-                  action=AccessLog.Action.LIST_HIRES) for h in hires)
+        AccessLog(
+            at=now,
+            user=user,
+            username=user.get_username(),
+            person_id=h.person_id,
+            action=AccessLog.Action.LIST_HIRES,
+        )
+        for h in hires
+    )
 
 
 # --- Reminders and payroll's compliance list ----------------------------------------
@@ -465,20 +565,23 @@ def send_hire_reminders(*, now: datetime.datetime) -> int:
     reminder each. Also picks up job codes mapped since the import."""
     reevaluate_open_hires()
     # A dry run nobody applied within a day is discarded: its CPR numbers go with it.
-    HireImport.objects.filter(state=HireImport.State.DRY_RUN,
-                              created_at__lt=now - datetime.timedelta(days=1)).update(
-        state=HireImport.State.DISCARDED, payload_encrypted="")
+    HireImport.objects.filter(
+        state=HireImport.State.DRY_RUN, created_at__lt=now - datetime.timedelta(days=1)
+    ).update(state=HireImport.State.DISCARDED, payload_encrypted="")
     today = timezone.localdate(now)
     hires = Hire.objects.prompting().filter(
         start_date__lte=today + datetime.timedelta(days=settings.HIRE_REMINDER_DAYS),
-        start_date__gte=today - datetime.timedelta(days=settings.HIRE_COMPLIANCE_DAYS))
+        start_date__gte=today - datetime.timedelta(days=settings.HIRE_COMPLIANCE_DAYS),
+    )
     sent = 0
     for hire in hires:
         with transaction.atomic():
             notification = queue_email(
-                template="hire_reminder", key=f"hire:{hire.pk}",
+                template="hire_reminder",
+                key=f"hire:{hire.pk}",
                 to=unit_manager_addresses(hire.unit_id),
-                context={"hire": hire, "url": hire_url()})
+                context={"hire": hire, "url": hire_url()},
+            )
             sent += notification is not None
     return sent
 
@@ -493,66 +596,91 @@ def compliance_list(*, today: datetime.date | None = None) -> list[ComplianceRow
     """Hires who started, or start within HIRE_COMPLIANCE_DAYS, without every required
     certificate answered, each with why. A fixed number of queries."""
     today = today or timezone.localdate()
-    hires = list(Hire.objects.filter(
-        start_date__lte=today + datetime.timedelta(days=settings.HIRE_COMPLIANCE_DAYS),
-        start_date__gte=today - datetime.timedelta(days=settings.HIRE_COMPLIANCE_LOOKBACK_DAYS),
-    ).exclude(status__in=[Hire.Status.WITHDRAWN, Hire.Status.NONE_REQUIRED])
-        .select_related("unit", "profile", "person").order_by("start_date", "full_name"))
+    hires = list(
+        Hire.objects.filter(
+            start_date__lte=today + datetime.timedelta(days=settings.HIRE_COMPLIANCE_DAYS),
+            start_date__gte=today - datetime.timedelta(days=settings.HIRE_COMPLIANCE_LOOKBACK_DAYS),
+        )
+        .exclude(status__in=[Hire.Status.WITHDRAWN, Hire.Status.NONE_REQUIRED])
+        .select_related("unit", "profile", "person")
+        .order_by("start_date", "full_name")
+    )
     required = defaultdict(set)
     kind_names = {}
     for r in ProfileRequirement.objects.filter(
-            profile_id__in={h.profile_id for h in hires if h.profile_id},
-            level=ProfileRequirement.Level.REQUIRED).select_related("legal_basis__kind"):
+        profile_id__in={h.profile_id for h in hires if h.profile_id},
+        level=ProfileRequirement.Level.REQUIRED,
+    ).select_related("legal_basis__kind"):
         required[r.profile_id].add(r.legal_basis.kind_id)
         kind_names[r.legal_basis.kind_id] = r.legal_basis.kind.name
     lines = defaultdict(list)
-    for line in OrderLine.objects.filter(person_id__in={h.person_id for h in hires}).select_related(
-            "kind").order_by("status_changed_at"):
+    for line in (
+        OrderLine.objects.filter(person_id__in={h.person_id for h in hires})
+        .select_related("kind")
+        .order_by("status_changed_at")
+    ):
         lines[line.person_id].append(line)
         kind_names.setdefault(line.kind_id, line.kind.name)
     rows = []
     for hire in hires:
-        reasons = _missing_reasons(hire, required=required[hire.profile_id] if hire.profile_id
-                                   else set(), lines=lines[hire.person_id],
-                                   kind_names=kind_names)
+        reasons = _missing_reasons(
+            hire,
+            required=required[hire.profile_id] if hire.profile_id else set(),
+            lines=lines[hire.person_id],
+            kind_names=kind_names,
+        )
         if reasons:
             rows.append(ComplianceRow(hire=hire, reasons=reasons))
     return rows
 
 
-def _missing_reasons(hire: Hire, *, required: set[int], lines: list[OrderLine],
-                     kind_names: dict[int, str]) -> list[str]:
+def _missing_reasons(
+    hire: Hire, *, required: set[int], lines: list[OrderLine], kind_names: dict[int, str]
+) -> list[str]:
     if hire.status == Hire.Status.UNMAPPED:
-        return [_("Job code %(code)s has no position: map it in the administration.")
-                % {"code": hire.job_code}]
+        return [
+            _("Job code %(code)s has no position: map it in the administration.")
+            % {"code": hire.job_code}
+        ]
     if hire.status == Hire.Status.NOT_NEEDED:
-        return [_("The manager marked it not needed: %(reason)s")
-                % {"reason": hire.not_needed_reason}]
+        return [
+            _("The manager marked it not needed: %(reason)s") % {"reason": hire.not_needed_reason}
+        ]
     if hire.status == Hire.Status.AWAITING_ORDER and not lines:
         return [_("Nothing has been ordered.")]
     latest = {}
     for line in lines:
         latest[line.kind_id] = line  # ordered by time: the newest wins
     # Kinds ordered for the hire count too (e.g. a child certificate after a "yes").
-    kinds = required | {line.kind_id for line in lines if hire.order_id
-                        and line.order_id == hire.order_id}
+    kinds = required | {
+        line.kind_id for line in lines if hire.order_id and line.order_id == hire.order_id
+    }
     reasons = []
     for kind_id in sorted(kinds):
         line = latest.get(kind_id)
         name = kind_names.get(kind_id, "")
         if line is None:
             reasons.append(_("%(kind)s: not ordered.") % {"kind": name})
-        elif line.status not in (OrderLine.Status.CLEARED, OrderLine.Status.IN_REVIEW,
-                                 OrderLine.Status.REJECTED):
-            reasons.append(_("%(kind)s: %(status)s.") % {
-                "kind": name, "status": line.get_status_display().lower()})
+        elif line.status not in (
+            OrderLine.Status.CLEARED,
+            OrderLine.Status.IN_REVIEW,
+            OrderLine.Status.REJECTED,
+        ):
+            reasons.append(
+                _("%(kind)s: %(status)s.")
+                % {"kind": name, "status": line.get_status_display().lower()}
+            )
     return reasons
 
 
 def open_lines_in_closed_units():
     """Lines still open in units the HR system has closed: payroll must re-home them."""
-    return OrderLine.objects.open().filter(order__unit__is_active=False).select_related(
-        "order__unit", "kind").order_by("order__unit__name", "order__start_date")
+    return (
+        OrderLine.objects.open()
+        .filter(order__unit__is_active=False)
+        .select_related("order__unit", "kind")
+        .order_by("order__unit__name", "order__start_date")
+    )
 
 
 # --- SD Løn, polled by the beat schedule --------------------------------------------
@@ -564,12 +692,16 @@ def poll_sd(*, today: datetime.date | None = None, source=None) -> HireImport | 
     if not settings.SD_URL:
         return None
     today = today or timezone.localdate()
-    last = HireImport.objects.filter(source=HireImport.Source.SD,
-                                     state=HireImport.State.APPLIED).order_by(
-        "-period_end").first()
-    first_failed = HireImport.objects.filter(source=HireImport.Source.SD,
-                                             state=HireImport.State.FAILED).order_by(
-        "period_start").first()
+    last = (
+        HireImport.objects.filter(source=HireImport.Source.SD, state=HireImport.State.APPLIED)
+        .order_by("-period_end")
+        .first()
+    )
+    first_failed = (
+        HireImport.objects.filter(source=HireImport.Source.SD, state=HireImport.State.FAILED)
+        .order_by("period_start")
+        .first()
+    )
     if last is not None:
         start = last.period_end
     elif first_failed is not None:
@@ -584,7 +716,8 @@ def poll_sd(*, today: datetime.date | None = None, source=None) -> HireImport | 
         if plan.errors:
             record.state = HireImport.State.FAILED
             record.error = _("%(count)s employments could not be read; nothing was applied.") % {
-                "count": len(plan.errors)}
+                "count": len(plan.errors)
+            }
             record.summary = plan.summary(_unit_names(plan))
         else:
             with transaction.atomic():
@@ -602,18 +735,22 @@ def poll_sd(*, today: datetime.date | None = None, source=None) -> HireImport | 
 
 def failed_polls():
     """The latest poll, when it failed: shown to payroll until a poll succeeds."""
-    latest = HireImport.objects.filter(source=HireImport.Source.SD).order_by(
-        "-created_at", "-id").first()
+    latest = (
+        HireImport.objects.filter(source=HireImport.Source.SD)
+        .order_by("-created_at", "-id")
+        .first()
+    )
     return latest if latest is not None and latest.state == HireImport.State.FAILED else None
 
 
 def prompts_for(user: User) -> list[Hire]:
-    """"Ny medarbejder mangler attest": the user's units' hires awaiting an order. Only
+    """ "Ny medarbejder mangler attest": the user's units' hires awaiting an order. Only
     managers and secretaries of the unit; the view logs who saw them."""
     if not user.is_authenticated or user.is_payroll:
         return []
-    prompts = list(Hire.objects.prompting().filter(unit__memberships__user=user)
-                   .order_by("start_date")[:50])
+    prompts = list(
+        Hire.objects.prompting().filter(unit__memberships__user=user).order_by("start_date")[:50]
+    )
     log_hire_access(user=user, hires=prompts)
     return prompts
 
@@ -633,31 +770,45 @@ def prompt_renewals(*, now: datetime.datetime) -> int:
     """Staff whose position requires a renewed check every N years, and whose required
     certificate was cleared longer ago than that, prompt their managers again."""
     today = timezone.localdate(now)
-    years = dict(PositionProfile.objects.filter(renewal_years__isnull=False)
-                 .values_list("pk", "renewal_years"))
+    years = dict(
+        PositionProfile.objects.filter(renewal_years__isnull=False).values_list(
+            "pk", "renewal_years"
+        )
+    )
     if not years:
         return 0
-    staff = list(Hire.objects.select_for_update().filter(profile_id__in=list(years),
-                                                         status=Hire.Status.ORDERED))
+    staff = list(
+        Hire.objects.select_for_update().filter(
+            profile_id__in=list(years), status=Hire.Status.ORDERED
+        )
+    )
     needs = _NeedsLookup()
     persons = {h.person_id for h in staff}
     cleared = defaultdict(dict)
     for person_id, kind_id, at in OrderLine.objects.filter(
-            person_id__in=persons, status=OrderLine.Status.CLEARED,
+        person_id__in=persons,
+        status=OrderLine.Status.CLEARED,
     ).values_list("person_id", "kind_id", "status_changed_at"):
         previous = cleared[person_id].get(kind_id)
         cleared[person_id][kind_id] = max(at, previous) if previous else at
-    open_kinds = set(OrderLine.objects.open().filter(person_id__in=persons)
-                     .values_list("person_id", "kind_id"))
+    open_kinds = set(
+        OrderLine.objects.open().filter(person_id__in=persons).values_list("person_id", "kind_id")
+    )
     due = []
     for hire in staff:
         cutoff = _years_before(today, years[hire.profile_id])
         for kind_id in needs.required_kinds.get(hire.profile_id, set()):
             last = cleared[hire.person_id].get(kind_id)
-            if (last is not None and timezone.localdate(last) <= cutoff
-                    and (hire.person_id, kind_id) not in open_kinds):
+            if (
+                last is not None
+                and timezone.localdate(last) <= cutoff
+                and (hire.person_id, kind_id) not in open_kinds
+            ):
                 hire.status, hire.order, hire.renewal_due_since = (
-                    Hire.Status.AWAITING_ORDER, None, today)
+                    Hire.Status.AWAITING_ORDER,
+                    None,
+                    today,
+                )
                 due.append(hire)
                 break
     Hire.objects.bulk_update(due, ["status", "order", "renewal_due_since"])
@@ -666,6 +817,8 @@ def prompt_renewals(*, now: datetime.datetime) -> int:
 
 def renewals_overdue():
     """Renewal prompts nobody has ordered for: payroll sees them."""
-    return Hire.objects.filter(renewal_due_since__isnull=False,
-                               status=Hire.Status.AWAITING_ORDER).select_related(
-        "unit", "profile", "person").order_by("renewal_due_since")
+    return (
+        Hire.objects.filter(renewal_due_since__isnull=False, status=Hire.Status.AWAITING_ORDER)
+        .select_related("unit", "profile", "person")
+        .order_by("renewal_due_since")
+    )

@@ -19,9 +19,13 @@ class HireOrderForm(OrderForm):
             data["unit"] = str(hire.unit_id)  # the hire's unit, whatever the browser sent
             args = (data, *args[1:])
         else:
-            kwargs["initial"] = {"unit": hire.unit_id, "full_name": hire.full_name,
-                                 "start_date": hire.start_date, "profile": hire.profile_id,
-                                 **kwargs.get("initial", {})}
+            kwargs["initial"] = {
+                "unit": hire.unit_id,
+                "full_name": hire.full_name,
+                "start_date": hire.start_date,
+                "profile": hire.profile_id,
+                **kwargs.get("initial", {}),
+            }
         super().__init__(*args, **kwargs)
         del self.fields["cpr"]
         # <input type="date"> only takes ISO dates; the Danish format would leave it empty.
@@ -38,7 +42,8 @@ class HireOrderForm(OrderForm):
 
 class NotNeededForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why is no certificate needed?"), max_length=1000,
+        label=_("Why is no certificate needed?"),
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Payroll sees the reason."),
     )

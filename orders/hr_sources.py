@@ -52,16 +52,26 @@ def read_hire_file(data: bytes, filename: str, *, columns) -> list[HireRecord]:
     """The new-hire report's rows, by the column names an administrator mapped."""
     table = read_table(data, filename)
     headers = set(table[0][1]) if table else set()
-    wanted = {"full_name": columns.full_name, "cpr": columns.cpr, "unit": columns.unit,
-              "start_date": columns.start_date, "job_code": columns.job_code}
+    wanted = {
+        "full_name": columns.full_name,
+        "cpr": columns.cpr,
+        "unit": columns.unit,
+        "start_date": columns.start_date,
+        "job_code": columns.job_code,
+    }
     missing = [name for name in wanted.values() if name not in headers]
     if table and missing:
-        raise SourceError(_("The file has no column named %(columns)s. Check the column "
-                            "names in the administration.") % {"columns": ", ".join(missing)})
-    withdrawn_values = {v.strip().lower() for v in columns.withdrawn_values.split(",")
-                        if v.strip()}
+        raise SourceError(
+            _(
+                "The file has no column named %(columns)s. Check the column "
+                "names in the administration."
+            )
+            % {"columns": ", ".join(missing)}
+        )
+    withdrawn_values = {v.strip().lower() for v in columns.withdrawn_values.split(",") if v.strip()}
     records = []
     for number, row in table:
+
         def cell(name: str, row=row) -> str:
             value = row.get(name) if name else None
             if isinstance(value, datetime.datetime):
@@ -72,18 +82,23 @@ def read_hire_file(data: bytes, filename: str, *, columns) -> list[HireRecord]:
                 value = int(value)
             return "" if value is None else str(value).strip()
 
-        records.append(HireRecord(
-            row=number,
-            employment_id=cell(columns.employment_id),
-            full_name=cell(columns.full_name),
-            # Excel stores a CPR number typed as a number without its leading zero.
-            cpr=(str(int(row[columns.cpr])).zfill(10)
-                 if isinstance(row.get(columns.cpr), int | float) else cell(columns.cpr)),
-            unit=cell(columns.unit),
-            start_date=cell(columns.start_date),
-            job_code=cell(columns.job_code),
-            withdrawn=str(cell(columns.status)).lower() in withdrawn_values,
-        ))
+        records.append(
+            HireRecord(
+                row=number,
+                employment_id=cell(columns.employment_id),
+                full_name=cell(columns.full_name),
+                # Excel stores a CPR number typed as a number without its leading zero.
+                cpr=(
+                    str(int(row[columns.cpr])).zfill(10)
+                    if isinstance(row.get(columns.cpr), int | float)
+                    else cell(columns.cpr)
+                ),
+                unit=cell(columns.unit),
+                start_date=cell(columns.start_date),
+                job_code=cell(columns.job_code),
+                withdrawn=str(cell(columns.status)).lower() in withdrawn_values,
+            )
+        )
     return records
 
 
@@ -99,8 +114,7 @@ class SDLoenSource:
 
     SERVICE = "GetEmploymentChangedAtDate20111201"
 
-    def __init__(self, *, url: str, username: str, password: str, institution: str,
-                 timeout: float):
+    def __init__(self, *, url: str, username: str, password: str, institution: str, timeout: float):
         self.url = url.rstrip("/")
         self.auth = (username, password)
         self.institution = institution
@@ -108,9 +122,13 @@ class SDLoenSource:
 
     @classmethod
     def from_settings(cls) -> "SDLoenSource":
-        return cls(url=settings.SD_URL, username=settings.SD_USERNAME,
-                   password=settings.SD_PASSWORD, institution=settings.SD_INSTITUTION,
-                   timeout=settings.SD_TIMEOUT)
+        return cls(
+            url=settings.SD_URL,
+            username=settings.SD_USERNAME,
+            password=settings.SD_PASSWORD,
+            institution=settings.SD_INSTITUTION,
+            timeout=settings.SD_TIMEOUT,
+        )
 
     def fetch(self, *, start: datetime.date, end: datetime.date) -> list[HireRecord]:
         params = {
@@ -125,16 +143,19 @@ class SDLoenSource:
             "FutureInformationIndicator": "true",
         }
         try:
-            response = requests.get(f"{self.url}/{self.SERVICE}", params=params,
-                                    auth=self.auth, timeout=self.timeout)
+            response = requests.get(
+                f"{self.url}/{self.SERVICE}", params=params, auth=self.auth, timeout=self.timeout
+            )
         except requests.Timeout:
             raise SourceError(_("SD Løn did not answer in time.")) from None
         except requests.RequestException as error:
-            raise SourceError(_("SD Løn could not be reached: %(error)s")
-                              % {"error": type(error).__name__}) from None
+            raise SourceError(
+                _("SD Løn could not be reached: %(error)s") % {"error": type(error).__name__}
+            ) from None
         if response.status_code != 200:
-            raise SourceError(_("SD Løn answered with HTTP status %(status)s.")
-                              % {"status": response.status_code})
+            raise SourceError(
+                _("SD Løn answered with HTTP status %(status)s.") % {"status": response.status_code}
+            )
         return parse_sd_employments(response.content)
 
 
@@ -166,29 +187,34 @@ def parse_sd_employments(content: bytes) -> list[HireRecord]:
     except ET.ParseError:
         raise SourceError(_("SD Løn's answer could not be read.")) from None
     if _local(root.tag) == "Fault" or root.find(".//{*}faultstring") is not None:
-        raise SourceError(_("SD Løn reported an error: %(message)s") % {
-            "message": (root.findtext(".//{*}faultstring") or "").strip()[:200]})
+        raise SourceError(
+            _("SD Løn reported an error: %(message)s")
+            % {"message": (root.findtext(".//{*}faultstring") or "").strip()[:200]}
+        )
     records = []
     for person in root.iter():
         if _local(person.tag) != "Person":
             continue
         cpr = _text(person, "PersonCivilRegistrationIdentifier")
-        name = " ".join(filter(None, [_text(person, "PersonGivenName"),
-                                      _text(person, "PersonSurnameName")]))
+        name = " ".join(
+            filter(None, [_text(person, "PersonGivenName"), _text(person, "PersonSurnameName")])
+        )
         for employment in _children(person, "Employment"):
             department = _latest(employment, "EmploymentDepartment")
             profession = _latest(employment, "Profession")
             status = _latest(employment, "EmploymentStatus")
-            records.append(HireRecord(
-                row=len(records) + 1,
-                employment_id=_text(employment, "EmploymentIdentifier"),
-                full_name=name,
-                cpr=cpr,
-                unit=_text(department, "DepartmentIdentifier"),
-                start_date=_text(employment, "EmploymentDate"),
-                job_code=_text(profession, "JobPositionIdentifier"),
-                withdrawn=_text(status, "EmploymentStatusCode") in SD_WITHDRAWN_CODES,
-            ))
+            records.append(
+                HireRecord(
+                    row=len(records) + 1,
+                    employment_id=_text(employment, "EmploymentIdentifier"),
+                    full_name=name,
+                    cpr=cpr,
+                    unit=_text(department, "DepartmentIdentifier"),
+                    start_date=_text(employment, "EmploymentDate"),
+                    job_code=_text(profession, "JobPositionIdentifier"),
+                    withdrawn=_text(status, "EmploymentStatusCode") in SD_WITHDRAWN_CODES,
+                )
+            )
     return records
 
 

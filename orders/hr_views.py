@@ -21,7 +21,9 @@ from .selectors import orders_visible_to
 def _awaiting_hire(request: HttpRequest, public_id) -> Hire:
     return get_object_or_404(
         hires.hires_visible_to(request.user).select_related("unit__area", "profile", "person"),
-        public_id=public_id, status=Hire.Status.AWAITING_ORDER)
+        public_id=public_id,
+        status=Hire.Status.AWAITING_ORDER,
+    )
 
 
 @login_required
@@ -36,12 +38,17 @@ def hire_order(request: HttpRequest, public_id) -> HttpResponse:
         data = form.cleaned_data
         try:
             order = services.place_order(
-                by=request.user, unit=hire.unit, profile=data["profile"],
-                full_name=data["full_name"], cpr=hire.person.cpr,
-                start_date=data["start_date"], legal_bases=data["legal_bases"],
+                by=request.user,
+                unit=hire.unit,
+                profile=data["profile"],
+                full_name=data["full_name"],
+                cpr=hire.person.cpr,
+                start_date=data["start_date"],
+                legal_bases=data["legal_bases"],
                 child_contact=form.child_contact_value,
                 submission_token=data["submission_token"],
-                digital_post_exempt=data["digital_post_exempt"])
+                digital_post_exempt=data["digital_post_exempt"],
+            )
         except services.DuplicateOrder as error:
             form.add_error(None, str(error))
             duplicate = orders_visible_to(request.user).filter(pk=error.line.order_id).first()
@@ -52,12 +59,16 @@ def hire_order(request: HttpRequest, public_id) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             hires.link_order(hire=hire, order=order, by=request.user)
-            messages.success(request, _("The order for %(name)s has been placed.")
-                             % {"name": order.full_name})
+            messages.success(
+                request, _("The order for %(name)s has been placed.") % {"name": order.full_name}
+            )
             return redirect("orders:detail", public_id=order.public_id)
     hires.log_hire_access(user=request.user, hires=[hire])
-    return render(request, "orders/hire_order.html", {
-        "form": form, "hire": hire, "duplicate": duplicate, "not_needed": NotNeededForm()})
+    return render(
+        request,
+        "orders/hire_order.html",
+        {"form": form, "hire": hire, "duplicate": duplicate, "not_needed": NotNeededForm()},
+    )
 
 
 @login_required
@@ -73,8 +84,10 @@ def hire_not_needed(request: HttpRequest, public_id) -> HttpResponse:
     except hires.HireError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("%(name)s has been marked as not needing a certificate.")
-                         % {"name": hire.full_name})
+        messages.success(
+            request,
+            _("%(name)s has been marked as not needing a certificate.") % {"name": hire.full_name},
+        )
     return redirect("orders:list")
 
 
@@ -86,15 +99,19 @@ def hire_imports(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            hire_import = hires.start_file_import(data=upload.read(), filename=upload.name,
-                                                  by=request.user)
+            hire_import = hires.start_file_import(
+                data=upload.read(), filename=upload.name, by=request.user
+            )
         except SourceError as error:
             form.add_error("file", str(error))
         else:
             return redirect("payroll:hire_import", public_id=hire_import.public_id)
     recent = HireImport.objects.select_related("created_by")[:20]
-    return render(request, "orders/hire_imports.html", {
-        "form": form, "imports": recent, "failed_poll": hires.failed_polls()})
+    return render(
+        request,
+        "orders/hire_imports.html",
+        {"form": form, "imports": recent, "failed_poll": hires.failed_polls()},
+    )
 
 
 @never_cache
@@ -102,8 +119,11 @@ def hire_imports(request: HttpRequest) -> HttpResponse:
 @require_GET
 def hire_import_detail(request: HttpRequest, public_id) -> HttpResponse:
     hire_import = get_object_or_404(HireImport, public_id=public_id)
-    return render(request, "orders/hire_import.html", {"hire_import": hire_import,
-                                                        "summary": hire_import.summary})
+    return render(
+        request,
+        "orders/hire_import.html",
+        {"hire_import": hire_import, "summary": hire_import.summary},
+    )
 
 
 @payroll_required
@@ -129,7 +149,13 @@ def hire_import_apply(request: HttpRequest, public_id) -> HttpResponse:
 def hire_compliance(request: HttpRequest) -> HttpResponse:
     rows = hires.compliance_list()
     hires.log_hire_access(user=request.user, hires=[row.hire for row in rows])
-    return render(request, "orders/hire_compliance.html", {
-        "rows": rows, "closed_unit_lines": list(hires.open_lines_in_closed_units()[:200]),
-        "renewals": list(hires.renewals_overdue()[:200]),
-        "failed_poll": hires.failed_polls()})
+    return render(
+        request,
+        "orders/hire_compliance.html",
+        {
+            "rows": rows,
+            "closed_unit_lines": list(hires.open_lines_in_closed_units()[:200]),
+            "renewals": list(hires.renewals_overdue()[:200]),
+            "failed_poll": hires.failed_polls(),
+        },
+    )

@@ -48,7 +48,9 @@ def manager_addresses(order: Order) -> list[str]:
     return sorted(
         Membership.objects.filter(
             unit_id=order.unit_id, role=Membership.Role.MANAGER, user__is_active=True
-        ).exclude(user__email="").values_list("user__email", flat=True)
+        )
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
     )
 
 
@@ -57,7 +59,8 @@ def payroll_addresses() -> list[str]:
         return [settings.PAYROLL_EMAIL]
     return sorted(
         User.objects.filter(is_payroll=True, is_active=True)
-        .exclude(email="").values_list("email", flat=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
     )
 
 
@@ -78,8 +81,11 @@ def queue_email(
         return None
     if Notification.objects.filter(template=template, key=key).exists():
         return None
-    context = {**context, "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
-               "PORTAL_BASE_URL": settings.PORTAL_BASE_URL}
+    context = {
+        **context,
+        "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
+        "PORTAL_BASE_URL": settings.PORTAL_BASE_URL,
+    }
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
         subject = subject[:197] + "..." if len(subject) > 200 else subject
@@ -87,8 +93,13 @@ def queue_email(
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                template=template, key=key, to=", ".join(recipients), subject=subject,
-                body=body, order=order, line=line,
+                template=template,
+                key=key,
+                to=", ".join(recipients),
+                subject=subject,
+                body=body,
+                order=order,
+                line=line,
             )
     except IntegrityError:
         return None  # queued concurrently by another run of the schedule
@@ -125,17 +136,20 @@ def send_notification(*, notification_id: int) -> None:
             notification.state = Notification.State.SENT
             notification.sent_at = timezone.now()
             notification.last_error = ""
-        notification.save(update_fields=["state", "attempts", "last_error", "sent_at",
-                                         "next_attempt_at"])
+        notification.save(
+            update_fields=["state", "attempts", "last_error", "sent_at", "next_attempt_at"]
+        )
 
 
 def send_pending_notifications() -> int:
     """Send what is waiting, and retry what failed when its backoff has passed."""
     now = timezone.now()
     due = Q(state=Notification.State.PENDING) | Q(
-        state=Notification.State.FAILED, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now)
-    ids = list(Notification.objects.filter(due).order_by("created_at")
-               .values_list("pk", flat=True)[:500])
+        state=Notification.State.FAILED, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now
+    )
+    ids = list(
+        Notification.objects.filter(due).order_by("created_at").values_list("pk", flat=True)[:500]
+    )
     for notification_id in ids:
         send_notification(notification_id=notification_id)
     return len(ids)

@@ -18,6 +18,9 @@ urlpatterns = [
     path("nyansatte/", hr_views.hire_compliance, name="hire_compliance"),
     path("nyansatte/import/", hr_views.hire_imports, name="hire_imports"),
     path("nyansatte/import/<uuid:public_id>/", hr_views.hire_import_detail, name="hire_import"),
-    path("nyansatte/import/<uuid:public_id>/anvend/", hr_views.hire_import_apply,
-         name="hire_import_apply"),
+    path(
+        "nyansatte/import/<uuid:public_id>/anvend/",
+        hr_views.hire_import_apply,
+        name="hire_import_apply",
+    ),
 ]

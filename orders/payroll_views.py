@@ -24,12 +24,15 @@ def batches(request: HttpRequest) -> HttpResponse:
         "groups": batching.waiting_groups(),
         "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED),
         # Recent batches stay at hand for the CSV again, or to look up a reference.
-        "ordered_recent": payroll_batches().filter(
+        "ordered_recent": payroll_batches()
+        .filter(
             state=PoliceBatch.State.ORDERED,
             ordered_at__gte=timezone.now() - datetime.timedelta(days=30),
-        ).order_by("-ordered_at")[:50],
-        "paper_lines": list(OrderLine.objects.awaiting_paper_consent().order_by(
-            "order__created_at")),
+        )
+        .order_by("-ordered_at")[:50],
+        "paper_lines": list(
+            OrderLine.objects.awaiting_paper_consent().order_by("order__created_at")
+        ),
         "max_persons": PoliceBatch.MAX_PERSONS,
         "soon": start_soon_date(),
         "duplicates": list(DuplicateAttempt.objects.open()),
@@ -46,7 +49,9 @@ def batches(request: HttpRequest) -> HttpResponse:
 def batches_prepare(request: HttpRequest) -> HttpResponse:
     created = batching.prepare_batches(by=request.user)
     if created:
-        messages.success(request, _("%(count)d batches are ready to order.") % {"count": len(created)})
+        messages.success(
+            request, _("%(count)d batches are ready to order.") % {"count": len(created)}
+        )
     else:
         messages.info(request, _("No certificates are waiting for a batch."))
     return redirect("payroll:batches")
@@ -58,8 +63,9 @@ def batches_prepare(request: HttpRequest) -> HttpResponse:
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(payroll_batches(), pk=pk)
     lines = batching.batch_lines(batch)
-    services.log_access(user=request.user, action=AccessLog.Action.VIEW_BATCH,
-                        orders=[line.order for line in lines])
+    services.log_access(
+        user=request.user, action=AccessLog.Action.VIEW_BATCH, orders=[line.order for line in lines]
+    )
     context = {
         "batch": batch,
         "lines": lines,
@@ -76,18 +82,23 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_csv(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(payroll_batches(), pk=pk)
     lines = batching.batch_lines(batch)
-    services.log_access(user=request.user, action=AccessLog.Action.DOWNLOAD_BATCH,
-                        orders=[line.order for line in lines])
+    services.log_access(
+        user=request.user,
+        action=AccessLog.Action.DOWNLOAD_BATCH,
+        orders=[line.order for line in lines],
+    )
     # A byte-order mark so Excel reads the Danish letters as UTF-8.
-    response = HttpResponse("\ufeff" + batching.batch_csv(batch, lines),
-                            content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        "\ufeff" + batching.batch_csv(batch, lines), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{batch.reference}.csv"'
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _batch_action(request: HttpRequest, pk: int, action, success: str,
-                  then: str = "payroll:batch") -> HttpResponse:
+def _batch_action(
+    request: HttpRequest, pk: int, action, success: str, then: str = "payroll:batch"
+) -> HttpResponse:
     batch = get_object_or_404(payroll_batches(), pk=pk)
     try:
         action(batch=batch, by=request.user)
@@ -101,23 +112,32 @@ def _batch_action(request: HttpRequest, pk: int, action, success: str,
 @payroll_required
 @require_POST
 def batch_mark_ordered(request: HttpRequest, pk: int) -> HttpResponse:
-    return _batch_action(request, pk, batching.mark_batch_ordered,
-                         _("Batch %(reference)s is marked as ordered."))
+    return _batch_action(
+        request, pk, batching.mark_batch_ordered, _("Batch %(reference)s is marked as ordered.")
+    )
 
 
 @payroll_required
 @require_POST
 def batch_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    return _batch_action(request, pk, batching.undo_batch_ordered,
-                         _("Batch %(reference)s is no longer marked as ordered."))
+    return _batch_action(
+        request,
+        pk,
+        batching.undo_batch_ordered,
+        _("Batch %(reference)s is no longer marked as ordered."),
+    )
 
 
 @payroll_required
 @require_POST
 def batch_release(request: HttpRequest, pk: int) -> HttpResponse:
-    return _batch_action(request, pk, batching.release_batch,
-                         _("Batch %(reference)s is dissolved; its certificates wait again."),
-                         then="payroll:batches")
+    return _batch_action(
+        request,
+        pk,
+        batching.release_batch,
+        _("Batch %(reference)s is dissolved; its certificates wait again."),
+        then="payroll:batches",
+    )
 
 
 @payroll_required
@@ -129,8 +149,11 @@ def paper_line_ordered(request: HttpRequest, line_id: int) -> HttpResponse:
     except services.OrderError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("The %(kind)s for %(name)s is marked as ordered.")
-                         % {"kind": line.kind.name.lower(), "name": line.order.full_name})
+        messages.success(
+            request,
+            _("The %(kind)s for %(name)s is marked as ordered.")
+            % {"kind": line.kind.name.lower(), "name": line.order.full_name},
+        )
     return redirect("payroll:batches")
 
 
@@ -139,6 +162,8 @@ def paper_line_ordered(request: HttpRequest, line_id: int) -> HttpResponse:
 def duplicate_handled(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = get_object_or_404(DuplicateAttempt, pk=pk)
     services.mark_duplicate_handled(attempt=attempt, by=request.user)
-    messages.success(request, _("The refused order for %(name)s is marked as handled.")
-                     % {"name": attempt.full_name})
+    messages.success(
+        request,
+        _("The refused order for %(name)s is marked as handled.") % {"name": attempt.full_name},
+    )
     return redirect("payroll:batches")

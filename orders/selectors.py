@@ -78,9 +78,7 @@ def child_contact_basis(profile: PositionProfile | None) -> LegalBasis | None:
 def payroll_batches():
     from .models import PoliceBatch
 
-    return PoliceBatch.objects.select_related("kind", "legal_basis").annotate(
-        size=Count("lines")
-    )
+    return PoliceBatch.objects.select_related("kind", "legal_basis").annotate(size=Count("lines"))
 
 
 def start_soon_date():

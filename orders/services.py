@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from portal.models import Unit, User
-
 from portal.cpr import encrypt_cpr, hash_cpr
+from portal.models import Unit, User
+from portal.selectors import units_of
+
 from .models import (
     AccessLog,
     DuplicateAttempt,
@@ -23,8 +24,6 @@ from .models import (
     PositionProfile,
 )
 from .notifications import payroll_addresses, payroll_url, queue_email
-from portal.selectors import units_of
-
 from .selectors import certificate_options
 
 
@@ -54,8 +53,10 @@ class DuplicateElsewhere(OrderError):
     def __init__(self, attempt: "DuplicateAttempt"):
         self.attempt = attempt
         super().__init__(
-            _("The order could not be placed right away: payroll must look at it first and "
-              "will contact you. You do not need to do anything now.")
+            _(
+                "The order could not be placed right away: payroll must look at it first and "
+                "will contact you. You do not need to do anything now."
+            )
         )
 
 
@@ -122,16 +123,28 @@ def place_order(
     """
     try:
         return _create_order(
-            by=by, unit=unit, profile=profile, full_name=full_name, cpr=cpr,
-            start_date=start_date, legal_bases=legal_bases, child_contact=child_contact,
-            submission_token=submission_token, digital_post_exempt=digital_post_exempt,
+            by=by,
+            unit=unit,
+            profile=profile,
+            full_name=full_name,
+            cpr=cpr,
+            start_date=start_date,
+            legal_bases=legal_bases,
+            child_contact=child_contact,
+            submission_token=submission_token,
+            digital_post_exempt=digital_post_exempt,
         )
     except DuplicateOrder as duplicate:
         if units_of(by).filter(pk=duplicate.line.order.unit_id).exists():
             raise
         attempt = _record_duplicate_attempt(
-            by=by, unit=unit, profile=profile, full_name=full_name, cpr=cpr,
-            start_date=start_date, existing_line=duplicate.line,
+            by=by,
+            unit=unit,
+            profile=profile,
+            full_name=full_name,
+            cpr=cpr,
+            start_date=start_date,
+            existing_line=duplicate.line,
         )
         raise DuplicateElsewhere(attempt) from None
 
@@ -196,7 +209,7 @@ def _create_order(
                 )
                 for basis in legal_bases
             )
-    except IntegrityError:
+    except IntegrityError as error:
         # Lost a race with a concurrent submission: the same form, or another order
         # for the same person and kind. The constraints decided; report which.
         existing = Order.objects.filter(submission_token=submission_token).first()
@@ -204,7 +217,7 @@ def _create_order(
             return _resubmitted(existing, by=by, cpr=cpr)
         duplicate = find_open_line(cpr=cpr, kind_ids=[b.kind_id for b in legal_bases])
         if duplicate is not None:
-            raise DuplicateOrder(duplicate)
+            raise DuplicateOrder(duplicate) from error
         raise
     OrderEvent.objects.bulk_create(
         OrderEvent(
@@ -223,9 +236,16 @@ def _create_order(
 
 @sensitive_variables("cpr")
 @transaction.atomic
-def _record_duplicate_attempt(*, by: User, unit: Unit, profile: PositionProfile, full_name: str,
-                              cpr: str, start_date: datetime.date,
-                              existing_line: OrderLine) -> DuplicateAttempt:
+def _record_duplicate_attempt(
+    *,
+    by: User,
+    unit: Unit,
+    profile: PositionProfile,
+    full_name: str,
+    cpr: str,
+    start_date: datetime.date,
+    existing_line: OrderLine,
+) -> DuplicateAttempt:
     """Keep what the manager tried to order, and tell payroll, who sees both orders.
     The same manager trying again for the same person adds nothing new."""
     person = get_or_create_person(cpr=cpr)
@@ -235,11 +255,20 @@ def _record_duplicate_attempt(*, by: User, unit: Unit, profile: PositionProfile,
     if earlier is not None:
         return earlier
     attempt = DuplicateAttempt.objects.create(
-        attempted_by=by, unit=unit, profile=profile, person=person,
-        full_name=full_name.strip(), start_date=start_date, existing_line=existing_line,
+        attempted_by=by,
+        unit=unit,
+        profile=profile,
+        person=person,
+        full_name=full_name.strip(),
+        start_date=start_date,
+        existing_line=existing_line,
     )
-    queue_email(template="duplicate_attempt", key=f"duplicate:{attempt.pk}",
-                to=payroll_addresses(), context={"attempt": attempt, "url": payroll_url()})
+    queue_email(
+        template="duplicate_attempt",
+        key=f"duplicate:{attempt.pk}",
+        to=payroll_addresses(),
+        context={"attempt": attempt, "url": payroll_url()},
+    )
     return attempt
 
 
@@ -256,8 +285,12 @@ def mark_duplicate_handled(*, attempt: DuplicateAttempt, by: User) -> DuplicateA
 def _resubmitted(existing: Order, *, by: User, cpr: str) -> Order:
     """The same form came back: the first order, unless it now holds someone else."""
     if existing.created_by_id != by.pk or existing.person.cpr_hash != hash_cpr(cpr):
-        raise ResubmittedForm(_("This form has already been used for another order. Check the "
-                                "details and submit again."))
+        raise ResubmittedForm(
+            _(
+                "This form has already been used for another order. Check the "
+                "details and submit again."
+            )
+        )
     return existing
 
 
@@ -269,15 +302,18 @@ def cancel_line(*, line: OrderLine, by: User) -> OrderLine:
         return line  # a double click: the first click did it
     if line.status == OrderLine.Status.NEW and line.batch_id is not None:
         raise OrderError(
-            _("Payroll is ordering this certificate at the police right now. Contact payroll "
-              "if it should be cancelled.")
+            _(
+                "Payroll is ordering this certificate at the police right now. Contact payroll "
+                "if it should be cancelled."
+            )
         )
     if not line.can_be_cancelled:
         raise OrderError(
             _("The certificate has already been sent to the police and cannot be cancelled here.")
         )
-    change_line_status(line=line, to=OrderLine.Status.CANCELLED, by=by,
-                       action=OrderEvent.Action.CANCELLED)
+    change_line_status(
+        line=line, to=OrderLine.Status.CANCELLED, by=by, action=OrderEvent.Action.CANCELLED
+    )
     log_access(user=by, action=AccessLog.Action.CANCEL_LINE, orders=[line.order])
     return line
 
@@ -291,25 +327,38 @@ def reorder_line(*, line: OrderLine, by: User) -> OrderLine:
     duplicate = OrderLine.objects.open().filter(person=line.person, kind=line.kind).first()
     if duplicate is not None and not units_of(by).filter(pk=duplicate.order.unit_id).exists():
         # Never say that another unit is hiring the same person.
-        raise OrderError(_("The certificate cannot be ordered again right now. Contact "
-                           "payroll."))
+        raise OrderError(_("The certificate cannot be ordered again right now. Contact payroll."))
     if duplicate is not None:
         raise DuplicateOrder(duplicate)
     now = timezone.now()
     new_line = OrderLine.objects.create(
-        order=line.order, person=line.person, kind=line.kind, legal_basis=line.legal_basis,
-        status_changed_at=now, replaces=line,
+        order=line.order,
+        person=line.person,
+        kind=line.kind,
+        legal_basis=line.legal_basis,
+        status_changed_at=now,
+        replaces=line,
     )
     OrderEvent.objects.create(
-        order=line.order, line=new_line, at=now, actor=by, action=OrderEvent.Action.REORDERED,
+        order=line.order,
+        line=new_line,
+        at=now,
+        actor=by,
+        action=OrderEvent.Action.REORDERED,
         to_status=OrderLine.Status.NEW,
     )
     return new_line
 
 
 def change_line_status(
-    *, line: OrderLine, to: str, by: Actor, action: str, note: str = "",
-    now: datetime.datetime | None = None, extra_fields: Sequence[str] = (),
+    *,
+    line: OrderLine,
+    to: str,
+    by: Actor,
+    action: str,
+    note: str = "",
+    now: datetime.datetime | None = None,
+    extra_fields: Sequence[str] = (),
 ) -> None:
     """Move a (locked) line to a new status and write the timeline event."""
     now = now or timezone.now()
@@ -335,9 +384,16 @@ def log_person_access(
     entries without a person are about nobody and are skipped."""
     now = timezone.now()
     AccessLog.objects.bulk_create(
-        AccessLog(at=now, user=user, username=user.get_username(), person_id=person_id,
-                  order_id=order_id, action=action)
-        for person_id, order_id in entries if person_id is not None
+        AccessLog(
+            at=now,
+            user=user,
+            username=user.get_username(),
+            person_id=person_id,
+            order_id=order_id,
+            action=action,
+        )
+        for person_id, order_id in entries
+        if person_id is not None
     )
 
 

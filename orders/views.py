@@ -5,18 +5,18 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django_htmx.http import push_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
+
+from portal.selectors import units_of
 
 from . import hires, letters, services
 from .forms import OrderFilterForm, OrderForm
 from .models import AccessLog, OrderEvent, OrderLine
-from portal.selectors import units_of
-
 from .selectors import orders_visible_to, start_soon_date
 
 ORDERS_PER_PAGE = 25
@@ -36,8 +36,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
         orders = orders.none()  # e.g. a CPR number in the search field: show nothing of it
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=page)
-    context = {"page": page, "filters": filters, "soon": start_soon_date(),
-               "query": filters.clean_query()}
+    context = {
+        "page": page,
+        "filters": filters,
+        "soon": start_soon_date(),
+        "query": filters.clean_query(),
+    }
     if not request.htmx:
         context["hire_prompts"] = hires.prompts_for(request.user)
         return render(request, "orders/order_list.html", context)
@@ -86,8 +90,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
         except services.OrderError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("The order for %(name)s has been placed.")
-                             % {"name": order.full_name})
+            messages.success(
+                request, _("The order for %(name)s has been placed.") % {"name": order.full_name}
+            )
             return redirect("orders:detail", public_id=order.public_id)
     context = {"form": form, "duplicate": duplicate}
     return render(request, "orders/order_form.html", context)
@@ -100,8 +105,10 @@ def order_detail(request: HttpRequest, public_id) -> HttpResponse:
         orders_visible_to(request.user)
         .select_related("unit__area", "profile", "person", "created_by")
         .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.select_related(
-                "kind", "legal_basis", "replaced_by")),
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.select_related("kind", "legal_basis", "replaced_by"),
+            ),
             Prefetch("events", queryset=OrderEvent.objects.select_related("actor", "line__kind")),
         ),
         public_id=public_id,
@@ -114,9 +121,7 @@ def order_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def line_cancel(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
     line = get_object_or_404(
-        OrderLine.objects.filter(order__in=orders_visible_to(request.user)).select_related(
-            "order"
-        ),
+        OrderLine.objects.filter(order__in=orders_visible_to(request.user)).select_related("order"),
         order__public_id=public_id,
         pk=line_id,
     )
@@ -125,8 +130,9 @@ def line_cancel(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
     except services.OrderError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("The %(kind)s has been cancelled.")
-                         % {"kind": line.kind.name.lower()})
+        messages.success(
+            request, _("The %(kind)s has been cancelled.") % {"kind": line.kind.name.lower()}
+        )
     return redirect("orders:detail", public_id=public_id)
 
 
@@ -135,15 +141,17 @@ def line_cancel(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
 def line_reorder(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
     line = get_object_or_404(
         OrderLine.objects.filter(order__in=orders_visible_to(request.user)).select_related("kind"),
-        order__public_id=public_id, pk=line_id,
+        order__public_id=public_id,
+        pk=line_id,
     )
     try:
         services.reorder_line(line=line, by=request.user)
     except services.OrderError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("The %(kind)s has been ordered again.")
-                         % {"kind": line.kind.name.lower()})
+        messages.success(
+            request, _("The %(kind)s has been ordered again.") % {"kind": line.kind.name.lower()}
+        )
     return redirect("orders:detail", public_id=public_id)
 
 
@@ -154,14 +162,17 @@ def order_letter(request: HttpRequest, public_id, which: str) -> HttpResponse:
     if which not in letters.LETTERS:
         raise Http404
     order = get_object_or_404(
-        orders_visible_to(request.user).select_related("unit", "profile", "person", "created_by")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related(
-            "kind", "legal_basis"))),
+        orders_visible_to(request.user)
+        .select_related("unit", "profile", "person", "created_by")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("kind", "legal_basis"))
+        ),
         public_id=public_id,
     )
     services.log_access(user=request.user, action=AccessLog.Action.DOWNLOAD_LETTER, orders=[order])
-    response = HttpResponse(letters.render_letter(which=which, order=order),
-                            content_type="application/pdf")
+    response = HttpResponse(
+        letters.render_letter(which=which, order=order), content_type="application/pdf"
+    )
     filename = {"letter": "brev", "consent": "samtykkeerklaering", "receipt": "kvittering"}[which]
     response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
     return response

@@ -19,10 +19,10 @@ def _welcome_context(request: HttpRequest) -> dict:
     area = next((a for a in areas if str(a.pk) == request.GET.get("omraade")), None)
     if area is None and areas and not (request.user.is_payroll or request.user.is_staff):
         area = areas[0]
-    statuses = [(value, label, OrderLine.STATUS_HELP[value])
-                for value, label in OrderLine.Status.choices]
-    return {"areas": areas, "area": area, "sections": welcome_sections(area),
-            "statuses": statuses}
+    statuses = [
+        (value, label, OrderLine.STATUS_HELP[value]) for value, label in OrderLine.Status.choices
+    ]
+    return {"areas": areas, "area": area, "sections": welcome_sections(area), "statuses": statuses}
 
 
 @login_required

@@ -25,7 +25,8 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "is_payroll", "is_staff"]
     list_filter = ["is_payroll", "is_staff", "is_active"]
     fieldsets = BaseUserAdmin.fieldsets + (
-        (_("Attestportal"), {"fields": ["is_payroll", "sso_subject"]}),)
+        (_("Attestportal"), {"fields": ["is_payroll", "sso_subject"]}),
+    )
     inlines = [MembershipInline]
     # Giving payroll or administrator rights takes two administrators (actions below);
     # taking them away is immediate.
@@ -39,8 +40,11 @@ class UserAdmin(BaseUserAdmin):
             except RoleGrantError as error:
                 self.message_user(request, f"{user}: {error}", messages.ERROR)
             else:
-                self.message_user(request, _("Proposed for %(user)s; another administrator "
-                                             "must approve it.") % {"user": user})
+                self.message_user(
+                    request,
+                    _("Proposed for %(user)s; another administrator must approve it.")
+                    % {"user": user},
+                )
 
     @admin.action(description=_("Propose the payroll role (needs a second administrator)"))
     def propose_payroll(self, request, queryset):
@@ -86,8 +90,15 @@ class GroupMappingAdmin(admin.ModelAdmin):
 
 @admin.register(RoleGrant)
 class RoleGrantAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "state", "proposed_by", "proposed_at", "decided_by",
-                    "decided_at"]
+    list_display = [
+        "user",
+        "role",
+        "state",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+    ]
     list_filter = ["state", "role"]
     actions = ["approve", "reject"]
 
@@ -123,8 +134,11 @@ admin.site.unregister(LogEntry)
 class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
     """Every administrative change, filterable and exportable; never editable."""
 
-    list_filter = [*auditlog.admin.LogEntryAdmin.list_filter,
-                   ("actor", admin.RelatedOnlyFieldListFilter), "timestamp"]
+    list_filter = [
+        *auditlog.admin.LogEntryAdmin.list_filter,
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        "timestamp",
+    ]
     actions = ["export_csv"]
 
     def has_delete_permission(self, request, obj=None):
@@ -135,15 +149,30 @@ class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
         writer = csv.writer(response)
-        writer.writerow(["timestamp", "actor", "action", "object_type", "object_id", "object",
-                         "changes", "remote_addr"])
+        writer.writerow(
+            [
+                "timestamp",
+                "actor",
+                "action",
+                "object_type",
+                "object_id",
+                "object",
+                "changes",
+                "remote_addr",
+            ]
+        )
         actions = dict(LogEntry.Action.choices)
         for entry in queryset.select_related("actor", "content_type").order_by("timestamp"):
-            writer.writerow([
-                entry.timestamp.isoformat(), entry.actor.get_username() if entry.actor else "",
-                actions.get(entry.action, entry.action),
-                f"{entry.content_type.app_label}.{entry.content_type.model}",
-                entry.object_pk, entry.object_repr,
-                json.dumps(entry.changes_dict, ensure_ascii=False), entry.remote_addr or "",
-            ])
+            writer.writerow(
+                [
+                    entry.timestamp.isoformat(),
+                    entry.actor.get_username() if entry.actor else "",
+                    actions.get(entry.action, entry.action),
+                    f"{entry.content_type.app_label}.{entry.content_type.model}",
+                    entry.object_pk,
+                    entry.object_repr,
+                    json.dumps(entry.changes_dict, ensure_ascii=False),
+                    entry.remote_addr or "",
+                ]
+            )
         return response

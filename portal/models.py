@@ -12,12 +12,19 @@ class User(AbstractUser):
         default=False,
         help_text=_("Payroll clerks see every order, batch orders to the police and review."),
     )
-    welcome_dismissed_at = models.DateTimeField(_("welcome banner dismissed"), null=True,
-                                                blank=True)
+    welcome_dismissed_at = models.DateTimeField(
+        _("welcome banner dismissed"), null=True, blank=True
+    )
     # The identity provider's stable subject id: the key of a single sign-on user
     # (never the e-mail, which is reused and renamed).
-    sso_subject = models.CharField(_("single sign-on subject"), max_length=255, unique=True,
-                                   null=True, blank=True, editable=False)
+    sso_subject = models.CharField(
+        _("single sign-on subject"),
+        max_length=255,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -50,10 +57,15 @@ class Unit(models.Model):
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
     # Kept in step with the HR system by the organisation import (portal/org_import.py).
-    external_id = models.CharField(_("HR id"), max_length=50, unique=True, null=True,
-                                   blank=True)
-    parent = models.ForeignKey("self", verbose_name=_("parent unit"), on_delete=models.PROTECT,
-                               null=True, blank=True, related_name="children")
+    external_id = models.CharField(_("HR id"), max_length=50, unique=True, null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     class Meta:
@@ -86,8 +98,9 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MANAGER)
     # Memberships from groups are replaced at every single sign-on login; hand-made ones
     # are never touched by it.
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices,
-                              default=Source.MANUAL, db_index=True)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL, db_index=True
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -117,15 +130,22 @@ class WelcomeSection(models.Model):
         FAQ = "faq", _("Questions and answers")
 
     area = models.ForeignKey(
-        Area, verbose_name=_("area"), on_delete=models.CASCADE, null=True, blank=True,
-        related_name="welcome_sections", help_text=_("Empty: shown to everyone."),
+        Area,
+        verbose_name=_("area"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="welcome_sections",
+        help_text=_("Empty: shown to everyone."),
     )
     topic = models.CharField(_("topic"), max_length=30, choices=Topic.choices)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(
         _("text"),
-        help_text=_('Plain text. A blank line starts a new paragraph; lines starting with '
-                    '"- " become a bulleted list. HTML is shown as text.'),
+        help_text=_(
+            "Plain text. A blank line starts a new paragraph; lines starting with "
+            '"- " become a bulleted list. HTML is shown as text.'
+        ),
     )
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
@@ -135,8 +155,11 @@ class WelcomeSection(models.Model):
         verbose_name_plural = _("welcome-pack sections")
         constraints = [
             models.UniqueConstraint(fields=["area", "topic"], name="welcome_one_per_area_topic"),
-            models.UniqueConstraint(fields=["topic"], condition=models.Q(area__isnull=True),
-                                    name="welcome_one_general_per_topic"),
+            models.UniqueConstraint(
+                fields=["topic"],
+                condition=models.Q(area__isnull=True),
+                name="welcome_one_general_per_topic",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -152,17 +175,29 @@ class GroupMapping(models.Model):
         ADMINISTRATOR = "administrator", _("Administrator role")
 
     group_id = models.CharField(
-        _("group id"), max_length=255, db_index=True,
-        help_text=_("As the identity provider sends it in the groups claim (in Entra ID "
-                    "the group's object id)."),
+        _("group id"),
+        max_length=255,
+        db_index=True,
+        help_text=_(
+            "As the identity provider sends it in the groups claim (in Entra ID "
+            "the group's object id)."
+        ),
     )
     label = models.CharField(_("description"), max_length=200, blank=True)
-    grants = models.CharField(_("grants"), max_length=20, choices=Grants.choices,
-                              default=Grants.MEMBERSHIP)
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE,
-                             null=True, blank=True, related_name="group_mappings")
-    membership_role = models.CharField(_("role in the unit"), max_length=20,
-                                       choices=Membership.Role.choices, blank=True)
+    grants = models.CharField(
+        _("grants"), max_length=20, choices=Grants.choices, default=Grants.MEMBERSHIP
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="group_mappings",
+    )
+    membership_role = models.CharField(
+        _("role in the unit"), max_length=20, choices=Membership.Role.choices, blank=True
+    )
 
     class Meta:
         ordering = ["group_id", "pk"]
@@ -170,19 +205,28 @@ class GroupMapping(models.Model):
         verbose_name_plural = _("group mappings")
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(grants="membership", unit__isnull=False)
-                           & ~models.Q(membership_role=""))
-                | (~models.Q(grants="membership") & models.Q(unit__isnull=True,
-                                                             membership_role="")),
+                condition=(
+                    models.Q(grants="membership", unit__isnull=False)
+                    & ~models.Q(membership_role="")
+                )
+                | (
+                    ~models.Q(grants="membership") & models.Q(unit__isnull=True, membership_role="")
+                ),
                 name="groupmapping_unit_iff_membership",
             ),
-            models.UniqueConstraint(fields=["group_id", "grants", "unit"],
-                                    name="groupmapping_unique", nulls_distinct=False),
+            models.UniqueConstraint(
+                fields=["group_id", "grants", "unit"],
+                name="groupmapping_unique",
+                nulls_distinct=False,
+            ),
         ]
 
     def __str__(self) -> str:
-        target = (f"{self.unit} ({self.get_membership_role_display()})"
-                  if self.grants == self.Grants.MEMBERSHIP else self.get_grants_display())
+        target = (
+            f"{self.unit} ({self.get_membership_role_display()})"
+            if self.grants == self.Grants.MEMBERSHIP
+            else self.get_grants_display()
+        )
         return f"{self.label or self.group_id} → {target}"
 
 
@@ -199,16 +243,25 @@ class RoleGrant(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE,
-                             related_name="role_grants")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_grants"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices,
-                             default=State.PROPOSED, db_index=True)
-    proposed_by = models.ForeignKey(User, verbose_name=_("proposed by"),
-                                    on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PROPOSED, db_index=True
+    )
+    proposed_by = models.ForeignKey(
+        User, verbose_name=_("proposed by"), on_delete=models.PROTECT, related_name="+"
+    )
     proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
-    decided_by = models.ForeignKey(User, verbose_name=_("decided by"), on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        User,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
     class Meta:
@@ -216,10 +269,15 @@ class RoleGrant(models.Model):
         verbose_name = _("role grant")
         verbose_name_plural = _("role grants")
         constraints = [
-            models.UniqueConstraint(fields=["user", "role"], condition=models.Q(state="proposed"),
-                                    name="rolegrant_one_open_per_user_role"),
-            models.CheckConstraint(condition=~models.Q(decided_by=models.F("proposed_by")),
-                                   name="rolegrant_not_own_approval"),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(state="proposed"),
+                name="rolegrant_one_open_per_user_role",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("proposed_by")),
+                name="rolegrant_not_own_approval",
+            ),
         ]
 
     def __str__(self) -> str:

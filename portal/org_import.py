@@ -28,9 +28,14 @@ MANAGER_COLUMNS = {
     "username": ("bruger", "brugernavn", "brugerid", "user", "username"),
     "role": ("rolle", "role"),
 }
-ROLES = {"leder": Membership.Role.MANAGER, "manager": Membership.Role.MANAGER,
-         "sekretær": Membership.Role.SECRETARY, "sekretaer": Membership.Role.SECRETARY,
-         "secretary": Membership.Role.SECRETARY, "": Membership.Role.MANAGER}
+ROLES = {
+    "leder": Membership.Role.MANAGER,
+    "manager": Membership.Role.MANAGER,
+    "sekretær": Membership.Role.SECRETARY,
+    "sekretaer": Membership.Role.SECRETARY,
+    "secretary": Membership.Role.SECRETARY,
+    "": Membership.Role.MANAGER,
+}
 
 
 # Names are freed for the length of the transaction, so two units may swap names.
@@ -64,8 +69,10 @@ def _columns(table, wanted: dict[str, tuple[str, ...]]) -> dict[str, str]:
     for key, aliases in wanted.items():
         match = next((headers[a] for a in aliases if a in headers), None)
         if match is None and key not in ("parent", "role"):
-            raise OrgImportError(_("The file has no column for %(what)s (e.g. “%(name)s”).")
-                                 % {"what": key, "name": aliases[0]})
+            raise OrgImportError(
+                _("The file has no column for %(what)s (e.g. “%(name)s”).")
+                % {"what": key, "name": aliases[0]}
+            )
         found[key] = match
     return found
 
@@ -108,15 +115,29 @@ class OrgPlan:
 
     @property
     def has_changes(self) -> bool:
-        return any([self.new, self.renamed, self.moved, self.closed, self.reopened,
-                    self.managers_added, self.managers_removed])
+        return any(
+            [
+                self.new,
+                self.renamed,
+                self.moved,
+                self.closed,
+                self.reopened,
+                self.managers_added,
+                self.managers_removed,
+            ]
+        )
 
     def summary(self) -> dict:
-        return {"new": self.new, "renamed": self.renamed, "moved": self.moved,
-                "closed": self.closed, "reopened": self.reopened,
-                "managers_added": self.managers_added,
-                "managers_removed": self.managers_removed,
-                "errors": [{"row": r, "message": m} for r, m in self.errors]}
+        return {
+            "new": self.new,
+            "renamed": self.renamed,
+            "moved": self.moved,
+            "closed": self.closed,
+            "reopened": self.reopened,
+            "managers_added": self.managers_added,
+            "managers_removed": self.managers_removed,
+            "errors": [{"row": r, "message": m} for r, m in self.errors],
+        }
 
 
 def _error(plan: OrgPlan, row: int, message: str) -> None:
@@ -127,26 +148,35 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
     """Compare the source with the portal's organisation; change nothing."""
     plan = OrgPlan(managers=managers)
     areas = {a.name.lower(): a for a in Area.objects.all()}
-    existing = {u.external_id: u for u in Unit.objects.filter(external_id__isnull=False)
-                .select_related("area", "parent")}
-    by_name = {(u.area_id, u.name.lower()): u for u in Unit.objects.filter(
-        external_id__isnull=True)}
+    existing = {
+        u.external_id: u
+        for u in Unit.objects.filter(external_id__isnull=False).select_related("area", "parent")
+    }
+    by_name = {
+        (u.area_id, u.name.lower()): u for u in Unit.objects.filter(external_id__isnull=True)
+    }
     rows: dict[str, UnitRow] = {}
     for item in units:
         if not item.external_id or not item.name:
             _error(plan, item.row, _("The unit's id and name are required."))
         elif item.external_id in rows:
-            _error(plan, item.row, _("The id %(id)s appears more than once (first in row "
-                                     "%(first)s).") % {"id": item.external_id,
-                                                       "first": rows[item.external_id].row})
+            _error(
+                plan,
+                item.row,
+                _("The id %(id)s appears more than once (first in row %(first)s).")
+                % {"id": item.external_id, "first": rows[item.external_id].row},
+            )
         elif item.area.lower() not in areas:
             _error(plan, item.row, _("The area “%(area)s” is not known.") % {"area": item.area})
         else:
             rows[item.external_id] = item
     for item in list(rows.values()):
         if item.parent and item.parent not in rows:
-            _error(plan, item.row, _("The parent unit %(id)s is not in the file.")
-                   % {"id": item.parent})
+            _error(
+                plan,
+                item.row,
+                _("The parent unit %(id)s is not in the file.") % {"id": item.parent},
+            )
             del rows[item.external_id]
     in_cycle = set()
     for item in rows.values():
@@ -155,24 +185,32 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
             seen.append(current)
             current = rows[current].parent
         if current and current in seen:
-            in_cycle |= set(seen[seen.index(current):])
+            in_cycle |= set(seen[seen.index(current) :])
     for external_id in sorted(in_cycle, key=lambda e: rows[e].row):
-        _error(plan, rows[external_id].row, _("The unit %(id)s is its own parent through "
-                                              "a cycle of parents.") % {"id": external_id})
+        _error(
+            plan,
+            rows[external_id].row,
+            _("The unit %(id)s is its own parent through a cycle of parents.")
+            % {"id": external_id},
+        )
     names_in_area: dict[tuple[int, str], int] = {}
     for item in rows.values():
         key = (areas[item.area.lower()].pk, item.name.lower())
         if key in names_in_area:
-            _error(plan, item.row, _("Another unit in the area has the name “%(name)s” (row "
-                                     "%(first)s).") % {"name": item.name,
-                                                       "first": names_in_area[key]})
+            _error(
+                plan,
+                item.row,
+                _("Another unit in the area has the name “%(name)s” (row %(first)s).")
+                % {"name": item.name, "first": names_in_area[key]},
+            )
         names_in_area[key] = item.row
     if plan.errors:
         return plan
     plan.units = list(rows.values())
     for item in plan.units:
         unit = existing.get(item.external_id) or by_name.get(
-            (areas[item.area.lower()].pk, item.name.lower()))
+            (areas[item.area.lower()].pk, item.name.lower())
+        )
         if unit is None:
             plan.new.append(item.name)
             continue
@@ -197,14 +235,12 @@ def _plan_managers(plan: OrgPlan, managers: list[ManagerRow], rows: dict) -> Non
         if item.unit not in rows:
             _error(plan, item.row, _("The unit %(id)s is not in the file.") % {"id": item.unit})
         elif item.username.lower() not in users:
-            _error(plan, item.row, _("The user “%(user)s” is not known.")
-                   % {"user": item.username})
+            _error(plan, item.row, _("The user “%(user)s” is not known.") % {"user": item.username})
         elif role is None:
             _error(plan, item.row, _("The role “%(role)s” is not known.") % {"role": item.role})
         else:
             wanted.add((item.unit, users[item.username.lower()].username, role))
-    current = set(_managed_memberships().values_list(
-        "unit__external_id", "user__username", "role"))
+    current = set(_managed_memberships().values_list("unit__external_id", "user__username", "role"))
     plan.managers_added = sorted(wanted - current)
     plan.managers_removed = sorted(current - wanted)
 
@@ -224,13 +260,16 @@ def apply_org_import(plan: OrgPlan, *, now: datetime.datetime | None = None) -> 
         raise OrgImportError(_("The file has rows with errors; nothing has been changed."))
     now = now or timezone.now()
     areas = {a.name.lower(): a for a in Area.objects.all()}
-    units = {u.external_id: u for u in Unit.objects.select_for_update().filter(
-        external_id__isnull=False)}
-    by_name = {(u.area_id, u.name.lower()): u for u in Unit.objects.filter(
-        external_id__isnull=True)}
+    units = {
+        u.external_id: u for u in Unit.objects.select_for_update().filter(external_id__isnull=False)
+    }
+    by_name = {
+        (u.area_id, u.name.lower()): u for u in Unit.objects.filter(external_id__isnull=True)
+    }
     # Free the names first, so that two units may swap names in one import.
     Unit.objects.filter(pk__in=[u.pk for u in units.values()]).update(
-        name=Concat(Value(TEMP_PREFIX), F("external_id")))
+        name=Concat(Value(TEMP_PREFIX), F("external_id"))
+    )
     new_units, existing_units = [], []
     for item in plan.units:
         area = areas[item.area.lower()]
@@ -243,26 +282,36 @@ def apply_org_import(plan: OrgPlan, *, now: datetime.datetime | None = None) -> 
         unit.external_id, unit.area, unit.name = item.external_id, area, item.name
         unit.is_active, unit.closed_at = True, None
         units[item.external_id] = unit
-    Unit.objects.bulk_update(existing_units, ["external_id", "area", "name", "is_active",
-                                              "closed_at"], batch_size=500)
+    Unit.objects.bulk_update(
+        existing_units, ["external_id", "area", "name", "is_active", "closed_at"], batch_size=500
+    )
     Unit.objects.bulk_create(new_units, batch_size=500)
     for item in plan.units:
         units[item.external_id].parent = units[item.parent] if item.parent else None
-    Unit.objects.bulk_update([units[item.external_id] for item in plan.units], ["parent"],
-                             batch_size=500)
+    Unit.objects.bulk_update(
+        [units[item.external_id] for item in plan.units], ["parent"], batch_size=500
+    )
     source_ids = {item.external_id for item in plan.units}
     closing = [u for e, u in units.items() if e not in source_ids]
     # Back to the name each had before this import (still held in memory).
     Unit.objects.bulk_update(closing, ["name"], batch_size=500)
     Unit.objects.filter(pk__in=[u.pk for u in closing], is_active=True).update(
-        is_active=False, closed_at=now)
+        is_active=False, closed_at=now
+    )
     if plan.managers is not None:
-        users = {u.username: u for u in User.objects.filter(
-            username__in={m[1] for m in plan.managers_added})}
+        users = {
+            u.username: u
+            for u in User.objects.filter(username__in={m[1] for m in plan.managers_added})
+        }
         Membership.objects.bulk_create(
-            [Membership(unit=units[unit_id], user=users[username], role=role)
-             for unit_id, username, role in plan.managers_added], ignore_conflicts=True)
+            [
+                Membership(unit=units[unit_id], user=users[username], role=role)
+                for unit_id, username, role in plan.managers_added
+            ],
+            ignore_conflicts=True,
+        )
         for unit_id, username, role in plan.managers_removed:
-            _managed_memberships().filter(unit__external_id=unit_id, user__username=username,
-                                          role=role).delete()
+            _managed_memberships().filter(
+                unit__external_id=unit_id, user__username=username, role=role
+            ).delete()
     return plan

@@ -20,10 +20,12 @@ MAX_BYTES = 10 * 1024 * 1024
 
 
 class OrgFileForm(forms.Form):
-    units = forms.FileField(label=gettext_lazy("Units (CSV or XLSX; managers may be on the "
-                                               "second sheet)"))
-    managers = forms.FileField(label=gettext_lazy("Managers (CSV or XLSX), optional"),
-                               required=False)
+    units = forms.FileField(
+        label=gettext_lazy("Units (CSV or XLSX; managers may be on the second sheet)")
+    )
+    managers = forms.FileField(
+        label=gettext_lazy("Managers (CSV or XLSX), optional"), required=False
+    )
 
 
 def _read(files: dict[str, tuple[str, bytes]]) -> org_import.OrgPlan:
@@ -38,8 +40,7 @@ def _read(files: dict[str, tuple[str, bytes]]) -> org_import.OrgPlan:
 
 
 def _encode(files) -> dict[str, str]:
-    return {key: f"{name}:{base64.b64encode(data).decode()}" for key, (name, data)
-            in files.items()}
+    return {key: f"{name}:{base64.b64encode(data).decode()}" for key, (name, data) in files.items()}
 
 
 def _decode(post) -> dict[str, tuple[str, bytes]]:
@@ -63,8 +64,11 @@ def organisation_import(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The organisation has been updated."))
             return redirect("org_import")
         if request.method == "POST" and form.is_valid():
-            files = {key: (upload.name, upload.read()) for key in ("units", "managers")
-                     if (upload := form.cleaned_data.get(key))}
+            files = {
+                key: (upload.name, upload.read())
+                for key in ("units", "managers")
+                if (upload := form.cleaned_data.get(key))
+            }
             if sum(len(data) for _name, data in files.values()) > MAX_BYTES:
                 raise org_import.OrgImportError(_("The file is too large."))
             context.update(plan=_read(files), payload=_encode(files))

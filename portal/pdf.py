@@ -21,11 +21,14 @@ class StaticFilesFetcher(URLFetcher):
     def fetch(self, url, headers=None):
         prefix = BASE_URL + settings.STATIC_URL.lstrip("/")
         if url.startswith(prefix):
-            path = finders.find(url[len(prefix):].split("?")[0])
+            path = finders.find(url[len(prefix) :].split("?")[0])
             if path:
                 mime_type, _ = mimetypes.guess_type(path)
-                return URLFetcherResponse(url, Path(path).read_bytes(),
-                                          {"Content-Type": mime_type or "application/octet-stream"})
+                return URLFetcherResponse(
+                    url,
+                    Path(path).read_bytes(),
+                    {"Content-Type": mime_type or "application/octet-stream"},
+                )
         if url.startswith("data:"):
             return super().fetch(url, headers)
         raise ValueError(f"Not fetched while rendering a PDF: {url}")

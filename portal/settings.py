@@ -31,7 +31,9 @@ MUNICIPALITY_NAME = env("MUNICIPALITY_NAME", default="Demo Kommune")
 # Absolute address of the portal, for links in e-mails.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # Shown in letters to new hires as whom to contact.
-PAYROLL_CONTACT = env("PAYROLL_CONTACT", default="Løn og Personale, tlf. 70 10 20 30, loen@demo.example")
+PAYROLL_CONTACT = env(
+    "PAYROLL_CONTACT", default="Løn og Personale, tlf. 70 10 20 30, loen@demo.example"
+)
 # A team mailbox for payroll's notices; without it, every payroll user's address.
 PAYROLL_EMAIL = env("PAYROLL_EMAIL", default="")
 # Logo for letters and the header, a path under static/.
@@ -63,8 +65,8 @@ IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=30)
 # Filing in the case system (ESDH): "archive" (a local folder tree) or "sbsys".
 ESDH_BACKEND = env.str("ESDH_BACKEND", default="archive")
 ESDH_ARCHIVE_DIR = env.str("ESDH_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "archive"))
-SBSYS_URL = env.str("SBSYS_URL", default="")                 # e.g. https://sbsys.kommune.dk
-SBSIP_URL = env.str("SBSIP_URL", default="")                 # the Keycloak behind SBSYS
+SBSYS_URL = env.str("SBSYS_URL", default="")  # e.g. https://sbsys.kommune.dk
+SBSIP_URL = env.str("SBSIP_URL", default="")  # the Keycloak behind SBSYS
 SBSYS_CLIENT_ID = env.str("SBSYS_CLIENT_ID", default="")
 SBSYS_CLIENT_SECRET = env.str("SBSYS_CLIENT_SECRET", default="")
 SBSYS_USERNAME = env.str("SBSYS_USERNAME", default="")
@@ -163,8 +165,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent requests wait for each other's writes instead of failing with "locked";
     # the test database is a file for the same reason (in-memory SQLite locks whole tables).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20,
-         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -274,10 +279,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A broker without a server (a shared folder), for a small single-host setup.
-    _broker_dir = Path(env.str("CELERY_FILESYSTEM_BROKER_DIR",
-                               default=str(BASE_DIR / "var" / "broker")))
+    _broker_dir = Path(
+        env.str("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / "var" / "broker"))
+    )
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir), "data_folder_out": str(_broker_dir),
+        "data_folder_in": str(_broker_dir),
+        "data_folder_out": str(_broker_dir),
         "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -340,12 +347,20 @@ LOGGING = {
 # --- Statistics ---
 # A case counts as stuck when it has waited longer than this many days in its stage.
 STATS_STUCK_DAYS = {
-    "batch": 2, "police": 14, "evaluation": 1, "review": 3, "filing": 2,
+    "batch": 2,
+    "police": 14,
+    "evaluation": 1,
+    "review": 3,
+    "filing": 2,
     **env.dict("STATS_STUCK_DAYS", cast={"value": int}, default={}),
 }
 # Minutes each step takes by hand, for "hours saved" (the manual process before the portal).
 STATS_MANUAL_MINUTES = {
-    "order": 20, "batch_line": 5, "evaluation": 10, "filing": 10, "review": 30,
+    "order": 20,
+    "batch_line": 5,
+    "evaluation": 10,
+    "filing": 10,
+    "review": 30,
     **env.dict("STATS_MANUAL_MINUTES", cast={"value": int}, default={}),
 }
 # The monthly report (PDF) is e-mailed on this day of the month at 06:00 for the month before.
@@ -389,15 +404,18 @@ OIDC_OP_ISSUER = env.str("OIDC_ISSUER", default=_sso_dev)
 SSO_ENABLED = bool(OIDC_OP_ISSUER)
 OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="attestportal" if _sso_dev else "")
 OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="dev-secret" if _sso_dev else "")
-OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile groups" if _sso_dev
-                         else "openid email profile")
-OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT",
-                                         default=_sso_dev and f"{_sso_dev}/auth")
+OIDC_RP_SCOPES = env.str(
+    "OIDC_SCOPES", default="openid email profile groups" if _sso_dev else "openid email profile"
+)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str(
+    "OIDC_AUTHORIZATION_ENDPOINT", default=_sso_dev and f"{_sso_dev}/auth"
+)
 OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default=_sso_dev and f"{_sso_dev}/token")
 OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default=_sso_dev and f"{_sso_dev}/me")
 OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default=_sso_dev and f"{_sso_dev}/jwks")
-OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_END_SESSION_ENDPOINT",
-                                  default=_sso_dev and f"{_sso_dev}/session/end")
+OIDC_OP_LOGOUT_ENDPOINT = env.str(
+    "OIDC_END_SESSION_ENDPOINT", default=_sso_dev and f"{_sso_dev}/session/end"
+)
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=120)
 OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
@@ -422,5 +440,7 @@ if OIDC_OP_LOGOUT_ENDPOINT:
     ]
 # Every administrative change (rules, catalogue, organisation, roles) is on record.
 INSTALLED_APPS += ["auditlog"]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-                  "auditlog.middleware.AuditlogMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "auditlog.middleware.AuditlogMiddleware",
+)

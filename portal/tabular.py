@@ -11,8 +11,9 @@ class TableError(Exception):
     """The file could not be read at all; the message is fit for the user."""
 
 
-def read_table(data: bytes, filename: str, *, sheet: int = 0
-               ) -> list[tuple[int, dict[str, object]]]:
+def read_table(
+    data: bytes, filename: str, *, sheet: int = 0
+) -> list[tuple[int, dict[str, object]]]:
     """(row number as the spreadsheet shows it, {header: value}) for every non-empty row."""
     if filename.lower().endswith(".xlsx"):
         rows = _xlsx_rows(data, sheet)

@@ -26,11 +26,7 @@ def welcome_sections(area: Area | None) -> list[WelcomeSection]:
 
 
 def should_show_welcome_banner(user: User) -> bool:
-    return (
-        user.is_authenticated
-        and user.welcome_dismissed_at is None
-        and user.memberships.exists()
-    )
+    return user.is_authenticated and user.welcome_dismissed_at is None and user.memberships.exists()
 
 
 def dismiss_welcome_banner(*, user: User) -> None:

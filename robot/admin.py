@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _
-
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from .models import Document, Phrase, RuleSet
 from .rules import activate_ruleset, copy_ruleset, try_ruleset
@@ -42,12 +41,25 @@ class RuleSetAdmin(admin.ModelAdmin):
         ruleset = queryset.get()
         changes, tried = try_ruleset(ruleset)
         outcomes = dict(Document.Outcome.choices)
-        return TemplateResponse(request, "admin/robot/ruleset_try.html", {
-            **self.admin_site.each_context(request), "title": _("Try %(rules)s") % {
-                "rules": ruleset}, "ruleset": ruleset, "tried": tried, "opts": self.model._meta,
-            "changes": [(change, outcomes.get(change.before, change.before or "–"),
-                         outcomes.get(change.after, change.after)) for change in changes],
-        })
+        return TemplateResponse(
+            request,
+            "admin/robot/ruleset_try.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Try %(rules)s") % {"rules": ruleset},
+                "ruleset": ruleset,
+                "tried": tried,
+                "opts": self.model._meta,
+                "changes": [
+                    (
+                        change,
+                        outcomes.get(change.before, change.before or "–"),
+                        outcomes.get(change.after, change.after),
+                    )
+                    for change in changes
+                ],
+            },
+        )
 
     @admin.action(description=_("Use these rules from now on"))
     def activate(self, request, queryset):

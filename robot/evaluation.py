@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.cpr import find_cprs, mask_cpr, redact_cprs
 
+
 class Outcome(models.TextChoices):
     """What the robot concludes about a document."""
 
@@ -42,8 +43,8 @@ def normalise(text: str) -> str:
 @dataclass(frozen=True)
 class Rules:
     version: int
-    kinds: dict[str, tuple[str, ...]]           # kind code -> phrases identifying it
-    clean: tuple[tuple[str | None, str], ...]    # (kind code or None, phrase)
+    kinds: dict[str, tuple[str, ...]]  # kind code -> phrases identifying it
+    clean: tuple[tuple[str | None, str], ...]  # (kind code or None, phrase)
     registration: tuple[tuple[str | None, str], ...]
     refusal: tuple[str, ...]
 
@@ -60,9 +61,9 @@ class Rules:
 
 @dataclass
 class Result:
-    kind: str = UNKNOWN           # child, criminal_public, criminal_private, refusal, unknown
+    kind: str = UNKNOWN  # child, criminal_public, criminal_private, refusal, unknown
     outcome: str = Outcome.NEEDS_REVIEW
-    cpr: str | None = None        # ten digits
+    cpr: str | None = None  # ten digits
     refused_kind: str | None = None
     reason: str = ""
     evidence: list[dict] = field(default_factory=list)
@@ -75,8 +76,13 @@ class Result:
         return mask_cpr(self.cpr) if self.cpr else None
 
     def as_json(self, file: str) -> dict:
-        return {"file": file, "kind": self.kind, "outcome": self.outcome,
-                "cpr": self.cpr_masked, "reason": self.reason}
+        return {
+            "file": file,
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "cpr": self.cpr_masked,
+            "reason": self.reason,
+        }
 
 
 def _hits(normalised: str, role: str, phrases, kind_of=None) -> list[dict]:
@@ -90,9 +96,16 @@ def _hits(normalised: str, role: str, phrases, kind_of=None) -> list[dict]:
         position = normalised.find(text)
         if position >= 0:
             start = max(position - 40, 0)
-            hits.append({"role": role, "kind": kind, "phrase": text, "position": position,
-                         "count": normalised.count(text),
-                         "snippet": masked[start:position + len(text) + 40]})
+            hits.append(
+                {
+                    "role": role,
+                    "kind": kind,
+                    "phrase": text,
+                    "position": position,
+                    "count": normalised.count(text),
+                    "snippet": masked[start : position + len(text) + 40],
+                }
+            )
     return hits
 
 
@@ -103,17 +116,22 @@ def evaluate_text(text: str, rules: Rules) -> Result:
         result.outcome, result.reason = Outcome.UNREADABLE, _("No text could be read.")
         return result
 
-    kind_hits = [h for code, phrases in rules.kinds.items()
-                 for h in _hits(normalised, "kind", phrases, kind_of=code)]
+    kind_hits = [
+        h
+        for code, phrases in rules.kinds.items()
+        for h in _hits(normalised, "kind", phrases, kind_of=code)
+    ]
     kinds = sorted({h["kind"] for h in kind_hits})
     refusal_hits = _hits(normalised, "refusal", rules.refusal)
     cprs = find_cprs(text)
     result.cpr = cprs[0] if len(cprs) == 1 else None
     kind = kinds[0] if len(kinds) == 1 else None
-    clean_hits = [h for h in _hits(normalised, "clean", rules.clean)
-                  if h["kind"] in (None, kind)]
-    registration_hits = [h for h in _hits(normalised, "registration", rules.registration)
-                         if h["kind"] in (None, kind)]
+    clean_hits = [h for h in _hits(normalised, "clean", rules.clean) if h["kind"] in (None, kind)]
+    registration_hits = [
+        h
+        for h in _hits(normalised, "registration", rules.registration)
+        if h["kind"] in (None, kind)
+    ]
     result.evidence = kind_hits + refusal_hits + clean_hits + registration_hits
 
     if len(cprs) > 1:
@@ -144,8 +162,10 @@ def evaluate_text(text: str, rules: Rules) -> Result:
     elif clean_hits and sum(h["count"] for h in clean_hits) > 1:
         result.reason = _("The clean phrase occurs more than once.")
     elif clean_hits:
-        result.outcome, result.reason = Outcome.CLEAN, _("The clean phrase was found and no sign of a "
-                                                   "registration.")
+        result.outcome, result.reason = (
+            Outcome.CLEAN,
+            _("The clean phrase was found and no sign of a registration."),
+        )
     elif registration_hits:
         result.outcome, result.reason = Outcome.NOT_CLEAN, _("Signs of a registration were found.")
     else:

@@ -45,7 +45,9 @@ def queue_filing(*, document: Document, line: OrderLine) -> FilingJob | None:
     policy = line.kind.filing_policy
     assessed = document.assessments.exists()
     job = FilingJob.objects.create(
-        document=document, line=line, reference=f"AP-{document.pk:08d}",
+        document=document,
+        line=line,
+        reference=f"AP-{document.pk:08d}",
         with_certificate=policy == CertificateKind.FilingPolicy.CERTIFICATE,
         with_note=policy == CertificateKind.FilingPolicy.NOTE or assessed,
     )
@@ -74,8 +76,7 @@ def take_rate_slot(*, rate: float | None = None, name: str = RATE_LIMIT_NAME) ->
 
 def retry_delay(attempts: int) -> datetime.timedelta:
     """1 min, 2, 4 ... capped at 4 hours, with up to 20% jitter so failed jobs spread out."""
-    return backoff(attempts, first=datetime.timedelta(minutes=1),
-                   cap=datetime.timedelta(hours=4))
+    return backoff(attempts, first=datetime.timedelta(minutes=1), cap=datetime.timedelta(hours=4))
 
 
 def claim_due(*, limit: int = 10) -> list[int]:
@@ -84,13 +85,16 @@ def claim_due(*, limit: int = 10) -> list[int]:
     with transaction.atomic():
         jobs = list(
             FilingJob.objects.select_for_update(skip_locked=True)
-            .filter(state__in=[FilingJob.State.PENDING, FilingJob.State.FAILED],
-                    next_attempt_at__lte=now)
+            .filter(
+                state__in=[FilingJob.State.PENDING, FilingJob.State.FAILED],
+                next_attempt_at__lte=now,
+            )
             .order_by("next_attempt_at", "pk")[:limit]
         )
         ids = [job.pk for job in jobs]
-        FilingJob.objects.filter(pk__in=ids).update(state=FilingJob.State.IN_PROGRESS,
-                                                    claimed_at=now)
+        FilingJob.objects.filter(pk__in=ids).update(
+            state=FilingJob.State.IN_PROGRESS, claimed_at=now
+        )
     return ids
 
 
@@ -100,8 +104,12 @@ def release_stale_claims(*, older_than: datetime.timedelta | None = None) -> int
         older_than = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     return FilingJob.objects.filter(
         state=FilingJob.State.IN_PROGRESS, claimed_at__lt=timezone.now() - older_than
-    ).update(state=FilingJob.State.FAILED, uncertain=True, next_attempt_at=timezone.now(),
-             last_error=_("The worker stopped while filing; checked before filing again."))
+    ).update(
+        state=FilingJob.State.FAILED,
+        uncertain=True,
+        next_attempt_at=timezone.now(),
+        last_error=_("The worker stopped while filing; checked before filing again."),
+    )
 
 
 def build_request(job: FilingJob) -> FilingRequest:
@@ -111,8 +119,12 @@ def build_request(job: FilingJob) -> FilingRequest:
     assessment = document.assessments.first()
     parts = []
     if job.with_note:
-        parts.append(render_pdf("letters/filing_note.html", {
-            **_note_context(), "line": line, "document": document, "assessment": assessment}))
+        parts.append(
+            render_pdf(
+                "letters/filing_note.html",
+                {**_note_context(), "line": line, "document": document, "assessment": assessment},
+            )
+        )
     if job.with_certificate:
         path = document_path(document)
         if not path.exists():
@@ -120,13 +132,19 @@ def build_request(job: FilingJob) -> FilingRequest:
         parts.append(path.read_bytes())
     content = parts[0] if len(parts) == 1 else _merge(parts)
     return FilingRequest(
-        reference=job.reference, cpr=person.cpr, person_key=hash_cpr(person.cpr)[:24],
+        reference=job.reference,
+        cpr=person.cpr,
+        person_key=hash_cpr(person.cpr)[:24],
         document_name=f"{line.kind.name} {timezone.localdate(document.received_at):%d.%m.%Y}",
-        content=content, filename=f"{job.reference}.pdf",
-        metadata={"kind": line.kind.code, "outcome": document.outcome,
-                  "decision": assessment.decision if assessment else None,
-                  "received": document.received_at.isoformat(),
-                  "unit": line.order.unit.name},
+        content=content,
+        filename=f"{job.reference}.pdf",
+        metadata={
+            "kind": line.kind.code,
+            "outcome": document.outcome,
+            "decision": assessment.decision if assessment else None,
+            "received": document.received_at.isoformat(),
+            "unit": line.order.unit.name,
+        },
     )
 
 
@@ -146,9 +164,13 @@ def _merge(pdfs: list[bytes]) -> bytes:
 def run_job(*, job_id: int, adapter=None) -> FilingJob | None:
     """File one claimed job. A job that is not in progress (filed, or claimed by nobody)
     is left alone, so a redelivered task does nothing."""
-    job = (FilingJob.objects.select_related("document", "line__kind", "line__order__unit",
-                                            "line__person")
-           .filter(pk=job_id, state=FilingJob.State.IN_PROGRESS).first())
+    job = (
+        FilingJob.objects.select_related(
+            "document", "line__kind", "line__order__unit", "line__person"
+        )
+        .filter(pk=job_id, state=FilingJob.State.IN_PROGRESS)
+        .first()
+    )
     if job is None:
         return None
     adapter = adapter or case_system(throttle=take_rate_slot)
@@ -158,9 +180,13 @@ def run_job(*, job_id: int, adapter=None) -> FilingJob | None:
         if job.uncertain:
             if not adapter.can_find:
                 raise ManualFilingError(
-                    _("The last attempt may have filed the document without an answer, and the "
-                      "case system cannot be asked. Check the personnel case for %(reference)s "
-                      "before filing by hand.") % {"reference": job.reference})
+                    _(
+                        "The last attempt may have filed the document without an answer, and the "
+                        "case system cannot be asked. Check the personnel case for %(reference)s "
+                        "before filing by hand."
+                    )
+                    % {"reference": job.reference}
+                )
             reference = adapter.find(request)
         if reference is None:
             reference = adapter.file(request)
@@ -185,8 +211,12 @@ def _filed(job: FilingJob, reference: str, *, by: Actor) -> FilingJob:
     job.last_error, job.uncertain = "", False
     job.save()
     assessment = job.document.assessments.first()
-    record_filed(line=job.line, by=by, key=f"filing:{job.pk}",
-                 decision=assessment.decision if assessment else None)
+    record_filed(
+        line=job.line,
+        by=by,
+        key=f"filing:{job.pk}",
+        decision=assessment.decision if assessment else None,
+    )
     return job
 
 
@@ -197,8 +227,11 @@ def _failed(job: FilingJob, error: str, *, retry_after, uncertain: bool) -> Fili
     job.uncertain = job.uncertain or uncertain
     horizon = datetime.timedelta(hours=settings.ESDH_RETRY_HORIZON_HOURS)
     if now - job.created_at >= horizon:
-        return _to_manual(job, _("Still failing after %(hours)s hours: %(error)s")
-                          % {"hours": settings.ESDH_RETRY_HORIZON_HOURS, "error": error})
+        return _to_manual(
+            job,
+            _("Still failing after %(hours)s hours: %(error)s")
+            % {"hours": settings.ESDH_RETRY_HORIZON_HOURS, "error": error},
+        )
     delay = max(retry_after or datetime.timedelta(0), retry_delay(job.attempts))
     job.state, job.next_attempt_at = FilingJob.State.FAILED, now + delay
     job.save(update_fields=["state", "attempts", "last_error", "uncertain", "next_attempt_at"])
@@ -231,8 +264,9 @@ def send_to_manual(*, job: FilingJob, by: User, reason: str) -> FilingJob:
     job = FilingJob.objects.select_for_update().get(pk=job.pk)
     if job.state not in (FilingJob.State.PENDING, FilingJob.State.FAILED):
         raise FilingStateError(_("Only a waiting or failed filing can be sent to manual handling."))
-    return _to_manual(job, _("Sent to manual handling by %(user)s: %(reason)s")
-                      % {"user": by, "reason": reason})
+    return _to_manual(
+        job, _("Sent to manual handling by %(user)s: %(reason)s") % {"user": by, "reason": reason}
+    )
 
 
 @transaction.atomic

@@ -30,10 +30,14 @@ class MailboxConfig:
     def from_url(cls, url: str) -> "MailboxConfig":
         parsed = urlparse(url)
         ssl = parsed.scheme == "imaps"
-        return cls(host=parsed.hostname or "localhost", port=parsed.port or (993 if ssl else 143),
-                   ssl=ssl, user=unquote(parsed.username or ""),
-                   password=unquote(parsed.password or ""),
-                   folder=parsed.path.lstrip("/") or "INBOX")
+        return cls(
+            host=parsed.hostname or "localhost",
+            port=parsed.port or (993 if ssl else 143),
+            ssl=ssl,
+            user=unquote(parsed.username or ""),
+            password=unquote(parsed.password or ""),
+            folder=parsed.path.lstrip("/") or "INBOX",
+        )
 
 
 def _connect(config: MailboxConfig) -> imaplib.IMAP4:
@@ -50,8 +54,11 @@ def _ensure_folder(client: imaplib.IMAP4, folder: str) -> None:
 def _move(client: imaplib.IMAP4, uid: bytes, folder: str) -> None:
     """Move one message, finished before the next one is touched (no batch expunge that a
     crash could leave half done)."""
-    if b"MOVE" in b" ".join(client.capabilities if isinstance(client.capabilities[0], bytes)
-                             else [c.encode() for c in client.capabilities]):
+    if b"MOVE" in b" ".join(
+        client.capabilities
+        if isinstance(client.capabilities[0], bytes)
+        else [c.encode() for c in client.capabilities]
+    ):
         status, _ = client.uid("MOVE", uid, folder)
         if status != "OK":
             raise imaplib.IMAP4.error(f"MOVE to {folder} failed")
@@ -82,15 +89,15 @@ def poll_mailbox(url: str | None = None) -> dict:
             try:
                 if raw is None:
                     raise ValueError("empty message")
-                ingest_bytes(raw, filename=f"mail-{uid.decode()}.eml",
-                             source=Document.Source.MAILBOX)
+                ingest_bytes(
+                    raw, filename=f"mail-{uid.decode()}.eml", source=Document.Source.MAILBOX
+                )
             except Exception:
                 logger.exception("Could not store mailbox message %s", uid.decode())
                 try:
                     _move(client, uid, settings.IMAP_FAILED_FOLDER)
                 except imaplib.IMAP4.error:
-                    logger.exception("Could not move message %s to the failed folder",
-                                     uid.decode())
+                    logger.exception("Could not move message %s to the failed folder", uid.decode())
                 failed += 1
             else:
                 # Stored and committed (ingest commits in autocommit mode): safe to move.

@@ -21,17 +21,23 @@ class RuleSet(models.Model):
     note = models.CharField(_("what changed"), max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
-    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("activated by"),
-                                     on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("activated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-version"]
         verbose_name = _("evaluation rules")
         verbose_name_plural = _("evaluation rules")
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
-                                    name="ruleset_one_active"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="ruleset_one_active"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -52,14 +58,21 @@ class Phrase(models.Model):
     ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="phrases")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     kind = models.ForeignKey(
-        "orders.CertificateKind", verbose_name=_("certificate kind"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        "orders.CertificateKind",
+        verbose_name=_("certificate kind"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text=_("Required for phrases that identify a kind; otherwise empty means every kind."),
     )
     text = models.CharField(
-        _("text"), max_length=255,
-        help_text=_("Matched without regard to case, accents written differently, line breaks "
-                    "or hyphenation."),
+        _("text"),
+        max_length=255,
+        help_text=_(
+            "Matched without regard to case, accents written differently, line breaks "
+            "or hyphenation."
+        ),
     )
 
     class Meta:
@@ -67,8 +80,10 @@ class Phrase(models.Model):
         verbose_name = _("phrase")
         verbose_name_plural = _("phrases")
         constraints = [
-            models.CheckConstraint(condition=~Q(role="kind") | Q(kind__isnull=False),
-                                   name="phrase_kind_role_names_a_kind"),
+            models.CheckConstraint(
+                condition=~Q(role="kind") | Q(kind__isnull=False),
+                name="phrase_kind_role_names_a_kind",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,8 +111,15 @@ class Document(models.Model):
         DONE = "done", _("Done")
         DISCARDED = "discarded", _("Discarded")
 
-    QUEUE_STATES = (State.PROPOSED, State.NOT_CLEAN, State.AWAITING_APPROVAL,
-                    State.NEEDS_REVIEW, State.UNREADABLE, State.NO_ORDER, State.DUPLICATE)
+    QUEUE_STATES = (
+        State.PROPOSED,
+        State.NOT_CLEAN,
+        State.AWAITING_APPROVAL,
+        State.NEEDS_REVIEW,
+        State.UNREADABLE,
+        State.NO_ORDER,
+        State.DUPLICATE,
+    )
 
     Outcome = Outcome
 
@@ -106,27 +128,38 @@ class Document(models.Model):
     stored_name = models.CharField(max_length=100, unique=True)
     size = models.PositiveBigIntegerField()
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="attachments")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+")
-    state = models.CharField(_("state"), max_length=20, choices=State.choices,
-                             default=State.RECEIVED, db_index=True)
-    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices,
-                               blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.RECEIVED, db_index=True
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     # What the document says about itself (from the PDF, or the forwarding notice).
-    kind = models.ForeignKey("orders.CertificateKind", on_delete=models.PROTECT, null=True,
-                             blank=True, related_name="+")
-    person = models.ForeignKey("orders.Person", on_delete=models.PROTECT, null=True,
-                               blank=True, related_name="documents")
-    line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, null=True,
-                             blank=True, related_name="documents")
-    notice = models.JSONField(default=dict, blank=True,
-                              help_text="Notice lines of a forwarded message (CPR masked).")
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    kind = models.ForeignKey(
+        "orders.CertificateKind", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    person = models.ForeignKey(
+        "orders.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    line = models.ForeignKey(
+        "orders.OrderLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    notice = models.JSONField(
+        default=dict, blank=True, help_text="Notice lines of a forwarded message (CPR masked)."
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -159,6 +192,9 @@ class Evaluation(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.ruleset})"
+
 
 class Assessment(models.Model):
     """Payroll's assessment of a certificate that is not clean."""
@@ -170,11 +206,13 @@ class Assessment(models.Model):
     discussed_with_applicant = models.BooleanField(_("discussed with the applicant"))
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
     reason = models.TextField(_("reason"))
-    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     assessed_at = models.DateTimeField(default=timezone.now)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -185,6 +223,9 @@ class Assessment(models.Model):
                 name="assessment_second_approver_differs",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} ({self.assessed_at:%d.%m.%Y})"
 
 
 class FilingJob(models.Model):
@@ -208,7 +249,8 @@ class FilingJob(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     uncertain = models.BooleanField(
-        default=False, help_text="The last attempt may have filed the document without an answer.")
+        default=False, help_text="The last attempt may have filed the document without an answer."
+    )
     last_error = models.TextField(blank=True)
     esdh_reference = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -220,9 +262,14 @@ class FilingJob(models.Model):
         verbose_name_plural = _("filings")
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="filing_due_idx")]
         constraints = [
-            models.CheckConstraint(condition=~Q(state="filed") | ~Q(esdh_reference=""),
-                                   name="filing_filed_has_reference"),
+            models.CheckConstraint(
+                condition=~Q(state="filed") | ~Q(esdh_reference=""),
+                name="filing_filed_has_reference",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} – {self.get_state_display()}"
 
 
 class RateSlot(models.Model):
@@ -232,6 +279,9 @@ class RateSlot(models.Model):
     name = models.CharField(max_length=50, unique=True)
     next_slot_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class Proposal(models.Model):
     """What the robot would have done with a certificate, waiting for a person to confirm or
@@ -239,17 +289,23 @@ class Proposal(models.Model):
 
     document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="proposal")
     line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
-    kind = models.ForeignKey("orders.CertificateKind", verbose_name=_("certificate kind"),
-                             on_delete=models.PROTECT, related_name="+")
+    kind = models.ForeignKey(
+        "orders.CertificateKind",
+        verbose_name=_("certificate kind"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="proposals")
-    proposed = models.CharField(_("the robot's outcome"), max_length=20,
-                                choices=Outcome.choices)
+    proposed = models.CharField(_("the robot's outcome"), max_length=20, choices=Outcome.choices)
     sampled = models.BooleanField(
-        default=False, help_text="Drawn at random in automatic mode to keep checking the robot.")
-    decided = models.CharField(_("the person's outcome"), max_length=20,
-                               choices=Outcome.choices, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+        default=False, help_text="Drawn at random in automatic mode to keep checking the robot."
+    )
+    decided = models.CharField(
+        _("the person's outcome"), max_length=20, choices=Outcome.choices, blank=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -258,16 +314,22 @@ class Proposal(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("robot proposal")
         verbose_name_plural = _("robot proposals")
-        indexes = [models.Index(fields=["kind", "ruleset", "decided"],
-                                name="proposal_agreement_idx")]
+        indexes = [
+            models.Index(fields=["kind", "ruleset", "decided"], name="proposal_agreement_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(decided="") | Q(decided_by__isnull=False, decided_at__isnull=False),
-                name="proposal_decision_has_who_and_when"),
+                name="proposal_decision_has_who_and_when",
+            ),
             models.CheckConstraint(
                 condition=Q(decided="") | Q(decided=F("proposed")) | ~Q(reason=""),
-                name="proposal_overruling_has_reason"),
+                name="proposal_overruling_has_reason",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_proposed_display()} – {self.kind}"
 
     @property
     def is_open(self) -> bool:
@@ -286,17 +348,26 @@ class ModeSwitch(models.Model):
         TRIAL = "trial", _("Trial: a person confirms every answer")
         AUTOMATIC = "automatic", _("Automatic: the robot acts alone")
 
-    kind = models.ForeignKey("orders.CertificateKind", verbose_name=_("certificate kind"),
-                             on_delete=models.PROTECT, related_name="+")
+    kind = models.ForeignKey(
+        "orders.CertificateKind",
+        verbose_name=_("certificate kind"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="+")
     mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices)
-    switched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    switched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     switched_at = models.DateTimeField(default=timezone.now)
     confirmed = models.PositiveIntegerField(
-        default=0, help_text="Confirmed proposals under the rule version at the switch.")
+        default=0, help_text="Confirmed proposals under the rule version at the switch."
+    )
 
     class Meta:
         ordering = ["-switched_at", "-pk"]
         verbose_name = _("mode switch")
         verbose_name_plural = _("mode switches")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.get_mode_display()}"

@@ -11,7 +11,6 @@ from orders.answers import CertificateResult, record_certificate_result
 from orders.models import CertificateKind, OrderLine
 from orders.notifications import payroll_addresses, queue_email
 from orders.services import ROBOT, Actor, get_or_create_person
-
 from portal.cpr import mask_cpr
 
 from .evaluation import REFUSAL, Result
@@ -38,33 +37,43 @@ def process_document(*, document_id: int) -> Document | None:
         for path in stored:  # their rows were rolled back: no file without a row
             path.unlink(missing_ok=True)
         with transaction.atomic():
-            document = (Document.objects.select_for_update()
-                        .filter(pk=document_id, state=Document.State.RECEIVED).first())
+            document = (
+                Document.objects.select_for_update()
+                .filter(pk=document_id, state=Document.State.RECEIVED)
+                .first()
+            )
             if document is not None:
-                document.state, document.outcome = (Document.State.NEEDS_REVIEW,
-                                                    Document.Outcome.NEEDS_REVIEW)
+                document.state, document.outcome = (
+                    Document.State.NEEDS_REVIEW,
+                    Document.Outcome.NEEDS_REVIEW,
+                )
                 document.reason = _("The robot could not process the file (%(error)s).") % {
-                    "error": type(error).__name__}
+                    "error": type(error).__name__
+                }
                 document.save(update_fields=["state", "outcome", "reason"])
         return document
 
 
 def _process(document_id: int, stored: list) -> Document | None:
     with transaction.atomic():
-        document = (Document.objects.select_for_update(skip_locked=True)
-                    .filter(pk=document_id, state=Document.State.RECEIVED).first())
+        document = (
+            Document.objects.select_for_update(skip_locked=True)
+            .filter(pk=document_id, state=Document.State.RECEIVED)
+            .first()
+        )
         if document is None:
             return None
         ruleset = active_ruleset()
         if ruleset is None:
             # Fail safe: without rules nothing can be judged, so a person looks at it.
-            document.state, document.outcome = (Document.State.NEEDS_REVIEW,
-                                                Document.Outcome.NEEDS_REVIEW)
+            document.state, document.outcome = (
+                Document.State.NEEDS_REVIEW,
+                Document.Outcome.NEEDS_REVIEW,
+            )
             document.reason = _("No evaluation rules are active. Ask an administrator.")
             document.save(update_fields=["state", "outcome", "reason"])
             return document
-        judged = judge_file(read_document(document), document.original_name,
-                            rules_from(ruleset))
+        judged = judge_file(read_document(document), document.original_name, rules_from(ruleset))
         if judged.notice is None and judged.judgements:
             _apply(document, judged.judgements[0], ruleset)
         elif judged.notice is None:
@@ -76,18 +85,25 @@ def _process(document_id: int, stored: list) -> Document | None:
 
 def _process_message(document: Document, judged: FileJudgement, ruleset, stored: list) -> None:
     notice = judged.notice
-    document.notice = {"cpr": mask_cpr(notice.cpr) or None,
-                       "att": notice.att[:200], "subject": notice.subject[:200],
-                       "sender": notice.sender[:100]}
+    document.notice = {
+        "cpr": mask_cpr(notice.cpr) or None,
+        "att": notice.att[:200],
+        "subject": notice.subject[:200],
+        "sender": notice.sender[:100],
+    }
     if judged.problem is not None:
         if notice.cpr:
             document.person = get_or_create_person(cpr=notice.cpr)
         _apply_problem(document, judged.problem, ruleset)
         return
     for judgement in judged.judgements:
-        child, created = ingest_bytes(judgement.pdf, filename=judgement.name,
-                                      source=Document.Source.ATTACHMENT, parent=document,
-                                      process=False)
+        child, created = ingest_bytes(
+            judgement.pdf,
+            filename=judgement.name,
+            source=Document.Source.ATTACHMENT,
+            parent=document,
+            process=False,
+        )
         if created:
             stored.append(document_path(child))
         if not created or child.state != Document.State.RECEIVED:
@@ -101,11 +117,19 @@ def _process_message(document: Document, judged: FileJudgement, ruleset, stored:
 
 def _apply_problem(document: Document, result: Result, ruleset) -> None:
     """A file the robot could not judge at all goes to a person with the reason."""
-    Evaluation.objects.create(document=document, ruleset=ruleset, kind_code=result.kind,
-                              outcome=result.outcome, reason=result.reason)
+    Evaluation.objects.create(
+        document=document,
+        ruleset=ruleset,
+        kind_code=result.kind,
+        outcome=result.outcome,
+        reason=result.reason,
+    )
     document.outcome, document.reason = result.outcome, result.reason
-    document.state = (Document.State.UNREADABLE if result.outcome == Document.Outcome.UNREADABLE
-                      else Document.State.NEEDS_REVIEW)
+    document.state = (
+        Document.State.UNREADABLE
+        if result.outcome == Document.Outcome.UNREADABLE
+        else Document.State.NEEDS_REVIEW
+    )
     document.save()
 
 
@@ -131,12 +155,19 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
             propose(document=document, line=line, ruleset=ruleset)
         else:
             record_outcome(document=document, line=line, outcome=document.outcome, by=ROBOT)
-    Evaluation.objects.create(document=document, ruleset=ruleset, kind_code=result.kind,
-                              outcome=result.outcome, reason=result.reason,
-                              evidence=result.evidence,
-                              provenance=[check.as_json() for check in checks])
-    if (document.outcome == Document.Outcome.NOT_CLEAN
-            and document.state in (Document.State.NEEDS_REVIEW, Document.State.NO_ORDER)):
+    Evaluation.objects.create(
+        document=document,
+        ruleset=ruleset,
+        kind_code=result.kind,
+        outcome=result.outcome,
+        reason=result.reason,
+        evidence=result.evidence,
+        provenance=[check.as_json() for check in checks],
+    )
+    if document.outcome == Document.Outcome.NOT_CLEAN and document.state in (
+        Document.State.NEEDS_REVIEW,
+        Document.State.NO_ORDER,
+    ):
         # A certificate with a registration must never wait unseen in the queue.
         _notify_payroll(document, None)
     document.save()
@@ -145,7 +176,8 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
 def _not_from_the_police(document: Document, checks) -> None:
     document.state = Document.State.NEEDS_REVIEW
     document.reason = _("Not accepted as coming from the police: %(why)s") % {
-        "why": " ".join(check.detail for check in failed(checks))}
+        "why": " ".join(check.detail for check in failed(checks))
+    }
 
 
 def _match(document: Document) -> OrderLine | None:
@@ -154,24 +186,35 @@ def _match(document: Document) -> OrderLine | None:
     lines = OrderLine.objects.select_for_update(of=("self",)).filter(person=document.person)
     if document.kind_id is not None:
         lines = lines.filter(kind_id=document.kind_id)
-    ordered = list(lines.filter(status=OrderLine.Status.ORDERED)
-                   .select_related("batch", "kind").order_by("ordered_at", "pk")[:2])
+    ordered = list(
+        lines.filter(status=OrderLine.Status.ORDERED)
+        .select_related("batch", "kind")
+        .order_by("ordered_at", "pk")[:2]
+    )
     if document.kind_id is None and len(ordered) > 1:
         document.state = Document.State.NEEDS_REVIEW
-        document.reason = _("A refusal without a certificate kind, and the person has several "
-                            "orders.")
+        document.reason = _(
+            "A refusal without a certificate kind, and the person has several orders."
+        )
         return None
     if not ordered:
-        answered = (lines.filter(status__in=OrderLine.ANSWERED_STATUSES)
-                    .order_by("-status_changed_at").first())
+        answered = (
+            lines.filter(status__in=OrderLine.ANSWERED_STATUSES)
+            .order_by("-status_changed_at")
+            .first()
+        )
         document.line = answered
         document.state = Document.State.DUPLICATE if answered else Document.State.NO_ORDER
-        document.reason = (_("The order line already has an answer.") if answered
-                           else _("No ordered certificate matches the CPR number and kind."))
+        document.reason = (
+            _("The order line already has an answer.")
+            if answered
+            else _("No ordered certificate matches the CPR number and kind.")
+        )
         if answered and document.outcome == Document.Outcome.NOT_CLEAN:
             # A not-clean certificate must never sit quietly behind an earlier answer.
-            document.reason = _("Not clean, and the order line already has an answer: payroll "
-                                "must look at it.")
+            document.reason = _(
+                "Not clean, and the order line already has an answer: payroll must look at it."
+            )
             _notify_payroll(document, answered)
         return None
     if Proposal.objects.filter(line=ordered[0], decided="").exists():
@@ -180,15 +223,18 @@ def _match(document: Document) -> OrderLine | None:
         document.reason = _("An answer for the order line is already waiting for confirmation.")
         if document.outcome == Document.Outcome.NOT_CLEAN:
             # Confirming the waiting answer must not hide a registration that came after it.
-            document.reason = _("Not clean, and another answer for the order line is waiting "
-                                "for confirmation: payroll must look at both.")
+            document.reason = _(
+                "Not clean, and another answer for the order line is waiting "
+                "for confirmation: payroll must look at both."
+            )
             _notify_payroll(document, ordered[0])
         return None
     return ordered[0]
 
 
-def record_outcome(*, document: Document, line: OrderLine, outcome: str, by: Actor,
-                   note: str = "") -> None:
+def record_outcome(
+    *, document: Document, line: OrderLine, outcome: str, by: Actor, note: str = ""
+) -> None:
     """A certificate's outcome for its line, automatic or set by payroll: the document's
     own state here, the line's through the orders service."""
     if outcome not in CertificateResult.values:
@@ -208,9 +254,18 @@ def _notify_payroll(document: Document, line: OrderLine | None) -> None:
     """E-mail payroll a link to the document (no content, no CPR)."""
     url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("robot:document", args=[document.pk])
     if line is None:
-        queue_email(template="certificate_unmatched", key=f"document:{document.pk}",
-                    to=payroll_addresses(), context={"url": url})
+        queue_email(
+            template="certificate_unmatched",
+            key=f"document:{document.pk}",
+            to=payroll_addresses(),
+            context={"url": url},
+        )
         return
-    queue_email(template="certificate_flagged", key=f"document:{document.pk}",
-                to=payroll_addresses(), order=line.order, line=line,
-                context={"line": line, "order": line.order, "url": url})
+    queue_email(
+        template="certificate_flagged",
+        key=f"document:{document.pk}",
+        to=payroll_addresses(),
+        order=line.order,
+        line=line,
+        context={"line": line, "order": line.order, "url": url},
+    )

@@ -28,9 +28,9 @@ REFERENCE, MAIL, SIGNATURE = "reference", "mail", "signature"
 
 @dataclass(frozen=True)
 class Check:
-    name: str      # reference, mail, signature
+    name: str  # reference, mail, signature
     passed: bool
-    detail: str    # for the reviewer, in Danish
+    detail: str  # for the reviewer, in Danish
     # Nothing to check (an unsigned PDF where no signature is required): not a failure,
     # and not shown to the reviewer as a pass either.
     neutral: bool = False
@@ -48,51 +48,94 @@ def check_reference(line: OrderLine, texts: list[str]) -> Check:
     batch's secret, so a document carrying it comes from the police's answer to it."""
     batch = line.batch
     if batch is None or not batch.secret:
-        return Check(REFERENCE, False, _(
-            "The order was not sent in a police batch with a secret reference (ordered on "
-            "paper consent, or before references had a secret part): check the certificate "
-            "against the order by hand."))
+        return Check(
+            REFERENCE,
+            False,
+            _(
+                "The order was not sent in a police batch with a secret reference (ordered on "
+                "paper consent, or before references had a secret part): check the certificate "
+                "against the order by hand."
+            ),
+        )
     written = [compact(text) for text in texts]
     if any(batch.secret in text for text in written):
-        return Check(REFERENCE, True, _("The reference of batch %(batch)s is on the "
-                                        "certificate.") % {"batch": batch.reference})
+        return Check(
+            REFERENCE,
+            True,
+            _("The reference of batch %(batch)s is on the certificate.")
+            % {"batch": batch.reference},
+        )
     if any(names_batch(text, batch.reference) for text in texts):
-        return Check(REFERENCE, False, _(
-            "The certificate names batch %(batch)s, but the secret part of its reference is "
-            "missing or wrong.") % {"batch": batch.reference})
+        return Check(
+            REFERENCE,
+            False,
+            _(
+                "The certificate names batch %(batch)s, but the secret part of its reference is "
+                "missing or wrong."
+            )
+            % {"batch": batch.reference},
+        )
     if any(references_in(text) for text in texts):
-        return Check(REFERENCE, False, _(
-            "The certificate carries the reference of another batch than %(batch)s, in "
-            "which this person was ordered.") % {"batch": batch.reference})
-    return Check(REFERENCE, False, _(
-        "The reference of batch %(batch)s, in which this person was ordered, is not on the "
-        "certificate or in its message.") % {"batch": batch.reference})
+        return Check(
+            REFERENCE,
+            False,
+            _(
+                "The certificate carries the reference of another batch than %(batch)s, in "
+                "which this person was ordered."
+            )
+            % {"batch": batch.reference},
+        )
+    return Check(
+        REFERENCE,
+        False,
+        _(
+            "The reference of batch %(batch)s, in which this person was ordered, is not on the "
+            "certificate or in its message."
+        )
+        % {"batch": batch.reference},
+    )
 
 
 def check_mail(raw: bytes) -> Check:
     from .provenance_mail import check_message_origin
 
     origin = check_message_origin(
-        raw, trusted_senders=settings.MAIL_TRUSTED_SENDERS,
-        trusted_authserv_ids=settings.MAIL_TRUSTED_AUTHSERV_IDS)
+        raw,
+        trusted_senders=settings.MAIL_TRUSTED_SENDERS,
+        trusted_authserv_ids=settings.MAIL_TRUSTED_AUTHSERV_IDS,
+    )
     if origin.trusted:
-        how = {"dkim": _("its DKIM signature verifies"),
-               "authentication-results": _("the receiving mail server says it passed")}
-        return Check(MAIL, True, _("Forwarded by %(sender)s, and %(how)s.") % {
-            "sender": origin.sender, "how": how.get(origin.method, origin.method)})
+        how = {
+            "dkim": _("its DKIM signature verifies"),
+            "authentication-results": _("the receiving mail server says it passed"),
+        }
+        return Check(
+            MAIL,
+            True,
+            _("Forwarded by %(sender)s, and %(how)s.")
+            % {"sender": origin.sender, "how": how.get(origin.method, origin.method)},
+        )
     return Check(MAIL, False, origin.reason)
 
 
 def check_signature(pdf: bytes) -> Check:
     from .provenance_pdf import check_pdf_signature
 
-    result = check_pdf_signature(pdf, trust_anchor_pems=_trust_anchors(settings.PDF_TRUST_ANCHORS),
-                                 required=settings.PDF_SIGNATURE_REQUIRED)
+    result = check_pdf_signature(
+        pdf,
+        trust_anchor_pems=_trust_anchors(settings.PDF_TRUST_ANCHORS),
+        required=settings.PDF_SIGNATURE_REQUIRED,
+    )
     if result.status == "valid":
-        return Check(SIGNATURE, True, _("Validly signed by %(signer)s.")
-                     % {"signer": result.signer or "?"})
-    return Check(SIGNATURE, result.acceptable, result.reason,
-                 neutral=result.status == "unsigned" and result.acceptable)
+        return Check(
+            SIGNATURE, True, _("Validly signed by %(signer)s.") % {"signer": result.signer or "?"}
+        )
+    return Check(
+        SIGNATURE,
+        result.acceptable,
+        result.reason,
+        neutral=result.status == "unsigned" and result.acceptable,
+    )
 
 
 @cache
@@ -101,5 +144,8 @@ def _trust_anchors(path: str) -> list[bytes]:
         return []
     data = Path(path).read_bytes()
     marker = b"-----END CERTIFICATE-----"
-    return [chunk.strip() + b"\n" + marker + b"\n"
-            for chunk in data.split(marker) if b"BEGIN CERTIFICATE" in chunk]
+    return [
+        chunk.strip() + b"\n" + marker + b"\n"
+        for chunk in data.split(marker)
+        if b"BEGIN CERTIFICATE" in chunk
+    ]

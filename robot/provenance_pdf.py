@@ -23,8 +23,8 @@ check_pdf_signature never raises: what it cannot read is "error".
 
 import asyncio
 import io
-from concurrent.futures import ThreadPoolExecutor
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext as _

@@ -14,15 +14,17 @@ def is_message(data: bytes, filename: str) -> bool:
     if filename.lower().endswith(".eml"):
         return True
     head = data[:2048].lower()
-    return not data.startswith(b"%PDF-") and (b"\nsubject:" in head or head.startswith(b"from:")
-                                              or b"mime-version:" in head)
+    return not data.startswith(b"%PDF-") and (
+        b"\nsubject:" in head or head.startswith(b"from:") or b"mime-version:" in head
+    )
 
 
 def evaluate_pdf(data: bytes, rules: Rules) -> Result:
     extracted = pdf_text(data)
     if not extracted.ok:
-        return Result(outcome=Outcome.UNREADABLE, reason=extracted.problem,
-                      rules_version=rules.version)
+        return Result(
+            outcome=Outcome.UNREADABLE, reason=extracted.problem, rules_version=rules.version
+        )
     result = evaluate_text(extracted.text, rules)
     result.text = extracted.text
     if extracted.doubt and result.outcome in (Outcome.CLEAN, Outcome.REFUSED):
@@ -40,14 +42,18 @@ def check_against_notice(result: Result, notice: Notice) -> Result:
     hint = notice.kind_hint
     kind = result.kind
     if hint and kind != UNKNOWN:
-        expected = {"refusal": {"refusal"}, "child": {"child"},
-                    "criminal": {"criminal_public", "criminal_private"}}[hint]
+        expected = {
+            "refusal": {"refusal"},
+            "child": {"child"},
+            "criminal": {"criminal_public", "criminal_private"},
+        }[hint]
         if kind not in expected:
             disagreements.append(_("the message's subject says another kind than the PDF"))
     if disagreements and result.outcome != Outcome.UNREADABLE:
         result.outcome = Outcome.NEEDS_REVIEW
         result.reason = _("The message and the PDF disagree: %(what)s.") % {
-            "what": "; ".join(disagreements)}
+            "what": "; ".join(disagreements)
+        }
     return result
 
 
@@ -64,8 +70,10 @@ class Judgement:
 
     def as_json(self, file: str) -> dict:
         """The command's answer: the content keys, and provenance in keys of its own."""
-        return {**self.result.as_json(file),
-                "provenance": [check.as_json() for check in self.checks]}
+        return {
+            **self.result.as_json(file),
+            "provenance": [check.as_json() for check in self.checks],
+        }
 
 
 @dataclass
@@ -81,25 +89,47 @@ def judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
     try:
         return _judge_file(data, filename, rules)
     except Exception as error:  # a broken message must not stop the rest
-        return FileJudgement(problem=Result(
-            outcome=Outcome.UNREADABLE, rules_version=rules.version,
-            reason=_("The file could not be read: %(error)s") % {"error": type(error).__name__}))
+        return FileJudgement(
+            problem=Result(
+                outcome=Outcome.UNREADABLE,
+                rules_version=rules.version,
+                reason=_("The file could not be read: %(error)s") % {"error": type(error).__name__},
+            )
+        )
 
 
 def _judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
     if not is_message(data, filename):
-        return FileJudgement(judgements=[
-            Judgement(filename, data, evaluate_pdf(data, rules), [check_signature(data)])])
+        return FileJudgement(
+            judgements=[
+                Judgement(filename, data, evaluate_pdf(data, rules), [check_signature(data)])
+            ]
+        )
     message = parse_message(data)
     if not message.attachments:
-        return FileJudgement(notice=message.notice, problem=Result(
-            outcome=Outcome.NEEDS_REVIEW, cpr=message.notice.cpr,
-            reason=_("The message has no PDF attached."), rules_version=rules.version))
+        return FileJudgement(
+            notice=message.notice,
+            problem=Result(
+                outcome=Outcome.NEEDS_REVIEW,
+                cpr=message.notice.cpr,
+                reason=_("The message has no PDF attached."),
+                rules_version=rules.version,
+            ),
+        )
     mail = check_mail(data)
-    return FileJudgement(notice=message.notice, judgements=[
-        Judgement(name, pdf, check_against_notice(evaluate_pdf(pdf, rules), message.notice),
-                  [mail, check_signature(pdf)], message_text=message.notice.att)
-        for name, pdf in message.attachments])
+    return FileJudgement(
+        notice=message.notice,
+        judgements=[
+            Judgement(
+                name,
+                pdf,
+                check_against_notice(evaluate_pdf(pdf, rules), message.notice),
+                [mail, check_signature(pdf)],
+                message_text=message.notice.att,
+            )
+            for name, pdf in message.attachments
+        ],
+    )
 
 
 def evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
@@ -114,5 +144,8 @@ def evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:
     not_clean = [result for result in results if result.outcome == Outcome.NOT_CLEAN]
     if not_clean:
         return not_clean[0]
-    return Result(outcome=Outcome.NEEDS_REVIEW, rules_version=rules.version,
-                  reason=_("The message's attachments do not give the same answer."))
+    return Result(
+        outcome=Outcome.NEEDS_REVIEW,
+        rules_version=rules.version,
+        reason=_("The message's attachments do not give the same answer."),
+    )

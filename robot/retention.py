@@ -48,34 +48,48 @@ class RetentionReport:
     access_log_deleted: int = 0
 
 
-def apply_retention(*, now: datetime.datetime | None = None,
-                    dry_run: bool = False) -> RetentionReport:
+def apply_retention(
+    *, now: datetime.datetime | None = None, dry_run: bool = False
+) -> RetentionReport:
     """Delete and anonymise what the retention periods say the portal no longer needs."""
     now = now or timezone.now()
     if dry_run:
         orders = list(orders_due(now=now).values_list("pk", flat=True))
         persons = list(persons_due(now=now, also_anonymised=orders).values_list("pk", flat=True))
-        gone = (_file_expired(now) | _anonymised()
-                | Q(line__order__in=orders) | Q(person__in=persons))
+        gone = (
+            _file_expired(now) | _anonymised() | Q(line__order__in=orders) | Q(person__in=persons)
+        )
         report = RetentionReport(
-            dry_run=True, files_deleted=len(_documents_with_files(gone)),
-            orders_anonymised=len(orders), persons_anonymised=len(persons),
+            dry_run=True,
+            files_deleted=len(_documents_with_files(gone)),
+            orders_anonymised=len(orders),
+            persons_anonymised=len(persons),
             access_log_deleted=access_log_due(now=now).count(),
         )
     else:
-        orders = sum(_anonymise_order(order_id=pk, now=now)
-                     for pk in orders_due(now=now).values_list("pk", flat=True))
-        persons = sum(_anonymise_person(person_id=pk, now=now)
-                      for pk in persons_due(now=now).values_list("pk", flat=True))
+        orders = sum(
+            _anonymise_order(order_id=pk, now=now)
+            for pk in orders_due(now=now).values_list("pk", flat=True)
+        )
+        persons = sum(
+            _anonymise_person(person_id=pk, now=now)
+            for pk in persons_due(now=now).values_list("pk", flat=True)
+        )
         report = RetentionReport(
             dry_run=False,
             files_deleted=_delete_files(_file_expired(now) | _anonymised()),
-            orders_anonymised=orders, persons_anonymised=persons,
+            orders_anonymised=orders,
+            persons_anonymised=persons,
             access_log_deleted=access_log_due(now=now).delete()[0],
         )
-    logger.info("Retention%s: %d files, %d orders, %d persons, %d access-log rows",
-                " (dry run)" if dry_run else "", report.files_deleted,
-                report.orders_anonymised, report.persons_anonymised, report.access_log_deleted)
+    logger.info(
+        "Retention%s: %d files, %d orders, %d persons, %d access-log rows",
+        " (dry run)" if dry_run else "",
+        report.files_deleted,
+        report.orders_anonymised,
+        report.persons_anonymised,
+        report.access_log_deleted,
+    )
     return report
 
 
@@ -89,14 +103,17 @@ def months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
 
 # Selections -------------------------------------------------------------------------
 
+
 def _file_expired(now: datetime.datetime) -> Q:
     """Documents whose file the portal no longer needs, by rule 1 (days after filing)."""
     cutoff = now - timedelta(days=settings.RETENTION_FILE_DAYS)
     expired = (
         Q(state=Document.State.DISCARDED, handled_at__lte=cutoff)
         # A clean copy of an answer already given; a not-clean one waits for payroll.
-        | (Q(state=Document.State.DUPLICATE, received_at__lte=cutoff)
-           & ~Q(outcome=Document.Outcome.NOT_CLEAN))
+        | (
+            Q(state=Document.State.DUPLICATE, received_at__lte=cutoff)
+            & ~Q(outcome=Document.Outcome.NOT_CLEAN)
+        )
         | Q(filing__state=FILED, filing__filed_at__lte=cutoff)
     )
     return expired
@@ -104,8 +121,9 @@ def _file_expired(now: datetime.datetime) -> Q:
 
 def _anonymised() -> Q:
     """Documents of anonymised orders and persons: their files go as well."""
-    return (Q(line__order__full_name=ANONYMISED_NAME)
-            | Q(person__cpr_hash__startswith=ANONYMISED_HASH_PREFIX))
+    return Q(line__order__full_name=ANONYMISED_NAME) | Q(
+        person__cpr_hash__startswith=ANONYMISED_HASH_PREFIX
+    )
 
 
 def _without_unfiled(queryset: QuerySet, relation: str) -> QuerySet:
@@ -130,10 +148,14 @@ def persons_due(*, now: datetime.datetime, also_anonymised=()) -> QuerySet[Perso
     """Persons whose every order is anonymised (or in `also_anonymised`, for the dry run)
     and nothing of whom has arrived or awaits assessment within the order period."""
     cutoff = months_before(now, settings.RETENTION_ORDER_MONTHS)
-    remaining_orders = (Order.objects.filter(person=OuterRef("pk"))
-                        .exclude(full_name=ANONYMISED_NAME).exclude(pk__in=list(also_anonymised)))
+    remaining_orders = (
+        Order.objects.filter(person=OuterRef("pk"))
+        .exclude(full_name=ANONYMISED_NAME)
+        .exclude(pk__in=list(also_anonymised))
+    )
     active_documents = Document.objects.filter(person=OuterRef("pk")).filter(
-        Q(received_at__gt=cutoff) | Q(state__in=ASSESSMENT_STATES))
+        Q(received_at__gt=cutoff) | Q(state__in=ASSESSMENT_STATES)
+    )
     persons = (
         Person.objects.exclude(cpr_hash__startswith=ANONYMISED_HASH_PREFIX)
         .filter(created_at__lte=cutoff)
@@ -144,8 +166,7 @@ def persons_due(*, now: datetime.datetime, also_anonymised=()) -> QuerySet[Perso
 
 
 def access_log_due(*, now: datetime.datetime) -> QuerySet[AccessLog]:
-    return AccessLog.objects.filter(
-        at__lt=months_before(now, settings.RETENTION_ACCESS_LOG_MONTHS))
+    return AccessLog.objects.filter(at__lt=months_before(now, settings.RETENTION_ACCESS_LOG_MONTHS))
 
 
 def _documents_with_files(gone: Q) -> list[Document]:
@@ -153,12 +174,14 @@ def _documents_with_files(gone: Q) -> list[Document]:
     messages all of whose attachments match: a message holds the same certificates."""
     attachments = Document.objects.filter(parent=OuterRef("pk"))
     messages = Q(Exists(attachments.filter(gone))) & ~Q(Exists(attachments.exclude(gone)))
-    candidates = (Document.objects.filter(gone | messages).distinct()
-                  .only("pk", "stored_name").order_by("pk"))
+    candidates = (
+        Document.objects.filter(gone | messages).distinct().only("pk", "stored_name").order_by("pk")
+    )
     return [document for document in candidates if document_path(document).exists()]
 
 
 # Changes ----------------------------------------------------------------------------
+
 
 def _delete_files(gone: Q) -> int:
     # The row stays (statistics, the queue's history); only the bytes leave the portal.
@@ -200,4 +223,5 @@ def _forget_document_details(documents: Q) -> None:
     affected = Document.objects.filter(documents)
     Evaluation.objects.filter(document__in=affected).update(evidence=[])
     Document.objects.filter(Q(pk__in=affected) | Q(attachments__in=affected)).update(
-        original_name=ANONYMISED_NAME, notice={})
+        original_name=ANONYMISED_NAME, notice={}
+    )

@@ -48,8 +48,9 @@ def ensure_standard_rules(ruleset_model, phrase_model, kind_model) -> None:
     """Create version 1 with the standard phrases when no rules exist yet."""
     if ruleset_model.objects.exists():
         return
-    ruleset = ruleset_model.objects.create(version=1, is_active=True, note="Standard",
-                                           activated_at=timezone.now())
+    ruleset = ruleset_model.objects.create(
+        version=1, is_active=True, note="Standard", activated_at=timezone.now()
+    )
     kinds = {k.code: k for k in kind_model.objects.all()}
     phrase_model.objects.bulk_create(
         phrase_model(ruleset=ruleset, role=role, kind=kinds.get(code), text=text)
@@ -74,14 +75,20 @@ def rules_from(ruleset) -> Rules:
 
 def _compile(ruleset) -> Rules:
     phrases = list(ruleset.phrases.select_related("kind"))
-    by_role = {role: [(p.kind.code if p.kind else None, p.text) for p in phrases if p.role == role]
-               for role in ("kind", "clean", "registration", "refusal")}
+    by_role = {
+        role: [(p.kind.code if p.kind else None, p.text) for p in phrases if p.role == role]
+        for role in ("kind", "clean", "registration", "refusal")
+    }
     kinds: dict[str, list[str]] = {}
     for code, text in by_role["kind"]:
         kinds.setdefault(code, []).append(text)
-    return Rules.build(version=ruleset.version, kinds=kinds, clean=by_role["clean"],
-                       registration=by_role["registration"],
-                       refusal=[text for _, text in by_role["refusal"]])
+    return Rules.build(
+        version=ruleset.version,
+        kinds=kinds,
+        clean=by_role["clean"],
+        registration=by_role["registration"],
+        refusal=[text for _, text in by_role["refusal"]],
+    )
 
 
 def active_ruleset():
@@ -98,8 +105,7 @@ def copy_ruleset(ruleset, *, note: str = ""):
     last = RuleSet.objects.select_for_update().order_by("-version").first()
     draft = RuleSet.objects.create(version=last.version + 1, note=note)
     Phrase.objects.bulk_create(
-        Phrase(ruleset=draft, role=p.role, kind=p.kind, text=p.text)
-        for p in ruleset.phrases.all()
+        Phrase(ruleset=draft, role=p.role, kind=p.kind, text=p.text) for p in ruleset.phrases.all()
     )
     return draft
 
@@ -122,7 +128,7 @@ def activate_ruleset(ruleset, *, by=None) -> None:
 class RuleChange:
     """A document whose outcome a rule version would change."""
 
-    label: str          # "document 123, received 27.11.2026" or a sample's file name
+    label: str  # "document 123, received 27.11.2026" or a sample's file name
     kind: str
     before: str
     after: str
@@ -141,8 +147,11 @@ def try_ruleset(ruleset, *, limit: int = 200) -> tuple[list[RuleChange], int]:
     current = active_ruleset()
     current_rules = rules_from(current) if current is not None else None
     changes, tried = [], 0
-    documents = (Document.objects.filter(evaluations__isnull=False).distinct()
-                 .order_by("-received_at", "-pk")[:limit])
+    documents = (
+        Document.objects.filter(evaluations__isnull=False)
+        .distinct()
+        .order_by("-received_at", "-pk")[:limit]
+    )
     for document in documents:
         path = document_path(document)
         if not path.exists():
@@ -154,20 +163,34 @@ def try_ruleset(ruleset, *, limit: int = 200) -> tuple[list[RuleChange], int]:
         before = document.latest_evaluation
         after = evaluate_pdf(data, draft)
         if before is None or before.outcome != after.outcome:
-            changes.append(RuleChange(
-                label=_("document %(pk)s, received %(date)s") % {
-                    "pk": document.pk, "date": timezone.localdate(document.received_at)
-                    .strftime("%d.%m.%Y")},
-                kind=after.kind, before=before.outcome if before else "", after=after.outcome,
-                reason=after.reason))
+            changes.append(
+                RuleChange(
+                    label=_("document %(pk)s, received %(date)s")
+                    % {
+                        "pk": document.pk,
+                        "date": timezone.localdate(document.received_at).strftime("%d.%m.%Y"),
+                    },
+                    kind=after.kind,
+                    before=before.outcome if before else "",
+                    after=after.outcome,
+                    reason=after.reason,
+                )
+            )
     for path in sorted(samples_dir().glob("*.pdf")):
         tried += 1
         data = path.read_bytes()
         after = evaluate_pdf(data, draft)
         before = evaluate_pdf(data, current_rules).outcome if current_rules else ""
         if before != after.outcome:
-            changes.append(RuleChange(label=path.name, kind=after.kind, before=before,
-                                      after=after.outcome, reason=after.reason))
+            changes.append(
+                RuleChange(
+                    label=path.name,
+                    kind=after.kind,
+                    before=before,
+                    after=after.outcome,
+                    reason=after.reason,
+                )
+            )
     return changes, tried
 
 

@@ -22,8 +22,10 @@ class ReviewError(Exception):
 def _locked(document: Document, states) -> Document:
     document = Document.objects.select_for_update().get(pk=document.pk)
     if document.state not in states:
-        raise ReviewError(_("The document has already been handled (%(state)s).")
-                          % {"state": document.get_state_display()})
+        raise ReviewError(
+            _("The document has already been handled (%(state)s).")
+            % {"state": document.get_state_display()}
+        )
     return document
 
 
@@ -33,8 +35,11 @@ def log_document_access(*, user: User, document: Document, action: str) -> None:
 
 def log_documents_listed(*, user: User, documents) -> None:
     """One access-log row per person whose document was shown in a list."""
-    log_person_access(user=user, action=AccessLog.Action.LIST_DOCUMENTS,
-                      entries=[_subject(document) for document in documents])
+    log_person_access(
+        user=user,
+        action=AccessLog.Action.LIST_DOCUMENTS,
+        entries=[_subject(document) for document in documents],
+    )
 
 
 def _subject(document: Document) -> tuple[int | None, int | None]:
@@ -42,14 +47,19 @@ def _subject(document: Document) -> tuple[int | None, int | None]:
 
 
 @transaction.atomic
-def assess_document(*, document: Document, by: User, relevance: str, discussed: bool,
-                    decision: str, reason: str) -> Assessment:
+def assess_document(
+    *, document: Document, by: User, relevance: str, discussed: bool, decision: str, reason: str
+) -> Assessment:
     """Payroll's assessment of a not-clean certificate; with four eyes it waits for a second
     person, otherwise the decision takes effect at once."""
     document = _locked(document, [Document.State.NOT_CLEAN])
     assessment = Assessment.objects.create(
-        document=document, relevance=relevance, discussed_with_applicant=discussed,
-        decision=decision, reason=reason, assessed_by=by,
+        document=document,
+        relevance=relevance,
+        discussed_with_applicant=discussed,
+        decision=decision,
+        reason=reason,
+        assessed_by=by,
     )
     log_document_access(user=by, document=document, action=AccessLog.Action.HANDLE_DOCUMENT)
     if settings.REVIEW_FOUR_EYES:
@@ -85,8 +95,9 @@ def reject_assessment(*, document: Document, by: User) -> None:
 
 
 def _decide(document: Document, assessment: Assessment, by: User) -> None:
-    record_decision(line=document.line, decision=assessment.decision, by=by,
-                    key=f"assessment:{assessment.pk}")
+    record_decision(
+        line=document.line, decision=assessment.decision, by=by, key=f"assessment:{assessment.pk}"
+    )
     if assessment.decision == Assessment.Decision.FURTHER:
         if document.state != Document.State.NOT_CLEAN:  # after a second approval
             document.state = Document.State.NOT_CLEAN
@@ -100,27 +111,39 @@ def _decide(document: Document, assessment: Assessment, by: User) -> None:
 
 
 @transaction.atomic
-def resolve_document(*, document: Document, by: User, line: OrderLine, outcome: str,
-                     reason: str) -> Document:
+def resolve_document(
+    *, document: Document, by: User, line: OrderLine, outcome: str, reason: str
+) -> Document:
     """Attach a document to an order line by hand and set its outcome."""
-    document = _locked(document, [Document.State.NEEDS_REVIEW, Document.State.UNREADABLE,
-                                  Document.State.NO_ORDER, Document.State.DUPLICATE])
-    line = OrderLine.objects.select_for_update(of=("self",)).select_related("kind").get(
-        pk=line.pk)
+    document = _locked(
+        document,
+        [
+            Document.State.NEEDS_REVIEW,
+            Document.State.UNREADABLE,
+            Document.State.NO_ORDER,
+            Document.State.DUPLICATE,
+        ],
+    )
+    line = OrderLine.objects.select_for_update(of=("self",)).select_related("kind").get(pk=line.pk)
     if document.person_id and document.person_id != line.person_id:
         raise ReviewError(_("The document is about another person than the order."))
     if document.kind_id and document.kind_id != line.kind_id:
         raise ReviewError(_("The document is another kind of certificate than the order line."))
     if document.outcome == Document.Outcome.NOT_CLEAN and outcome != Document.Outcome.NOT_CLEAN:
-        raise ReviewError(_("The robot found signs of a registration: choose \"not clean\" and "
-                            "assess the certificate."))
+        raise ReviewError(
+            _(
+                'The robot found signs of a registration: choose "not clean" and '
+                "assess the certificate."
+            )
+        )
     document.outcome, document.person_id = outcome, line.person_id
     document.kind_id = document.kind_id or line.kind_id
     document.handled_by, document.handled_at = by, timezone.now()
     document.reason = _("Set by hand: %(reason)s") % {"reason": reason}
     try:
-        record_outcome(document=document, line=line, outcome=outcome, by=by,
-                       note=_("Set by hand by payroll"))
+        record_outcome(
+            document=document, line=line, outcome=outcome, by=by, note=_("Set by hand by payroll")
+        )
     except OrderError as error:
         raise ReviewError(str(error)) from error
     document.save()

@@ -91,8 +91,7 @@ class Scope:
     def for_user(cls, user: User) -> "Scope":
         if user.is_payroll or user.is_staff:
             return cls(unit_ids=None, shows_cases=user.is_payroll)
-        return cls(unit_ids=tuple(units_of(user).values_list("pk", flat=True)),
-                   shows_cases=False)
+        return cls(unit_ids=tuple(units_of(user).values_list("pk", flat=True)), shows_cases=False)
 
     @property
     def is_everything(self) -> bool:
@@ -178,23 +177,38 @@ class DurationFigure:
 
 def ordered_per_month(scope: Scope, filters: Filters) -> list[dict]:
     """Lines ordered (placed or ordered again) per month, by kind and area."""
-    rows = (OrderEvent.objects
-            .filter(_lines(scope, filters, "line__"), action__in=[Action.PLACED, Action.REORDERED],
-                    at__gte=filters.start_at, at__lt=filters.end_at)
-            .annotate(month=TruncMonth("at"))
-            .values("month", "line__kind__name", "line__order__unit__area__name")
-            .annotate(n=Count("pk"))
-            .order_by("month", "line__kind__name", "line__order__unit__area__name"))
-    return [{"month": timezone.localtime(row["month"]).date() if isinstance(
-                row["month"], datetime.datetime) else row["month"],
-             "kind": row["line__kind__name"], "area": row["line__order__unit__area__name"],
-             "n": row["n"]} for row in rows]
+    rows = (
+        OrderEvent.objects.filter(
+            _lines(scope, filters, "line__"),
+            action__in=[Action.PLACED, Action.REORDERED],
+            at__gte=filters.start_at,
+            at__lt=filters.end_at,
+        )
+        .annotate(month=TruncMonth("at"))
+        .values("month", "line__kind__name", "line__order__unit__area__name")
+        .annotate(n=Count("pk"))
+        .order_by("month", "line__kind__name", "line__order__unit__area__name")
+    )
+    return [
+        {
+            "month": timezone.localtime(row["month"]).date()
+            if isinstance(row["month"], datetime.datetime)
+            else row["month"],
+            "kind": row["line__kind__name"],
+            "area": row["line__order__unit__area__name"],
+            "n": row["n"],
+        }
+        for row in rows
+    ]
 
 
 def _answered_lines(scope: Scope, filters: Filters):
     return OrderEvent.objects.filter(
-        _lines(scope, filters, "line__"), action=Action.RECEIVED,
-        at__gte=filters.start_at, at__lt=filters.end_at).values("line_id")
+        _lines(scope, filters, "line__"),
+        action=Action.RECEIVED,
+        at__gte=filters.start_at,
+        at__lt=filters.end_at,
+    ).values("line_id")
 
 
 def _timestamps(scope: Scope, filters: Filters):
@@ -216,8 +230,12 @@ def _timestamps(scope: Scope, filters: Filters):
 
 def _arrivals(scope: Scope, filters: Filters):
     """When the first document for each of those lines reached the portal."""
-    return (Document.objects.filter(line_id__in=_answered_lines(scope, filters))
-            .values("line_id").annotate(arrived=Min("received_at")).order_by())
+    return (
+        Document.objects.filter(line_id__in=_answered_lines(scope, filters))
+        .values("line_id")
+        .annotate(arrived=Min("received_at"))
+        .order_by()
+    )
 
 
 # The stages as (later, earlier) moments. "arrived" falls back to the answer when there is
@@ -240,8 +258,10 @@ def lead_times(scope: Scope, filters: Filters) -> list[DurationFigure]:
         figures = _lead_times_in_postgresql(scope, filters)
     else:
         figures = _lead_times_in_python(scope, filters)
-    return [DurationFigure(stage=key, label=labels[key], count=count, median=median, p90=p90)
-            for key, (count, median, p90) in figures.items()]
+    return [
+        DurationFigure(stage=key, label=labels[key], count=count, median=median, p90=p90)
+        for key, (count, median, p90) in figures.items()
+    ]
 
 
 def _lead_times_in_python(scope: Scope, filters: Filters) -> dict:
@@ -249,15 +269,20 @@ def _lead_times_in_python(scope: Scope, filters: Filters) -> dict:
     spans: dict[str, list[float]] = {key: [] for key in STAGE_SPANS}
     for row in _timestamps(scope, filters):
         arrived = arrivals.get(row["line_id"])
-        if arrived is None or (row["ordered"] and arrived < row["ordered"]) or (
-                arrived > row["received"]):
+        if (
+            arrived is None
+            or (row["ordered"] and arrived < row["ordered"])
+            or (arrived > row["received"])
+        ):
             arrived = row["received"]
         row["arrived"], row["decided_or_received"] = arrived, row["decided"] or row["received"]
         for key, (later, earlier) in STAGE_SPANS.items():
             if (value := _hours(row[later], row[earlier])) is not None:
                 spans[key].append(value)
-    return {key: (len(values), percentile(values, 0.5), percentile(values, 0.9))
-            for key, values in spans.items()}
+    return {
+        key: (len(values), percentile(values, 0.5), percentile(values, 0.9))
+        for key, values in spans.items()
+    }
 
 
 def _lead_times_in_postgresql(scope: Scope, filters: Filters) -> dict:
@@ -272,12 +297,18 @@ def _lead_times_in_postgresql(scope: Scope, filters: Filters) -> dict:
     }
     selects = []
     for later, earlier in STAGE_SPANS.values():
-        hours = (f"CASE WHEN ({columns[later]}) >= ({columns[earlier]}) THEN "
-                 f"EXTRACT(EPOCH FROM ({columns[later]}) - ({columns[earlier]})) / 3600.0 END")
-        selects += [f"COUNT({hours})",
-                    f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {hours})"]
-    sql = (f"SELECT {', '.join(selects)} FROM ({timestamps_sql}) t "
-           f"LEFT JOIN ({arrivals_sql}) a ON a.line_id = t.line_id")
+        hours = (
+            f"CASE WHEN ({columns[later]}) >= ({columns[earlier]}) THEN "
+            f"EXTRACT(EPOCH FROM ({columns[later]}) - ({columns[earlier]})) / 3600.0 END"
+        )
+        selects += [
+            f"COUNT({hours})",
+            f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {hours})",
+        ]
+    sql = (
+        f"SELECT {', '.join(selects)} FROM ({timestamps_sql}) t "
+        f"LEFT JOIN ({arrivals_sql}) a ON a.line_id = t.line_id"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*timestamps_params, *arrivals_params))
         row = cursor.fetchone()
@@ -306,51 +337,88 @@ def stuck_cases(scope: Scope, filters: Filters, *, now=None) -> list[StuckStage]
     old = {stage: now - datetime.timedelta(days=limits[stage]) for stage in STAGES}
     line_sets = {
         "batch": OrderLine.objects.filter(q, status=Status.NEW, status_changed_at__lt=old["batch"]),
-        "police": OrderLine.objects.filter(q, status=Status.ORDERED,
-                                           ordered_at__lt=old["police"]),
-        "review": OrderLine.objects.filter(q, status=Status.IN_REVIEW,
-                                           status_changed_at__lt=old["review"]),
+        "police": OrderLine.objects.filter(q, status=Status.ORDERED, ordered_at__lt=old["police"]),
+        "review": OrderLine.objects.filter(
+            q, status=Status.IN_REVIEW, status_changed_at__lt=old["review"]
+        ),
     }
     documents = Document.objects.filter(
-        state__in=[Document.State.PROPOSED, Document.State.NEEDS_REVIEW,
-                   Document.State.UNREADABLE, Document.State.NO_ORDER, Document.State.DUPLICATE],
-        received_at__lt=old["evaluation"])
+        state__in=[
+            Document.State.PROPOSED,
+            Document.State.NEEDS_REVIEW,
+            Document.State.UNREADABLE,
+            Document.State.NO_ORDER,
+            Document.State.DUPLICATE,
+        ],
+        received_at__lt=old["evaluation"],
+    )
     if not scope.is_everything or filters.area_id:
-        documents = documents.filter(_lines(scope, Filters(filters.start, filters.end,
-                                                           filters.area_id), "line__"))
+        documents = documents.filter(
+            _lines(scope, Filters(filters.start, filters.end, filters.area_id), "line__")
+        )
     if filters.kind_id:
         documents = documents.filter(kind_id=filters.kind_id)
     filings = FilingJob.objects.filter(
-        _lines(scope, filters, "line__"), created_at__lt=old["filing"],
-        state__in=[FilingJob.State.PENDING, FilingJob.State.IN_PROGRESS, FilingJob.State.FAILED,
-                   FilingJob.State.MANUAL])
+        _lines(scope, filters, "line__"),
+        created_at__lt=old["filing"],
+        state__in=[
+            FilingJob.State.PENDING,
+            FilingJob.State.IN_PROGRESS,
+            FilingJob.State.FAILED,
+            FilingJob.State.MANUAL,
+        ],
+    )
     counts = {
         **{stage: qs.aggregate(n=Count("pk"))["n"] for stage, qs in line_sets.items()},
         "evaluation": documents.count(),
         "filing": filings.count(),
     }
-    result = {stage: StuckStage(stage=stage, label=str(STAGES[stage]), days=limits[stage],
-                                count=counts[stage]) for stage in STAGES}
+    result = {
+        stage: StuckStage(
+            stage=stage, label=str(STAGES[stage]), days=limits[stage], count=counts[stage]
+        )
+        for stage in STAGES
+    }
     if scope.shows_cases:
-        since = {"batch": "status_changed_at", "police": "ordered_at",
-                 "review": "status_changed_at"}
+        since = {
+            "batch": "status_changed_at",
+            "police": "ordered_at",
+            "review": "status_changed_at",
+        }
         for stage, qs in line_sets.items():
-            for line in (qs.select_related("order__unit", "kind")
-                         .order_by(since[stage])[:STUCK_LIST_LIMIT]):
-                result[stage].cases.append({
-                    "since": getattr(line, since[stage]), "unit": line.order.unit.name,
-                    "kind": line.kind.name, "order_public_id": line.order.public_id})
-        for document in (documents.select_related("kind")
-                         .order_by("received_at")[:STUCK_LIST_LIMIT]):
-            result["evaluation"].cases.append({
-                "since": document.received_at, "unit": "", "document_id": document.pk,
-                "kind": document.kind.name if document.kind else "",
-                "state": document.get_state_display()})
-        for job in (filings.select_related("line__order__unit", "line__kind")
-                    .order_by("created_at")[:STUCK_LIST_LIMIT]):
-            result["filing"].cases.append({
-                "since": job.created_at, "unit": job.line.order.unit.name,
-                "kind": job.line.kind.name, "filing": True, "state": job.get_state_display()})
+            for line in qs.select_related("order__unit", "kind").order_by(since[stage])[
+                :STUCK_LIST_LIMIT
+            ]:
+                result[stage].cases.append(
+                    {
+                        "since": getattr(line, since[stage]),
+                        "unit": line.order.unit.name,
+                        "kind": line.kind.name,
+                        "order_public_id": line.order.public_id,
+                    }
+                )
+        for document in documents.select_related("kind").order_by("received_at")[:STUCK_LIST_LIMIT]:
+            result["evaluation"].cases.append(
+                {
+                    "since": document.received_at,
+                    "unit": "",
+                    "document_id": document.pk,
+                    "kind": document.kind.name if document.kind else "",
+                    "state": document.get_state_display(),
+                }
+            )
+        for job in filings.select_related("line__order__unit", "line__kind").order_by("created_at")[
+            :STUCK_LIST_LIMIT
+        ]:
+            result["filing"].cases.append(
+                {
+                    "since": job.created_at,
+                    "unit": job.line.order.unit.name,
+                    "kind": job.line.kind.name,
+                    "filing": True,
+                    "state": job.get_state_display(),
+                }
+            )
     return list(result.values())
 
 
@@ -385,60 +453,102 @@ TO_PERSON_REASONS = {
 def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
     figures = RobotFigures()
     answers = OrderEvent.objects.filter(
-        _lines(scope, filters, "line__"), action=Action.RECEIVED,
-        at__gte=filters.start_at, at__lt=filters.end_at).aggregate(
-        total=Count("pk"), robot=Count("pk", filter=Q(actor__isnull=True)),
-        cleared=Count("pk", filter=Q(actor__isnull=True, to_status=Status.CLEARED)))
+        _lines(scope, filters, "line__"),
+        action=Action.RECEIVED,
+        at__gte=filters.start_at,
+        at__lt=filters.end_at,
+    ).aggregate(
+        total=Count("pk"),
+        robot=Count("pk", filter=Q(actor__isnull=True)),
+        cleared=Count("pk", filter=Q(actor__isnull=True, to_status=Status.CLEARED)),
+    )
     figures.answers, figures.by_robot = answers["total"], answers["robot"]
     figures.cleared_by_robot = answers["cleared"]
 
-    documents = Document.objects.filter(received_at__gte=filters.start_at,
-                                        received_at__lt=filters.end_at).exclude(outcome="")
+    documents = Document.objects.filter(
+        received_at__gte=filters.start_at, received_at__lt=filters.end_at
+    ).exclude(outcome="")
     if not scope.is_everything or filters.area_id:
-        documents = documents.filter(_lines(scope, Filters(filters.start, filters.end,
-                                                           filters.area_id), "line__"))
+        documents = documents.filter(
+            _lines(scope, Filters(filters.start, filters.end, filters.area_id), "line__")
+        )
     if filters.kind_id:
         documents = documents.filter(kind_id=filters.kind_id)
     labels = dict(Document.Outcome.choices)
-    for row in documents.values("kind__name", "outcome").annotate(n=Count("pk")).order_by(
-            "kind__name", "outcome"):
-        figures.outcomes.append({"kind": row["kind__name"] or _("Unknown"),
-                                 "outcome": str(labels.get(row["outcome"], row["outcome"])),
-                                 "n": row["n"]})
+    for row in (
+        documents.values("kind__name", "outcome")
+        .annotate(n=Count("pk"))
+        .order_by("kind__name", "outcome")
+    ):
+        figures.outcomes.append(
+            {
+                "kind": row["kind__name"] or _("Unknown"),
+                "outcome": str(labels.get(row["outcome"], row["outcome"])),
+                "n": row["n"],
+            }
+        )
 
     reasons: dict[str, int] = {}
-    rows = (documents.annotate(proposed=Exists(Proposal.objects.filter(document=OuterRef("pk"))))
-            .values("state", "outcome", "proposed").annotate(n=Count("pk")).order_by())
+    rows = (
+        documents.annotate(proposed=Exists(Proposal.objects.filter(document=OuterRef("pk"))))
+        .values("state", "outcome", "proposed")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     for row in rows:
         reason = _why_a_person(row)
         if reason:
             reasons[reason] = reasons.get(reason, 0) + row["n"]
-    figures.to_person = [{"reason": str(TO_PERSON_REASONS[key]), "n": n}
-                         for key, n in sorted(reasons.items(), key=lambda item: -item[1])]
+    figures.to_person = [
+        {"reason": str(TO_PERSON_REASONS[key]), "n": n}
+        for key, n in sorted(reasons.items(), key=lambda item: -item[1])
+    ]
 
-    proposals = Proposal.objects.filter(created_at__gte=filters.start_at,
-                                        created_at__lt=filters.end_at)
+    proposals = Proposal.objects.filter(
+        created_at__gte=filters.start_at, created_at__lt=filters.end_at
+    )
     proposals = proposals.filter(_lines(scope, filters, "line__"))
-    for row in (proposals.values("kind__name")
-                .annotate(total=Count("pk"), open=Count("pk", filter=Q(decided="")),
-                          sampled=Count("pk", filter=Q(sampled=True)))
-                .order_by("kind__name")):
-        figures.agreement.append({"kind": row["kind__name"], "total": row["total"],
-                                  "open": row["open"], "sampled": row["sampled"]})
-    decided = (proposals.exclude(decided="").values("kind__name", "proposed", "decided")
-               .annotate(n=Count("pk")).order_by())
+    for row in (
+        proposals.values("kind__name")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(decided="")),
+            sampled=Count("pk", filter=Q(sampled=True)),
+        )
+        .order_by("kind__name")
+    ):
+        figures.agreement.append(
+            {
+                "kind": row["kind__name"],
+                "total": row["total"],
+                "open": row["open"],
+                "sampled": row["sampled"],
+            }
+        )
+    decided = (
+        proposals.exclude(decided="")
+        .values("kind__name", "proposed", "decided")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     by_kind: dict[str, list[int]] = {}
     for row in decided:
         agreed = row["proposed"] == row["decided"]
         entry = by_kind.setdefault(row["kind__name"], [0, 0, 0])
         entry[0 if agreed else 1] += row["n"]
-        if (row["proposed"], row["decided"]) == (Document.Outcome.CLEAN,
-                                                  Document.Outcome.NOT_CLEAN):
+        if (row["proposed"], row["decided"]) == (
+            Document.Outcome.CLEAN,
+            Document.Outcome.NOT_CLEAN,
+        ):
             entry[2] += row["n"]
     for item in figures.agreement:
         agreed, overruled, dangerous = by_kind.get(item["kind"], [0, 0, 0])
-        item.update(confirmed=agreed, overruled=overruled, dangerous=dangerous,
-                    agreement=share(agreed, agreed + overruled))
+        item.update(
+            confirmed=agreed,
+            overruled=overruled,
+            dangerous=dangerous,
+            agreement=share(agreed, agreed + overruled),
+        )
     return figures
 
 
@@ -447,7 +557,10 @@ def _why_a_person(row: dict) -> str | None:
     if row["proposed"]:
         return "trial"
     if row["outcome"] == Document.Outcome.NOT_CLEAN and row["state"] in (
-            Document.State.NOT_CLEAN, Document.State.AWAITING_APPROVAL, Document.State.DONE):
+        Document.State.NOT_CLEAN,
+        Document.State.AWAITING_APPROVAL,
+        Document.State.DONE,
+    ):
         return "not_clean"
     if Document.Outcome.UNREADABLE in (row["state"], row["outcome"]):
         return "unreadable"
@@ -463,14 +576,19 @@ def _why_a_person(row: dict) -> str | None:
 def filing_figures(scope: Scope, filters: Filters) -> dict:
     """Filing jobs created in the period: filed, retried, failing, handed to a person."""
     return FilingJob.objects.filter(
-        _lines(scope, filters, "line__"), created_at__gte=filters.start_at,
-        created_at__lt=filters.end_at).aggregate(
-        total=Count("pk"), filed=Count("pk", filter=Q(state=FilingJob.State.FILED)),
+        _lines(scope, filters, "line__"),
+        created_at__gte=filters.start_at,
+        created_at__lt=filters.end_at,
+    ).aggregate(
+        total=Count("pk"),
+        filed=Count("pk", filter=Q(state=FilingJob.State.FILED)),
         retried=Count("pk", filter=Q(attempts__gt=1)),
         failing=Count("pk", filter=Q(state=FilingJob.State.FAILED)),
         manual=Count("pk", filter=Q(state=FilingJob.State.MANUAL)),
-        waiting=Count("pk", filter=Q(state__in=[FilingJob.State.PENDING,
-                                                FilingJob.State.IN_PROGRESS])))
+        waiting=Count(
+            "pk", filter=Q(state__in=[FilingJob.State.PENDING, FilingJob.State.IN_PROGRESS])
+        ),
+    )
 
 
 def started_before_answer(scope: Scope, filters: Filters, *, today=None) -> list[dict]:
@@ -478,32 +596,54 @@ def started_before_answer(scope: Scope, filters: Filters, *, today=None) -> list
     answer, out of all such lines."""
     today = today or timezone.localdate()
     answered_in_time = OrderEvent.objects.annotate(day=TruncDate("at")).filter(
-        line_id=OuterRef("pk"), action=Action.RECEIVED, day__lte=OuterRef("order__start_date"))
-    rows = (OrderLine.objects
-            .filter(_lines(scope, filters), order__start_date__gte=filters.start,
-                    order__start_date__lt=min(filters.end, today + datetime.timedelta(days=1)))
-            .exclude(status=Status.CANCELLED)
-            .values("order__unit__area__name")
-            .annotate(lines=Count("pk"), early=Count("pk", filter=~Exists(answered_in_time)))
-            .order_by("order__unit__area__name"))
-    return [{"area": row["order__unit__area__name"], "lines": row["lines"],
-             "early": row["early"], "share": share(row["early"], row["lines"])} for row in rows]
+        line_id=OuterRef("pk"), action=Action.RECEIVED, day__lte=OuterRef("order__start_date")
+    )
+    rows = (
+        OrderLine.objects.filter(
+            _lines(scope, filters),
+            order__start_date__gte=filters.start,
+            order__start_date__lt=min(filters.end, today + datetime.timedelta(days=1)),
+        )
+        .exclude(status=Status.CANCELLED)
+        .values("order__unit__area__name")
+        .annotate(lines=Count("pk"), early=Count("pk", filter=~Exists(answered_in_time)))
+        .order_by("order__unit__area__name")
+    )
+    return [
+        {
+            "area": row["order__unit__area__name"],
+            "lines": row["lines"],
+            "early": row["early"],
+            "share": share(row["early"], row["lines"]),
+        }
+        for row in rows
+    ]
 
 
 def volumes(scope: Scope, filters: Filters) -> list[dict]:
     """Lines ordered in the period per area, unit and kind: for splitting the running costs."""
-    rows = (OrderEvent.objects
-            .filter(_lines(scope, filters, "line__"), action__in=[Action.PLACED, Action.REORDERED],
-                    at__gte=filters.start_at, at__lt=filters.end_at)
-            .values("line__order__unit__area__name", "line__order__unit__name",
-                    "line__kind__name")
-            .annotate(n=Count("pk"))
-            .order_by("line__order__unit__area__name", "line__order__unit__name",
-                      "line__kind__name"))
+    rows = (
+        OrderEvent.objects.filter(
+            _lines(scope, filters, "line__"),
+            action__in=[Action.PLACED, Action.REORDERED],
+            at__gte=filters.start_at,
+            at__lt=filters.end_at,
+        )
+        .values("line__order__unit__area__name", "line__order__unit__name", "line__kind__name")
+        .annotate(n=Count("pk"))
+        .order_by("line__order__unit__area__name", "line__order__unit__name", "line__kind__name")
+    )
     total = sum(row["n"] for row in rows)
-    return [{"area": row["line__order__unit__area__name"], "unit": row["line__order__unit__name"],
-             "kind": row["line__kind__name"], "n": row["n"], "share": share(row["n"], total)}
-            for row in rows]
+    return [
+        {
+            "area": row["line__order__unit__area__name"],
+            "unit": row["line__order__unit__name"],
+            "kind": row["line__kind__name"],
+            "n": row["n"],
+            "share": share(row["n"], total),
+        }
+        for row in rows
+    ]
 
 
 HOUR_STEPS = {
@@ -534,8 +674,9 @@ def hours_saved(scope: Scope, filters: Filters) -> list[dict]:
     if filters.area_id:
         orders = orders.filter(unit__area_id=filters.area_id)
     if filters.kind_id:
-        orders = orders.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"),
-                                                               kind_id=filters.kind_id)))
+        orders = orders.filter(
+            Exists(OrderLine.objects.filter(order=OuterRef("pk"), kind_id=filters.kind_id))
+        )
     done = {
         # The portal routes, checks and records the order; the manager still fills the form.
         "order": (orders.count(), 0),
@@ -547,9 +688,16 @@ def hours_saved(scope: Scope, filters: Filters) -> list[dict]:
     }
     rows = []
     for step, (alone, by_people) in done.items():
-        rows.append({"step": str(HOUR_STEPS[step]), "minutes": minutes[step], "portal": alone,
-                     "people": by_people, "saved": round(alone * minutes[step] / 60, 1),
-                     "spent": round(by_people * minutes[step] / 60, 1)})
+        rows.append(
+            {
+                "step": str(HOUR_STEPS[step]),
+                "minutes": minutes[step],
+                "portal": alone,
+                "people": by_people,
+                "saved": round(alone * minutes[step] / 60, 1),
+                "spent": round(by_people * minutes[step] / 60, 1),
+            }
+        )
     return rows
 
 
@@ -597,57 +745,134 @@ class Statistics:
         """Every table of the page, as the exports and the monthly report show them."""
         r = self.robot
         tables = [
-            Table("ordered", _("Lines ordered per month"),
-                  [_("Month"), _("Area"), _("Certificate"), _("Lines")],
-                  [[row["month"].strftime("%Y-%m"), row["area"], row["kind"], row["n"]]
-                   for row in self.per_month]),
-            Table("lead_times", _("Lead time and time per stage"),
-                  [_("Stage"), _("Lines"), _("Median (hours)"), _("90th percentile (hours)")],
-                  [[f.label, f.count, _round(f.median), _round(f.p90)] for f in self.lead],
-                  note=_("Lines answered in the period. Review and filing count when they "
-                         "have happened.")),
-            Table("stuck", _("Stuck cases now"),
-                  [_("Stage"), _("Older than (days)"), _("Cases")],
-                  [[s.label, s.days, s.count] for s in self.stuck]),
-            Table("robot", _("The robot's answers"),
-                  [_("Figure"), _("Value")],
-                  [[_("Answers recorded"), r.answers],
-                   [_("Answered without a person"), r.by_robot],
-                   [_("Cleared without a person"), r.cleared_by_robot],
-                   [_("Share cleared without a person (%)"), r.share_cleared_alone]]),
-            Table("outcomes", _("Outcomes by certificate kind"),
-                  [_("Certificate"), _("Outcome"), _("Documents")],
-                  [[row["kind"], row["outcome"], row["n"]] for row in r.outcomes]),
-            Table("agreement", _("Trial mode: agreement between robot and person"),
-                  [_("Certificate"), _("Proposals"), _("Confirmed"), _("Overruled"),
-                   _("Dangerous (robot clean, person not clean)"), _("Waiting"),
-                   _("Agreement (%)")],
-                  [[row["kind"], row["total"], row["confirmed"], row["overruled"],
-                    row["dangerous"], row["open"], row["agreement"]] for row in r.agreement]),
-            Table("to_person", _("Documents sent to a person, and why"),
-                  [_("Reason"), _("Documents")],
-                  [[row["reason"], row["n"]] for row in r.to_person]),
-            Table("filing", _("Filing in the case system"),
-                  [_("Figure"), _("Jobs")],
-                  [[_("Filing jobs created"), self.filing["total"]],
-                   [_("Filed"), self.filing["filed"]],
-                   [_("Needed more than one attempt"), self.filing["retried"]],
-                   [_("Failing, will be retried"), self.filing["failing"]],
-                   [_("Handed to a person"), self.filing["manual"]],
-                   [_("Waiting"), self.filing["waiting"]]]),
-            Table("started_early", _("Hires who started before their certificate was answered"),
-                  [_("Area"), _("Lines with a start date in the period"),
-                   _("Started before the answer"), _("Share (%)")],
-                  [[row["area"], row["lines"], row["early"], row["share"]] for row in self.early]),
-            Table("volumes", _("Volumes per department"),
-                  [_("Area"), _("Unit"), _("Certificate"), _("Lines"), _("Share (%)")],
-                  [[row["area"], row["unit"], row["kind"], row["n"], row["share"]]
-                   for row in self.volumes]),
-            Table("hours", _("Hours saved"),
-                  [_("Step"), _("Minutes by hand"), _("Done by the portal"),
-                   _("Done by people"), _("Hours saved"), _("Hours people spent")],
-                  [[row["step"], row["minutes"], row["portal"], row["people"], row["saved"],
-                    row["spent"]] for row in self.hours]),
+            Table(
+                "ordered",
+                _("Lines ordered per month"),
+                [_("Month"), _("Area"), _("Certificate"), _("Lines")],
+                [
+                    [row["month"].strftime("%Y-%m"), row["area"], row["kind"], row["n"]]
+                    for row in self.per_month
+                ],
+            ),
+            Table(
+                "lead_times",
+                _("Lead time and time per stage"),
+                [_("Stage"), _("Lines"), _("Median (hours)"), _("90th percentile (hours)")],
+                [[f.label, f.count, _round(f.median), _round(f.p90)] for f in self.lead],
+                note=_(
+                    "Lines answered in the period. Review and filing count when they have happened."
+                ),
+            ),
+            Table(
+                "stuck",
+                _("Stuck cases now"),
+                [_("Stage"), _("Older than (days)"), _("Cases")],
+                [[s.label, s.days, s.count] for s in self.stuck],
+            ),
+            Table(
+                "robot",
+                _("The robot's answers"),
+                [_("Figure"), _("Value")],
+                [
+                    [_("Answers recorded"), r.answers],
+                    [_("Answered without a person"), r.by_robot],
+                    [_("Cleared without a person"), r.cleared_by_robot],
+                    [_("Share cleared without a person (%)"), r.share_cleared_alone],
+                ],
+            ),
+            Table(
+                "outcomes",
+                _("Outcomes by certificate kind"),
+                [_("Certificate"), _("Outcome"), _("Documents")],
+                [[row["kind"], row["outcome"], row["n"]] for row in r.outcomes],
+            ),
+            Table(
+                "agreement",
+                _("Trial mode: agreement between robot and person"),
+                [
+                    _("Certificate"),
+                    _("Proposals"),
+                    _("Confirmed"),
+                    _("Overruled"),
+                    _("Dangerous (robot clean, person not clean)"),
+                    _("Waiting"),
+                    _("Agreement (%)"),
+                ],
+                [
+                    [
+                        row["kind"],
+                        row["total"],
+                        row["confirmed"],
+                        row["overruled"],
+                        row["dangerous"],
+                        row["open"],
+                        row["agreement"],
+                    ]
+                    for row in r.agreement
+                ],
+            ),
+            Table(
+                "to_person",
+                _("Documents sent to a person, and why"),
+                [_("Reason"), _("Documents")],
+                [[row["reason"], row["n"]] for row in r.to_person],
+            ),
+            Table(
+                "filing",
+                _("Filing in the case system"),
+                [_("Figure"), _("Jobs")],
+                [
+                    [_("Filing jobs created"), self.filing["total"]],
+                    [_("Filed"), self.filing["filed"]],
+                    [_("Needed more than one attempt"), self.filing["retried"]],
+                    [_("Failing, will be retried"), self.filing["failing"]],
+                    [_("Handed to a person"), self.filing["manual"]],
+                    [_("Waiting"), self.filing["waiting"]],
+                ],
+            ),
+            Table(
+                "started_early",
+                _("Hires who started before their certificate was answered"),
+                [
+                    _("Area"),
+                    _("Lines with a start date in the period"),
+                    _("Started before the answer"),
+                    _("Share (%)"),
+                ],
+                [[row["area"], row["lines"], row["early"], row["share"]] for row in self.early],
+            ),
+            Table(
+                "volumes",
+                _("Volumes per department"),
+                [_("Area"), _("Unit"), _("Certificate"), _("Lines"), _("Share (%)")],
+                [
+                    [row["area"], row["unit"], row["kind"], row["n"], row["share"]]
+                    for row in self.volumes
+                ],
+            ),
+            Table(
+                "hours",
+                _("Hours saved"),
+                [
+                    _("Step"),
+                    _("Minutes by hand"),
+                    _("Done by the portal"),
+                    _("Done by people"),
+                    _("Hours saved"),
+                    _("Hours people spent"),
+                ],
+                [
+                    [
+                        row["step"],
+                        row["minutes"],
+                        row["portal"],
+                        row["people"],
+                        row["saved"],
+                        row["spent"],
+                    ]
+                    for row in self.hours
+                ],
+            ),
         ]
         return {table.name: table for table in tables}
 
@@ -670,7 +895,8 @@ def compute(*, user: User, filters: Filters) -> Statistics:
 
 def _compute(scope: Scope, filters: Filters) -> Statistics:
     return Statistics(
-        filters=filters, scope=scope,
+        filters=filters,
+        scope=scope,
         per_month=ordered_per_month(scope, filters),
         lead=lead_times(scope, filters),
         stuck=stuck_cases(scope, filters),

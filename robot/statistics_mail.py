@@ -27,14 +27,18 @@ def send_monthly_report(*, month: str | None = None) -> int:
     recipients = settings.STATS_REPORT_RECIPIENTS
     if not recipients:
         return 0
-    first = (datetime.datetime.strptime(month, "%Y-%m").date() if month
-             else add_months(timezone.localdate().replace(day=1), -1))
+    first = (
+        datetime.datetime.strptime(month, "%Y-%m").date()
+        if month
+        else add_months(timezone.localdate().replace(day=1), -1)
+    )
     pdf = monthly_report_pdf(user=_Everyone(), month=first)
     message = EmailMessage(
         subject=_("Attestportal: monthly report %(month)s") % {"month": f"{first:%m/%Y}"},
         body=_("The monthly report on certificates for %(month)s is attached.")
         % {"month": f"{first:%m/%Y}"},
-        to=recipients)
+        to=recipients,
+    )
     message.attach(f"maanedsrapport-{first:%Y-%m}.pdf", pdf, "application/pdf")
     message.send()
     return len(recipients)

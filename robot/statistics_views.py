@@ -39,15 +39,28 @@ class MonthField(forms.CharField):
 
 
 class FilterForm(forms.Form):
-    fra = MonthField(label=gettext_lazy("From month"), required=False,
-                     widget=forms.TextInput(attrs={"type": "month"}))
-    til = MonthField(label=gettext_lazy("To month (incl.)"), required=False,
-                     widget=forms.TextInput(attrs={"type": "month"}))
-    omraade = forms.ModelChoiceField(label=gettext_lazy("Area"), queryset=Area.objects.none(),
-                                     required=False, empty_label=gettext_lazy("All areas"))
-    attest = forms.ModelChoiceField(label=gettext_lazy("Certificate"),
-                                    queryset=CertificateKind.objects.none(), required=False,
-                                    empty_label=gettext_lazy("All certificates"))
+    fra = MonthField(
+        label=gettext_lazy("From month"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "month"}),
+    )
+    til = MonthField(
+        label=gettext_lazy("To month (incl.)"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "month"}),
+    )
+    omraade = forms.ModelChoiceField(
+        label=gettext_lazy("Area"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All areas"),
+    )
+    attest = forms.ModelChoiceField(
+        label=gettext_lazy("Certificate"),
+        queryset=CertificateKind.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All certificates"),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,9 +81,12 @@ class FilterForm(forms.Form):
         data = self.cleaned_data
         end = add_months(data["til"], 1) if data.get("til") else default.end
         start = data.get("fra") or add_months(end, -12)
-        return Filters(start=start, end=end,
-                       area_id=data["omraade"].pk if data.get("omraade") else None,
-                       kind_id=data["attest"].pk if data.get("attest") else None)
+        return Filters(
+            start=start,
+            end=end,
+            area_id=data["omraade"].pk if data.get("omraade") else None,
+            kind_id=data["attest"].pk if data.get("attest") else None,
+        )
 
 
 def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
@@ -111,14 +127,33 @@ def month_chart(stats: Statistics) -> dict:
                 continue
             h = (height - bottom - 10) * n / top
             y -= h
-            bars.append(Bar(x=round(left + i * slot + slot * 0.15, 1), y=round(y, 1),
-                            width=round(slot * 0.7, 1), height=round(h, 1),
-                            css=f"series-{k % 4}", title=f"{month:%Y-%m} {kind}: {n}"))
-        labels.append({"x": round(left + i * slot + slot / 2, 1), "text": f"{month:%m/%y}",
-                       "total": totals.get(month, 0)})
-    return {"width": width, "height": height, "bars": bars, "labels": labels,
-            "axis_y": height - bottom, "top": top, "left": left,
-            "legend": [{"css": f"series-{k % 4}", "text": kind} for k, kind in enumerate(kinds)]}
+            bars.append(
+                Bar(
+                    x=round(left + i * slot + slot * 0.15, 1),
+                    y=round(y, 1),
+                    width=round(slot * 0.7, 1),
+                    height=round(h, 1),
+                    css=f"series-{k % 4}",
+                    title=f"{month:%Y-%m} {kind}: {n}",
+                )
+            )
+        labels.append(
+            {
+                "x": round(left + i * slot + slot / 2, 1),
+                "text": f"{month:%m/%y}",
+                "total": totals.get(month, 0),
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "labels": labels,
+        "axis_y": height - bottom,
+        "top": top,
+        "left": left,
+        "legend": [{"css": f"series-{k % 4}", "text": kind} for k, kind in enumerate(kinds)],
+    }
 
 
 def hbar_chart(items: list[tuple[str, float | None, str]]) -> dict:
@@ -128,8 +163,16 @@ def hbar_chart(items: list[tuple[str, float | None, str]]) -> dict:
     bars = []
     for i, (label, value, shown) in enumerate(items):
         w = (width - left - 70) * (value or 0) / top
-        bars.append({"y": i * row + 4, "ty": i * row + 19, "width": round(max(w, 1), 1),
-                     "label": label, "shown": shown, "vx": round(left + max(w, 1) + 6, 1)})
+        bars.append(
+            {
+                "y": i * row + 4,
+                "ty": i * row + 19,
+                "width": round(max(w, 1), 1),
+                "label": label,
+                "shown": shown,
+                "vx": round(left + max(w, 1) + 6, 1),
+            }
+        )
     return {"width": width, "height": max(len(items), 1) * row + 8, "left": left, "bars": bars}
 
 
@@ -141,8 +184,9 @@ def _charts(stats: Statistics) -> dict:
         "months": month_chart(stats),
         "stages": hbar_chart([(f.label, f.median, f.median_display) for f in stats.lead]),
         "areas": hbar_chart([(area, n, str(n)) for area, n in areas.items()]),
-        "to_person": hbar_chart([(row["reason"], row["n"], str(row["n"]))
-                                 for row in stats.robot.to_person]),
+        "to_person": hbar_chart(
+            [(row["reason"], row["n"], str(row["n"])) for row in stats.robot.to_person]
+        ),
     }
 
 
@@ -151,9 +195,14 @@ def _charts(stats: Statistics) -> dict:
 def statistics_page(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     stats = statistics.compute(user=request.user, filters=filters)
-    context = {"form": form, "stats": stats, "tables": stats.tables(), "charts": _charts(stats),
-               "query": request.GET.urlencode(),
-               "last_month": add_months(timezone.localdate().replace(day=1), -1)}
+    context = {
+        "form": form,
+        "stats": stats,
+        "tables": stats.tables(),
+        "charts": _charts(stats),
+        "query": request.GET.urlencode(),
+        "last_month": add_months(timezone.localdate().replace(day=1), -1),
+    }
     template = "robot/statistics.html#figures" if request.htmx else "robot/statistics.html"
     return render(request, template, context)
 
@@ -178,7 +227,8 @@ def statistics_export(request: HttpRequest, table: str, fmt: str) -> HttpRespons
     return HttpResponse(
         xlsx_bytes(data),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
 
 
 def _csv_cell(cell):
@@ -197,8 +247,9 @@ def xlsx_bytes(table) -> bytes:
     sheet = workbook.create_sheet(title=table.name[:31])
     sheet.append([str(header) for header in table.headers])
     for row in table.rows:
-        sheet.append([cell if cell is None or isinstance(cell, int | float) else str(cell)
-                      for cell in row])
+        sheet.append(
+            [cell if cell is None or isinstance(cell, int | float) else str(cell) for cell in row]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -208,8 +259,10 @@ def monthly_report_pdf(*, user, month: datetime.date) -> bytes:
     """The month's figures as a PDF, for what the user may see."""
     filters = Filters.month(month)
     stats = statistics.compute(user=user, filters=filters)
-    return render_pdf("letters/monthly_report.html", letter_context(
-        stats=stats, tables=stats.tables(), month=filters.start, sender=""))
+    return render_pdf(
+        "letters/monthly_report.html",
+        letter_context(stats=stats, tables=stats.tables(), month=filters.start, sender=""),
+    )
 
 
 @login_required
@@ -220,5 +273,8 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     except ValueError:
         month = add_months(timezone.localdate().replace(day=1), -1)
     pdf = monthly_report_pdf(user=request.user, month=month)
-    return HttpResponse(pdf, content_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="maanedsrapport-{month:%Y-%m}.pdf"'})
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="maanedsrapport-{month:%Y-%m}.pdf"'},
+    )

@@ -58,17 +58,25 @@ def propose(*, document: Document, line: OrderLine, ruleset: RuleSet) -> Proposa
     sampled = current_mode(kind=line.kind, ruleset=ruleset) == ModeSwitch.Mode.AUTOMATIC
     document.line = line
     document.state = Document.State.PROPOSED
-    proposal = Proposal.objects.create(document=document, line=line, kind=line.kind,
-                                       ruleset=ruleset, proposed=document.outcome,
-                                       sampled=sampled)
+    proposal = Proposal.objects.create(
+        document=document,
+        line=line,
+        kind=line.kind,
+        ruleset=ruleset,
+        proposed=document.outcome,
+        sampled=sampled,
+    )
     if document.outcome == Document.Outcome.NOT_CLEAN:
         _notify_payroll(document, line)  # a registration is news even as a proposal
     return proposal
 
 
 def _locked(proposal: Proposal) -> Proposal:
-    proposal = (Proposal.objects.select_for_update(of=("self",))
-                .select_related("document", "line").get(pk=proposal.pk))
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("document", "line")
+        .get(pk=proposal.pk)
+    )
     if proposal.decided or proposal.document.state != Document.State.PROPOSED:
         raise TrialError(_("The proposal has already been decided."))
     return proposal
@@ -93,8 +101,9 @@ def overrule_proposal(*, proposal: Proposal, by: User, outcome: str, reason: str
         raise TrialError(_("Say why the robot was wrong."))
     if proposal.proposed == Outcome.NOT_CLEAN and outcome != Outcome.NOT_CLEAN:
         # The robot found signs of a registration; clearing them is an assessment.
-        raise TrialError(_("The robot found signs of a registration: confirm it and assess "
-                           "the certificate."))
+        raise TrialError(
+            _("The robot found signs of a registration: confirm it and assess the certificate.")
+        )
     return _decide(proposal, outcome=outcome, by=by, reason=reason.strip())
 
 
@@ -112,13 +121,14 @@ def _decide(proposal: Proposal, *, outcome: str, by: User, reason: str) -> Propo
     # is for the agreement figures, not for the manager.
     note = _("Checked by payroll")
     try:
-        record_outcome(document=document, line=proposal.line, outcome=outcome, by=by,
-                       note=note)
+        record_outcome(document=document, line=proposal.line, outcome=outcome, by=by, note=note)
     except OrderError as error:
         raise TrialError(str(error)) from error
     if outcome != proposal.proposed:
         document.reason = _("Payroll overruled the robot (%(robot)s): %(reason)s") % {
-            "robot": Outcome(proposal.proposed).label, "reason": reason}
+            "robot": Outcome(proposal.proposed).label,
+            "reason": reason,
+        }
     document.save()
     log_document_access(user=by, document=document, action=AccessLog.Action.HANDLE_DOCUMENT)
     return proposal
@@ -154,8 +164,9 @@ class KindAgreement:
     def overruled_rows(self) -> list[tuple[str, str, int]]:
         """(robot, person, count), the dangerous direction first."""
         rows = sorted(self.overruled.items(), key=lambda item: (item[0] != DANGEROUS, item[0]))
-        return [(Outcome(robot).label, Outcome(person).label, count)
-                for (robot, person), count in rows]
+        return [
+            (Outcome(robot).label, Outcome(person).label, count) for (robot, person), count in rows
+        ]
 
     @property
     def missing(self) -> int:
@@ -163,19 +174,29 @@ class KindAgreement:
 
     @property
     def may_switch(self) -> bool:
-        return (self.mode == ModeSwitch.Mode.TRIAL and self.ruleset is not None
-                and self.missing == 0 and self.dangerous == 0)
+        return (
+            self.mode == ModeSwitch.Mode.TRIAL
+            and self.ruleset is not None
+            and self.missing == 0
+            and self.dangerous == 0
+        )
 
 
 def agreement() -> list[KindAgreement]:
     """Per certificate kind, under the active rule version: proposals, confirmations and
     overrulings by direction, and whether the kind may run automatically."""
     ruleset = active_ruleset()
-    rows = {kind.pk: KindAgreement(kind=kind, ruleset=ruleset,
-                                   mode=current_mode(kind=kind, ruleset=ruleset))
-            for kind in CertificateKind.objects.all()}
-    counts = (Proposal.objects.filter(ruleset=ruleset)
-              .values("kind", "proposed", "decided").annotate(n=Count("pk")))
+    rows = {
+        kind.pk: KindAgreement(
+            kind=kind, ruleset=ruleset, mode=current_mode(kind=kind, ruleset=ruleset)
+        )
+        for kind in CertificateKind.objects.all()
+    }
+    counts = (
+        Proposal.objects.filter(ruleset=ruleset)
+        .values("kind", "proposed", "decided")
+        .annotate(n=Count("pk"))
+    )
     for row in counts:
         item = rows[row["kind"]]
         item.proposals += row["n"]
@@ -203,11 +224,21 @@ def switch_mode(*, kind: CertificateKind, mode: str, by: User) -> ModeSwitch:
     item = next(row for row in agreement() if row.kind.pk == kind.pk)
     if mode == ModeSwitch.Mode.AUTOMATIC and not item.may_switch:
         if item.dangerous:
-            raise TrialError(_("The robot called a certificate clean that a person found not "
-                               "clean under these rules: it cannot run alone."))
-        raise TrialError(_("%(missing)d more confirmed proposals are needed under these rules "
-                           "before the robot may run alone.") % {"missing": item.missing})
+            raise TrialError(
+                _(
+                    "The robot called a certificate clean that a person found not "
+                    "clean under these rules: it cannot run alone."
+                )
+            )
+        raise TrialError(
+            _(
+                "%(missing)d more confirmed proposals are needed under these rules "
+                "before the robot may run alone."
+            )
+            % {"missing": item.missing}
+        )
     if mode not in ModeSwitch.Mode.values:
         raise TrialError(_("Unknown mode."))
-    return ModeSwitch.objects.create(kind=kind, ruleset=ruleset, mode=mode, switched_by=by,
-                                     confirmed=item.confirmed)
+    return ModeSwitch.objects.create(
+        kind=kind, ruleset=ruleset, mode=mode, switched_by=by, confirmed=item.confirmed
+    )

@@ -2,18 +2,16 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.urls import reverse
 from django.db.models import Count
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseGone
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orders.models import AccessLog, OrderLine
+from orders.models import AccessLog, CertificateKind, OrderLine
 from portal.decorators import payroll_or_staff_required, payroll_required, staff_required
-
-from orders.models import CertificateKind
 
 from . import filing, services, trial
 from .forms import AssessmentForm, DiscardForm, OverruleForm, ResolveForm, UploadForm
@@ -33,11 +31,17 @@ def intake(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         results = [_ingest_upload(upload, request.user) for upload in form.cleaned_data["files"]]
         new = sum(created for _, created in results)
-        messages.success(request, _("%(new)d of %(total)d files received; the rest had been "
-                                    "received before.") % {"new": new, "total": len(results)})
+        messages.success(
+            request,
+            _("%(new)d of %(total)d files received; the rest had been received before.")
+            % {"new": new, "total": len(results)},
+        )
         return redirect("robot:queue")
-    recent = list(Document.objects.filter(parent__isnull=True)
-                  .select_related("line__order", "line__kind").order_by("-received_at")[:20])
+    recent = list(
+        Document.objects.filter(parent__isnull=True)
+        .select_related("line__order", "line__kind")
+        .order_by("-received_at")[:20]
+    )
     services.log_documents_listed(user=request.user, documents=recent)
     return render(request, "robot/intake.html", {"form": form, "recent": recent})
 
@@ -52,16 +56,20 @@ def upload_one(request: HttpRequest) -> HttpResponse:
     document, created = _ingest_upload(upload, request.user)
     document.refresh_from_db()  # without a broker it has been read already
     services.log_documents_listed(user=request.user, documents=[document])
-    return render(request, "robot/intake.html#row",
-                  {"document": document, "created": created, "name": upload.name})
+    return render(
+        request,
+        "robot/intake.html#row",
+        {"document": document, "created": created, "name": upload.name},
+    )
 
 
 @payroll_required
 @require_GET
 def document_row(request: HttpRequest, pk: int) -> HttpResponse:
     """The upload page asks again until a worker has read the file."""
-    document = get_object_or_404(Document.objects.select_related("line__order", "line__kind"),
-                                 pk=pk)
+    document = get_object_or_404(
+        Document.objects.select_related("line__order", "line__kind"), pk=pk
+    )
     services.log_documents_listed(user=request.user, documents=[document])
     return render(request, "robot/intake.html#row", {"document": document})
 
@@ -69,19 +77,27 @@ def document_row(request: HttpRequest, pk: int) -> HttpResponse:
 @payroll_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    counts = dict(Document.objects.filter(state__in=Document.QUEUE_STATES)
-                  .values_list("state").annotate(n=Count("pk")))
+    counts = dict(
+        Document.objects.filter(state__in=Document.QUEUE_STATES)
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
     state = request.GET.get("state")
     documents = Document.objects.filter(state__in=Document.QUEUE_STATES)
     if state in Document.QUEUE_STATES:
         documents = documents.filter(state=state)
-    documents = list(documents.select_related("kind", "line__order__unit", "person").order_by(
-        "received_at", "pk")[:200])
+    documents = list(
+        documents.select_related("kind", "line__order__unit", "person").order_by(
+            "received_at", "pk"
+        )[:200]
+    )
     services.log_documents_listed(user=request.user, documents=documents)
-    tabs = [(value, label, counts.get(value, 0)) for value, label in Document.State.choices
-            if value in Document.QUEUE_STATES]
-    context = {"documents": documents, "tabs": tabs, "state": state,
-               "total": sum(counts.values())}
+    tabs = [
+        (value, label, counts.get(value, 0))
+        for value, label in Document.State.choices
+        if value in Document.QUEUE_STATES
+    ]
+    context = {"documents": documents, "tabs": tabs, "state": state, "total": sum(counts.values())}
     template = "robot/queue.html#table" if request.htmx else "robot/queue.html"
     return render(request, template, context)
 
@@ -100,18 +116,21 @@ def _candidates(document: Document):
 @require_GET
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_object_or_404(
-        Document.objects.select_related("kind", "person", "line__order__unit", "line__kind"),
-        pk=pk)
-    services.log_document_access(user=request.user, document=document,
-                                 action=AccessLog.Action.VIEW_DOCUMENT)
+        Document.objects.select_related("kind", "person", "line__order__unit", "line__kind"), pk=pk
+    )
+    services.log_document_access(
+        user=request.user, document=document, action=AccessLog.Action.VIEW_DOCUMENT
+    )
     return render(request, "robot/document.html", _document_context(document))
 
 
 def _document_context(document: Document, **forms) -> dict:
     evaluation = document.latest_evaluation
     roles = dict(Phrase.Role.choices)
-    evidence = [{**hit, "role_label": roles.get(hit["role"], hit["role"])}
-                for hit in (evaluation.evidence if evaluation else [])]
+    evidence = [
+        {**hit, "role_label": roles.get(hit["role"], hit["role"])}
+        for hit in (evaluation.evidence if evaluation else [])
+    ]
     proposal = Proposal.objects.filter(document=document).select_related("decided_by").first()
     return {
         "document": document,
@@ -135,21 +154,28 @@ def _document_context(document: Document, **forms) -> dict:
 def document_file(request: HttpRequest, pk: int) -> FileResponse:
     document = get_object_or_404(Document.objects.select_related("line__order"), pk=pk)
     if not document_path(document).exists():
-        return HttpResponseGone(_("The file has been deleted from the portal under the retention "
-                                  "rules; the case system keeps what was filed."))
-    services.log_document_access(user=request.user, document=document,
-                                 action=AccessLog.Action.VIEW_DOCUMENT)
+        return HttpResponseGone(
+            _(
+                "The file has been deleted from the portal under the retention "
+                "rules; the case system keeps what was filed."
+            )
+        )
+    services.log_document_access(
+        user=request.user, document=document, action=AccessLog.Action.VIEW_DOCUMENT
+    )
     with document_path(document).open("rb") as head:
         is_pdf = head.read(5) == b"%PDF-"
-    response = FileResponse(document_path(document).open("rb"),
-                            content_type="application/pdf" if is_pdf
-                            else "application/octet-stream",
-                            as_attachment=not is_pdf, filename=f"dokument-{document.pk}"
-                            + (".pdf" if is_pdf else ".bin"))
+    response = FileResponse(
+        document_path(document).open("rb"),
+        content_type="application/pdf" if is_pdf else "application/octet-stream",
+        as_attachment=not is_pdf,
+        filename=f"dokument-{document.pk}" + (".pdf" if is_pdf else ".bin"),
+    )
     # Whatever the file really is, it must not run as a page of the portal: anything but
     # a PDF is a download, and a PDF may load nothing from anywhere.
-    response["Content-Security-Policy"] = ("default-src 'none'; object-src 'self'" if is_pdf
-                                           else "sandbox; default-src 'none'")
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; object-src 'self'" if is_pdf else "sandbox; default-src 'none'"
+    )
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
@@ -166,35 +192,64 @@ def _act(request: HttpRequest, pk: int, form_class, action, form_name: str, form
             messages.success(request, _("Saved."))
             return redirect("robot:document", pk=pk)
     document.refresh_from_db()
-    services.log_document_access(user=request.user, document=document,
-                                 action=AccessLog.Action.VIEW_DOCUMENT)
-    return render(request, "robot/document.html",
-                  _document_context(document, **{form_name: form}), status=400)
+    services.log_document_access(
+        user=request.user, document=document, action=AccessLog.Action.VIEW_DOCUMENT
+    )
+    return render(
+        request, "robot/document.html", _document_context(document, **{form_name: form}), status=400
+    )
 
 
 @payroll_required
 @require_POST
 def document_assess(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, AssessmentForm, lambda doc, data: services.assess_document(
-        document=doc, by=request.user, relevance=data["relevance"],
-        discussed=data["discussed"], decision=data["decision"], reason=data["reason"]),
-        "assessment_form")
+    return _act(
+        request,
+        pk,
+        AssessmentForm,
+        lambda doc, data: services.assess_document(
+            document=doc,
+            by=request.user,
+            relevance=data["relevance"],
+            discussed=data["discussed"],
+            decision=data["decision"],
+            reason=data["reason"],
+        ),
+        "assessment_form",
+    )
 
 
 @payroll_required
 @require_POST
 def document_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, ResolveForm, lambda doc, data: services.resolve_document(
-        document=doc, by=request.user, line=data["line"], outcome=data["outcome"],
-        reason=data["reason"]), "resolve_form",
-        form_kwargs=lambda doc: {"candidates": _candidates(doc)})
+    return _act(
+        request,
+        pk,
+        ResolveForm,
+        lambda doc, data: services.resolve_document(
+            document=doc,
+            by=request.user,
+            line=data["line"],
+            outcome=data["outcome"],
+            reason=data["reason"],
+        ),
+        "resolve_form",
+        form_kwargs=lambda doc: {"candidates": _candidates(doc)},
+    )
 
 
 @payroll_required
 @require_POST
 def document_discard(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, DiscardForm, lambda doc, data: services.discard_document(
-        document=doc, by=request.user, reason=data["reason"]), "discard_form")
+    return _act(
+        request,
+        pk,
+        DiscardForm,
+        lambda doc, data: services.discard_document(
+            document=doc, by=request.user, reason=data["reason"]
+        ),
+        "discard_form",
+    )
 
 
 @payroll_required
@@ -218,12 +273,19 @@ def filing_queue(request: HttpRequest) -> HttpResponse:
     jobs = FilingJob.objects.select_related("line__order__unit", "line__kind", "document")
     counts = dict(jobs.values_list("state").annotate(n=Count("pk")).order_by())
     context = {
-        "counts": [(value, label, counts.get(value, 0)) for value, label in FilingJob.State.choices],
-        "attention": list(jobs.filter(state__in=[FilingJob.State.FAILED, FilingJob.State.MANUAL])
-                          .order_by("created_at")[:200]),
-        "waiting": list(jobs.filter(state__in=[FilingJob.State.PENDING,
-                                               FilingJob.State.IN_PROGRESS])
-                        .order_by("next_attempt_at")[:100]),
+        "counts": [
+            (value, label, counts.get(value, 0)) for value, label in FilingJob.State.choices
+        ],
+        "attention": list(
+            jobs.filter(state__in=[FilingJob.State.FAILED, FilingJob.State.MANUAL]).order_by(
+                "created_at"
+            )[:200]
+        ),
+        "waiting": list(
+            jobs.filter(state__in=[FilingJob.State.PENDING, FilingJob.State.IN_PROGRESS]).order_by(
+                "next_attempt_at"
+            )[:100]
+        ),
         "filed": list(jobs.filter(state=FilingJob.State.FILED).order_by("-filed_at")[:50]),
     }
     shown = context["attention"] + context["waiting"] + context["filed"]
@@ -240,8 +302,9 @@ def filing_action(request: HttpRequest, pk: int) -> HttpResponse:
         if action == "retry":
             filing.retry_job(job=job, by=request.user)
         elif action == "manual":
-            filing.send_to_manual(job=job, by=request.user,
-                                  reason=request.POST.get("reason", "").strip() or "-")
+            filing.send_to_manual(
+                job=job, by=request.user, reason=request.POST.get("reason", "").strip() or "-"
+            )
         elif action == "filed":
             reference = request.POST.get("esdh_reference", "").strip()
             if not reference:
@@ -266,8 +329,9 @@ def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except trial.TrialError as error:
         messages.error(request, str(error))
         return redirect("robot:document", pk=proposal.document_id)
-    messages.success(request, _("Confirmed: %(outcome)s.")
-                     % {"outcome": proposal.get_proposed_display().lower()})
+    messages.success(
+        request, _("Confirmed: %(outcome)s.") % {"outcome": proposal.get_proposed_display().lower()}
+    )
     return _next_proposal(proposal)
 
 
@@ -278,23 +342,30 @@ def proposal_overrule(request: HttpRequest, pk: int) -> HttpResponse:
     form = OverruleForm(request.POST)
     if form.is_valid():
         try:
-            trial.overrule_proposal(proposal=proposal, by=request.user,
-                                    outcome=form.cleaned_data["outcome"],
-                                    reason=form.cleaned_data["reason"])
+            trial.overrule_proposal(
+                proposal=proposal,
+                by=request.user,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["reason"],
+            )
         except trial.TrialError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Overruled: the outcome is now %(outcome)s.")
-                             % {"outcome": Document.Outcome(form.cleaned_data["outcome"])
-                                .label.lower()})
+            messages.success(
+                request,
+                _("Overruled: the outcome is now %(outcome)s.")
+                % {"outcome": Document.Outcome(form.cleaned_data["outcome"]).label.lower()},
+            )
             if form.cleaned_data["outcome"] == Document.Outcome.NOT_CLEAN:
                 return redirect("robot:document", pk=proposal.document_id)  # to assessment
             return _next_proposal(proposal)
     document = proposal.document
-    services.log_document_access(user=request.user, document=document,
-                                 action=AccessLog.Action.VIEW_DOCUMENT)
-    return render(request, "robot/document.html",
-                  _document_context(document, overrule_form=form), status=400)
+    services.log_document_access(
+        user=request.user, document=document, action=AccessLog.Action.VIEW_DOCUMENT
+    )
+    return render(
+        request, "robot/document.html", _document_context(document, overrule_form=form), status=400
+    )
 
 
 def _next_proposal(decided: Proposal) -> HttpResponse:
@@ -308,10 +379,15 @@ def _next_proposal(decided: Proposal) -> HttpResponse:
 @require_GET
 def agreement(request: HttpRequest) -> HttpResponse:
     """How often people agreed with the robot, per kind, under the active rules."""
-    return render(request, "robot/agreement.html", {
-        "rows": trial.agreement(), "minimum": settings.TRIAL_MIN_CONFIRMED,
-        "sample_percent": settings.AUTOMATIC_SAMPLE_PERCENT,
-    })
+    return render(
+        request,
+        "robot/agreement.html",
+        {
+            "rows": trial.agreement(),
+            "minimum": settings.TRIAL_MIN_CONFIRMED,
+            "sample_percent": settings.AUTOMATIC_SAMPLE_PERCENT,
+        },
+    )
 
 
 @staff_required
@@ -324,6 +400,8 @@ def agreement_switch(request: HttpRequest, kind_id: int) -> HttpResponse:
     except trial.TrialError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("%(kind)s: %(mode)s.") % {
-            "kind": kind.name, "mode": ModeSwitch.Mode(mode).label})
+        messages.success(
+            request,
+            _("%(kind)s: %(mode)s.") % {"kind": kind.name, "mode": ModeSwitch.Mode(mode).label},
+        )
     return redirect("robot:agreement")

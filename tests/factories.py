@@ -71,8 +71,16 @@ def require(profile: PositionProfile, legal_basis: LegalBasis, level: str = "req
     return ProfileRequirement.objects.create(profile=profile, legal_basis=legal_basis, level=level)
 
 
-def order_for(*, unit: Unit, profile: PositionProfile, by: User, name: str = "Ny Ansat",
-              cpr: str | None = None, bases=None, start_date=None):
+def order_for(
+    *,
+    unit: Unit,
+    profile: PositionProfile,
+    by: User,
+    name: str = "Ny Ansat",
+    cpr: str | None = None,
+    bases=None,
+    start_date=None,
+):
     """Place an order through the service, as a manager would."""
     return place_order(
         by=by,

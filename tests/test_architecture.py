@@ -13,8 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def python_files(app: str, *, skip=()) -> list[Path]:
-    return [path for path in sorted((ROOT / app).rglob("*.py"))
-            if "migrations" not in path.parts and path.name not in skip]
+    return [
+        path
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts and path.name not in skip
+    ]
 
 
 def imported_apps(path: Path) -> set[str]:
@@ -27,14 +30,19 @@ def imported_apps(path: Path) -> set[str]:
     return apps
 
 
-@pytest.mark.parametrize(("app", "forbidden", "allowed_files"), [
-    ("orders", {"robot"}, ()),
-    # URL configuration and settings wire the apps together; the organisation does not.
-    ("portal", {"orders", "robot"}, ("urls.py", "settings.py")),
-])
+@pytest.mark.parametrize(
+    ("app", "forbidden", "allowed_files"),
+    [
+        ("orders", {"robot"}, ()),
+        # URL configuration and settings wire the apps together; the organisation does not.
+        ("portal", {"orders", "robot"}, ("urls.py", "settings.py")),
+    ],
+)
 def test_imports_point_one_way(app, forbidden, allowed_files):
-    offenders = {str(path.relative_to(ROOT)): sorted(imported_apps(path) & forbidden)
-                 for path in python_files(app, skip=allowed_files)}
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_apps(path) & forbidden)
+        for path in python_files(app, skip=allowed_files)
+    }
     assert {path: apps for path, apps in offenders.items() if apps} == {}
 
 
@@ -56,17 +64,24 @@ def test_only_orders_changes_order_lines_and_writes_their_timeline():
             if isinstance(node, ast.ImportFrom) and node.module == "orders.services":
                 used = {alias.name for alias in node.names} & WRITES_TO_LINES
                 offenders += [f"{path.name}: imports {name}" for name in used]
-            if (isinstance(node, ast.Attribute) and node.attr in {"create", "bulk_create",
-                                                                   "update"}
-                    and isinstance(node.value, ast.Attribute) and node.value.attr == "objects"
-                    and isinstance(node.value.value, ast.Name)
-                    and node.value.value.id in {"OrderEvent", "OrderLine"}):
-                offenders.append(f"{path.name}:{node.lineno}: {node.value.value.id}.objects."
-                                 f"{node.attr}")
-            if (isinstance(node, ast.Assign) and any(
-                    isinstance(target, ast.Attribute) and target.attr == "status"
-                    and isinstance(target.value, ast.Name) and target.value.id == "line"
-                    for target in node.targets)):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"create", "bulk_create", "update"}
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "objects"
+                and isinstance(node.value.value, ast.Name)
+                and node.value.value.id in {"OrderEvent", "OrderLine"}
+            ):
+                offenders.append(
+                    f"{path.name}:{node.lineno}: {node.value.value.id}.objects.{node.attr}"
+                )
+            if isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Attribute)
+                and target.attr == "status"
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "line"
+                for target in node.targets
+            ):
                 offenders.append(f"{path.name}:{node.lineno}: line.status = ...")
     assert offenders == []
 
@@ -74,8 +89,11 @@ def test_only_orders_changes_order_lines_and_writes_their_timeline():
 def test_cpr_numbers_are_handled_by_one_module():
     """Masking, formatting and finding CPR numbers are written once (portal/cpr.py)."""
     patterns = ('"-xxxx"', "'-xxxx'", "[:6]")
-    offenders = [f"{path.relative_to(ROOT)}: {pattern}"
-                 for app in ("portal", "orders", "robot")
-                 for path in python_files(app, skip=("cpr.py",))
-                 for pattern in patterns if pattern in path.read_text()]
+    offenders = [
+        f"{path.relative_to(ROOT)}: {pattern}"
+        for app in ("portal", "orders", "robot")
+        for path in python_files(app, skip=("cpr.py",))
+        for pattern in patterns
+        if pattern in path.read_text()
+    ]
     assert offenders == []

@@ -1,7 +1,13 @@
 """The models of ordering, one concern per module."""
 
 from .access_log import AccessLog
-from .catalogue import CertificateKind, ChildContactRule, LegalBasis, PositionProfile, ProfileRequirement
+from .catalogue import (
+    CertificateKind,
+    ChildContactRule,
+    LegalBasis,
+    PositionProfile,
+    ProfileRequirement,
+)
 from .duplicate import DuplicateAttempt
 from .hire import Hire, HireColumns, HireImport, JobCode
 from .notification import Notification

@@ -41,3 +41,6 @@ class AccessLog(models.Model):
         ordering = ["-at"]
         verbose_name = _("access-log entry")
         verbose_name_plural = _("access log")
+
+    def __str__(self) -> str:
+        return f"{self.username} – {self.get_action_display()} ({self.at:%d.%m.%Y %H:%M})"

@@ -17,12 +17,15 @@ class CertificateKind(models.Model):
     code = models.CharField(_("code"), max_length=30, choices=Code.choices, unique=True)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
+
     class FilingPolicy(models.TextChoices):
         CERTIFICATE = "certificate", _("File the certificate itself")
         NOTE = "note", _("File only a note (the certificate is not kept)")
 
     filing_policy = models.CharField(
-        _("what is filed in the case system"), max_length=20, choices=FilingPolicy.choices,
+        _("what is filed in the case system"),
+        max_length=20,
+        choices=FilingPolicy.choices,
         default=FilingPolicy.CERTIFICATE,
     )
     police_form_url = models.URLField(
@@ -74,9 +77,13 @@ class PositionProfile(models.Model):
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
     renewal_years = models.PositiveSmallIntegerField(
-        _("renew every (years)"), null=True, blank=True,
-        help_text=_("Staff in the position need a renewed check this many years after "
-                    "their certificate was cleared. Empty: never."),
+        _("renew every (years)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Staff in the position need a renewed check this many years after "
+            "their certificate was cleared. Empty: never."
+        ),
     )
 
     class Meta:
@@ -114,9 +121,13 @@ class ProfileRequirement(models.Model):
         verbose_name = _("certificate requirement")
         verbose_name_plural = _("certificate requirements")
         constraints = [
-            models.UniqueConstraint(fields=["profile", "legal_basis"],
-                                    name="requirement_unique_basis_per_profile"),
+            models.UniqueConstraint(
+                fields=["profile", "legal_basis"], name="requirement_unique_basis_per_profile"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_basis} ({self.get_level_display()})"
 
     def clean(self) -> None:
         if not (self.profile_id and self.legal_basis_id):
@@ -129,9 +140,6 @@ class ProfileRequirement(models.Model):
                 _("The position already has a requirement for this kind of certificate.")
             )
 
-    def __str__(self) -> str:
-        return f"{self.legal_basis} ({self.get_level_display()})"
-
     @property
     def kind(self) -> CertificateKind:
         return self.legal_basis.kind
@@ -142,7 +150,9 @@ class ChildContactRule(models.Model):
     and the child-certificate purpose a "yes" adds."""
 
     area = models.OneToOneField(
-        "portal.Area", verbose_name=_("area"), on_delete=models.CASCADE,
+        "portal.Area",
+        verbose_name=_("area"),
+        on_delete=models.CASCADE,
         related_name="child_contact_rule",
     )
     legal_basis = models.ForeignKey(

@@ -17,13 +17,18 @@ class JobCode(models.Model):
     """The HR system's job code (stillingskode) in one area, and the position it means.
     Without a profile the position needs no certificate."""
 
-    area = models.ForeignKey("portal.Area", verbose_name=_("area"), on_delete=models.CASCADE,
-                             related_name="job_codes")
+    area = models.ForeignKey(
+        "portal.Area", verbose_name=_("area"), on_delete=models.CASCADE, related_name="job_codes"
+    )
     code = models.CharField(_("job code"), max_length=40)
     title = models.CharField(_("title in the HR system"), max_length=200, blank=True)
     profile = models.ForeignKey(
-        PositionProfile, verbose_name=_("position"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="job_codes",
+        PositionProfile,
+        verbose_name=_("position"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="job_codes",
         help_text=_("Empty: the position needs no certificate."),
     )
 
@@ -43,21 +48,30 @@ class HireColumns(models.Model):
     """Which column of the HR system's new-hire report holds what (one row is used)."""
 
     employment_id = models.CharField(
-        _("column: employment id"), max_length=100, default="Ansættelsesnummer", blank=True,
-        help_text=_("Optional. Without it a hire is known by CPR number and start date."))
+        _("column: employment id"),
+        max_length=100,
+        default="Ansættelsesnummer",
+        blank=True,
+        help_text=_("Optional. Without it a hire is known by CPR number and start date."),
+    )
     full_name = models.CharField(_("column: name"), max_length=100, default="Navn")
     cpr = models.CharField(_("column: CPR number"), max_length=100, default="CPR-nummer")
-    unit = models.CharField(_("column: unit"), max_length=100, default="Afdeling",
-                            help_text=_("Matched against the unit's HR id, then its name."))
-    start_date = models.CharField(_("column: start date"), max_length=100,
-                                  default="Startdato")
-    job_code = models.CharField(_("column: job code"), max_length=100,
-                                default="Stillingskode")
-    status = models.CharField(_("column: status"), max_length=100, default="Status",
-                              blank=True)
+    unit = models.CharField(
+        _("column: unit"),
+        max_length=100,
+        default="Afdeling",
+        help_text=_("Matched against the unit's HR id, then its name."),
+    )
+    start_date = models.CharField(_("column: start date"), max_length=100, default="Startdato")
+    job_code = models.CharField(_("column: job code"), max_length=100, default="Stillingskode")
+    status = models.CharField(_("column: status"), max_length=100, default="Status", blank=True)
     withdrawn_values = models.CharField(
-        _("status values meaning withdrawn"), max_length=200, default="Annulleret, Fratrådt",
-        blank=True, help_text=_("Comma-separated, not case-sensitive."))
+        _("status values meaning withdrawn"),
+        max_length=200,
+        default="Annulleret, Fratrådt",
+        blank=True,
+        help_text=_("Comma-separated, not case-sensitive."),
+    )
 
     class Meta:
         verbose_name = _("new-hire report columns")
@@ -71,7 +85,8 @@ class HireQuerySet(models.QuerySet):
     def prompting(self):
         """Hires whose managers still have to order (or say no)."""
         return self.filter(status=Hire.Status.AWAITING_ORDER).select_related(
-            "unit", "profile", "person")
+            "unit", "profile", "person"
+        )
 
 
 class Hire(models.Model):
@@ -90,21 +105,28 @@ class Hire(models.Model):
     source_key = models.CharField(max_length=200, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="hires")
     full_name = models.CharField(_("name"), max_length=200)
-    unit = models.ForeignKey("portal.Unit", verbose_name=_("unit"), on_delete=models.PROTECT,
-                             related_name="hires")
+    unit = models.ForeignKey(
+        "portal.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="hires"
+    )
     start_date = models.DateField(_("start date"))
     job_code = models.CharField(_("job code"), max_length=40)
-    profile = models.ForeignKey(PositionProfile, verbose_name=_("position"),
-                                on_delete=models.PROTECT, null=True, related_name="hires")
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
-                              db_index=True)
-    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="hires")
+    profile = models.ForeignKey(
+        PositionProfile,
+        verbose_name=_("position"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="hires",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, db_index=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="hires"
+    )
     # Set when the position's renewal period ran out: the prompt is for a renewed check.
     renewal_due_since = models.DateField(_("renewal due since"), null=True, blank=True)
     not_needed_reason = models.TextField(_("reason"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -115,8 +137,10 @@ class Hire(models.Model):
         ordering = ["start_date", "full_name"]
         verbose_name = _("new hire")
         verbose_name_plural = _("new hires")
-        indexes = [models.Index(fields=["unit", "status"], name="hire_unit_status_idx"),
-                   models.Index(fields=["status", "start_date"], name="hire_status_start_idx")]
+        indexes = [
+            models.Index(fields=["unit", "status"], name="hire_unit_status_idx"),
+            models.Index(fields=["status", "start_date"], name="hire_status_start_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.person.cpr_masked})"
@@ -146,8 +170,9 @@ class HireImport(models.Model):
     # For web-service polls: the period asked for; a failed poll is asked again.
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     applied_at = models.DateTimeField(null=True, blank=True)
 

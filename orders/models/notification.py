@@ -21,7 +21,9 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
 
     template = models.CharField(max_length=50)
-    key = models.CharField(max_length=100, help_text="Makes the notice unique, e.g. 'line:12:day:7'.")
+    key = models.CharField(
+        max_length=100, help_text="Makes the notice unique, e.g. 'line:12:day:7'."
+    )
     to = models.TextField(help_text="Comma-separated recipients.")
     subject = models.CharField(max_length=200)
     body = models.TextField()
@@ -42,3 +44,6 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["template", "key"], name="notification_once"),
         ]
         indexes = [models.Index(fields=["state", "created_at"], name="notification_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject or self.template} → {self.to}"

@@ -16,8 +16,9 @@ from .person import Person
 class OrderQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("unit", "person", "profile").prefetch_related(
-            models.Prefetch("lines", queryset=OrderLine.objects.select_related("kind",
-                                                                               "replaced_by"))
+            models.Prefetch(
+                "lines", queryset=OrderLine.objects.select_related("kind", "replaced_by")
+            )
         )
 
 
@@ -92,8 +93,10 @@ class OrderLineQuerySet(models.QuerySet):
         refused ones nobody has ordered again."""
         return self.filter(
             Q(status__in=OrderLine.OPEN_STATUSES)
-            | Q(status__in=[OrderLine.Status.EXPIRED, OrderLine.Status.REFUSED],
-                replaced_by__isnull=True)
+            | Q(
+                status__in=[OrderLine.Status.EXPIRED, OrderLine.Status.REFUSED],
+                replaced_by__isnull=True,
+            )
         )
 
     def starting_soon(self, *, today, days: int):
@@ -118,19 +121,30 @@ class OrderLine(models.Model):
     # A certificate or refusal has come back for the line.
     ANSWERED_STATUSES = (Status.CLEARED, Status.IN_REVIEW, Status.REJECTED, Status.REFUSED)
     STATUS_HELP = {
-        Status.NEW: _("The order has been received. Payroll orders the certificate at the "
-                      "police, usually within one working day."),
-        Status.ORDERED: _("The police have sent a consent request to the new hire's Digital "
-                          "Post. The new hire must consent with MitID within 14 days."),
-        Status.IN_REVIEW: _("The certificate has arrived and is being assessed by payroll. "
-                            "You will be told the result."),
+        Status.NEW: _(
+            "The order has been received. Payroll orders the certificate at the "
+            "police, usually within one working day."
+        ),
+        Status.ORDERED: _(
+            "The police have sent a consent request to the new hire's Digital "
+            "Post. The new hire must consent with MitID within 14 days."
+        ),
+        Status.IN_REVIEW: _(
+            "The certificate has arrived and is being assessed by payroll. "
+            "You will be told the result."
+        ),
         Status.CLEARED: _("The certificate has arrived and is cleared. The new hire may start."),
-        Status.REJECTED: _("Payroll has assessed the certificate: the new hire may not be "
-                           "employed in the position. Contact payroll for guidance."),
-        Status.REFUSED: _("The police refused the order, usually because consent was not given "
-                          "in time. Order again."),
-        Status.EXPIRED: _("No answer arrived in time. Order again if the certificate is still "
-                          "needed."),
+        Status.REJECTED: _(
+            "Payroll has assessed the certificate: the new hire may not be "
+            "employed in the position. Contact payroll for guidance."
+        ),
+        Status.REFUSED: _(
+            "The police refused the order, usually because consent was not given "
+            "in time. Order again."
+        ),
+        Status.EXPIRED: _(
+            "No answer arrived in time. Order again if the certificate is still needed."
+        ),
         Status.CANCELLED: _("The order was cancelled before it was sent to the police."),
     }
 
@@ -153,7 +167,11 @@ class OrderLine(models.Model):
     )
     ordered_at = models.DateTimeField(_("ordered at the police"), null=True, blank=True)
     replaces = models.OneToOneField(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced_by",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
         help_text=_("The expired line this one re-orders."),
     )
 
@@ -181,7 +199,8 @@ class OrderLine(models.Model):
     @property
     def is_uncleared(self) -> bool:
         return self.is_open or (
-            self.status in (self.Status.EXPIRED, self.Status.REFUSED) and self.can_be_reordered)
+            self.status in (self.Status.EXPIRED, self.Status.REFUSED) and self.can_be_reordered
+        )
 
     @property
     def status_help(self) -> str:
@@ -237,3 +256,6 @@ class OrderEvent(models.Model):
         verbose_name_plural = _("timeline events")
         # The statistics read events by kind over a period.
         indexes = [models.Index(fields=["action", "at"], name="orderevent_action_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.at:%d.%m.%Y %H:%M})"

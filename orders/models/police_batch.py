@@ -34,7 +34,10 @@ class PoliceBatch(models.Model):
     )
     ordered_at = models.DateTimeField(null=True, blank=True)
     ordered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 

@@ -17,11 +17,11 @@ from django.utils.module_loading import import_string
 
 @dataclass(frozen=True)
 class FilingRequest:
-    reference: str        # ours, unique per certificate: the adapter must be idempotent on it
-    cpr: str              # ten digits; never logged
-    person_key: str       # a stable, non-identifying key for folder names (keyed hash)
-    document_name: str    # e.g. "Børneattest 27.11.2026"
-    content: bytes        # the PDF to file (the certificate itself, or a generated note)
+    reference: str  # ours, unique per certificate: the adapter must be idempotent on it
+    cpr: str  # ten digits; never logged
+    person_key: str  # a stable, non-identifying key for folder names (keyed hash)
+    document_name: str  # e.g. "Børneattest 27.11.2026"
+    content: bytes  # the PDF to file (the certificate itself, or a generated note)
     filename: str
     metadata: dict = field(default_factory=dict)  # kind, outcome, decision, dates
 
@@ -33,8 +33,13 @@ class FilingError(Exception):
 class TemporaryFilingError(FilingError):
     """Try again later (outage, time-out, 5xx, 429). `retry_after` when the system said."""
 
-    def __init__(self, message: str, *, retry_after: datetime.timedelta | None = None,
-                 uncertain: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: datetime.timedelta | None = None,
+        uncertain: bool = False,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
         # True when the document may have been filed although we got no answer.

@@ -33,16 +33,27 @@ class ArchiveCaseSystem(CaseSystem):
         pdf, meta = self._paths(request)
         try:
             pdf.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            for path, data in ((pdf, request.content),
-                               (meta, json.dumps({"reference": request.reference,
-                                                  "name": request.document_name,
-                                                  **request.metadata},
-                                                 ensure_ascii=False, indent=2).encode())):
+            for path, data in (
+                (pdf, request.content),
+                (
+                    meta,
+                    json.dumps(
+                        {
+                            "reference": request.reference,
+                            "name": request.document_name,
+                            **request.metadata,
+                        },
+                        ensure_ascii=False,
+                        indent=2,
+                    ).encode(),
+                ),
+            ):
                 tmp = path.with_suffix(path.suffix + ".tmp")
                 tmp.write_bytes(data)
                 os.chmod(tmp, 0o600)
                 tmp.replace(path)  # whole files only, even after a crash
         except OSError as error:
-            raise TemporaryFilingError(f"Arkivmappen kunne ikke skrives: {error.strerror}",
-                                       uncertain=False) from None
+            raise TemporaryFilingError(
+                f"Arkivmappen kunne ikke skrives: {error.strerror}", uncertain=False
+            ) from None
         return request.reference

@@ -79,28 +79,33 @@ class SbsysCaseSystem(CaseSystem):
             dashed = format_cpr(normalise_cpr(cpr))
         except InvalidCpr:
             raise ManualFilingError("CPR-nummeret er ikke gyldigt.") from None
-        body = {"PrimaerPerson": {"CprNummer": dashed},
-                "SagsTyper": [{"Navn": "PersonaleSag"}]}
+        body = {"PrimaerPerson": {"CprNummer": dashed}, "SagsTyper": [{"Navn": "PersonaleSag"}]}
         cases = self._call("POST", "/api/sag/search", step=SEARCH, json=body)
         with _answer(SEARCH):
-            active = [case["Id"] for case in cases
-                      if (case.get("SagsStatus") or {}).get("Navn") == ACTIVE]
+            active = [
+                case["Id"] for case in cases if (case.get("SagsStatus") or {}).get("Navn") == ACTIVE
+            ]
         if not active:
             raise ManualFilingError("Ingen aktiv personalesag fundet i SBSYS.")
         if len(active) > 1:
             raise ManualFilingError(
-                f"Flere aktive personalesager fundet i SBSYS ({len(active)}); vælg den rigtige.")
+                f"Flere aktive personalesager fundet i SBSYS ({len(active)}); vælg den rigtige."
+            )
         return active[0]
 
     def _folder(self, case_id: Any) -> Any:
         folders = self._call("GET", f"/api/sag/{case_id}/delforloeb", step=FOLDERS)
         wanted = _normalised(self.folder_title)
         with _answer(FOLDERS):
-            matching = [folder["Id"] for folder in folders
-                        if _normalised(folder.get("Titel") or "") == wanted]
+            matching = [
+                folder["Id"]
+                for folder in folders
+                if _normalised(folder.get("Titel") or "") == wanted
+            ]
         if not matching:
             raise ManualFilingError(
-                f"Personalesagen har intet delforløb med titlen »{self.folder_title}«.")
+                f"Personalesagen har intet delforløb med titlen »{self.folder_title}«."
+            )
         return matching[0]
 
     def _journalise(self, request: FilingRequest, *, case_id: Any, folder_id: Any) -> str:
@@ -114,8 +119,9 @@ class SbsysCaseSystem(CaseSystem):
             "json": (None, json.dumps(metadata, ensure_ascii=False)),
             "file": (request.filename, request.content, "application/pdf"),
         }
-        answer = self._call("POST", f"/api/dokument/journaliser/{folder_id}", step=FILING,
-                            filing=True, files=parts)
+        answer = self._call(
+            "POST", f"/api/dokument/journaliser/{folder_id}", step=FILING, filing=True, files=parts
+        )
         # SBSYS said yes but we cannot tell which document it made: a person must look.
         with _answer(FILING, filing=True):
             document_id = answer["Id"]
@@ -125,13 +131,15 @@ class SbsysCaseSystem(CaseSystem):
 
     # HTTP
 
-    def _call(self, method: str, path: str, *, step: str, filing: bool = False,
-              **kwargs: Any) -> Any:
+    def _call(
+        self, method: str, path: str, *, step: str, filing: bool = False, **kwargs: Any
+    ) -> Any:
         """An SBSYS API call with a valid token; a 401 gets one new token and one retry."""
         for _attempt in range(2):
             headers = {"Authorization": f"Bearer {self._access_token()}"}
-            response = self._send(method, self.sbsys_url + path, step=step, filing=filing,
-                                  headers=headers, **kwargs)
+            response = self._send(
+                method, self.sbsys_url + path, step=step, filing=filing, headers=headers, **kwargs
+            )
             if response.status_code != 401:
                 break
             self._token = None
@@ -161,25 +169,29 @@ class SbsysCaseSystem(CaseSystem):
             answer = response.json()
             return str(answer["access_token"]), float(answer.get("expires_in", 60))
 
-    def _send(self, method: str, url: str, *, step: str, filing: bool = False,
-              **kwargs: Any) -> requests.Response:
+    def _send(
+        self, method: str, url: str, *, step: str, filing: bool = False, **kwargs: Any
+    ) -> requests.Response:
         try:
             # No redirects: an API that redirects is misconfigured, and a POST must not
             # silently turn into a GET elsewhere.
             self.throttle()
-            return self.session.request(method, url, timeout=self.timeout,
-                                        allow_redirects=False, **kwargs)
+            return self.session.request(
+                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
         except requests.Timeout as error:
             uncertain = filing and not isinstance(error, requests.ConnectTimeout)
             message = f"SBSYS svarede ikke inden for {self.timeout:g} sekunder ({step})."
             raise _temporary(message, uncertain=uncertain) from error
         except requests.ConnectionError as error:
             uncertain = filing and not _never_connected(error)
-            raise _temporary(f"Ingen forbindelse til SBSYS ({step}).",
-                             uncertain=uncertain) from error
+            raise _temporary(
+                f"Ingen forbindelse til SBSYS ({step}).", uncertain=uncertain
+            ) from error
         except requests.RequestException as error:
-            raise _temporary(f"Fejl i kaldet til SBSYS ({step}): {type(error).__name__}.",
-                             uncertain=filing) from error
+            raise _temporary(
+                f"Fejl i kaldet til SBSYS ({step}): {type(error).__name__}.", uncertain=filing
+            ) from error
 
 
 def _check(response: requests.Response, *, step: str, filing: bool = False) -> None:
@@ -187,14 +199,15 @@ def _check(response: requests.Response, *, step: str, filing: bool = False) -> N
     if 200 <= status < 300:
         return
     if status == 429:
-        raise TemporaryFilingError(f"SBSYS beder os vente (HTTP 429, {step}).",
-                                   retry_after=_retry_after(response.headers.get("Retry-After")))
+        raise TemporaryFilingError(
+            f"SBSYS beder os vente (HTTP 429, {step}).",
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+        )
     if status >= 500:
         # 503 means the request was turned away; any other 5xx on the filing may come
         # after SBSYS stored the document (a gateway timing out in front of it, say).
         uncertain = filing and status != 503
-        raise _temporary(f"SBSYS svarede med en fejl (HTTP {status}, {step}).",
-                         uncertain=uncertain)
+        raise _temporary(f"SBSYS svarede med en fejl (HTTP {status}, {step}).", uncertain=uncertain)
     # The body is not quoted: SBSYS error texts may echo the request, CPR included.
     raise ManualFilingError(f"SBSYS afviste kaldet (HTTP {status}, {step}).")
 

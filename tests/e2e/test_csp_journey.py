@@ -4,8 +4,6 @@ confirmation before dissolving a batch still appears, the certificate viewer sti
 import pytest
 from playwright.sync_api import expect
 
-from portal.celery import app
-
 from ..conftest import SAMPLES
 
 pytestmark = pytest.mark.e2e
@@ -20,14 +18,6 @@ def refused(page):
         lambda message: "Content Security Policy" in message.text and messages.append(message.text),
     )
     return messages
-
-
-@pytest.fixture
-def tasks_in_process():
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 def test_payroll_pages_run_under_the_policy_and_dissolving_asks_first(

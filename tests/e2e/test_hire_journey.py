@@ -13,16 +13,18 @@ from portal.models import Area
 pytestmark = pytest.mark.e2e
 
 
-def test_uploaded_new_hire_becomes_a_ready_order(page, browser, live_server, demo, login,
-                                                 tmp_path):
+def test_uploaded_new_hire_becomes_a_ready_order(page, browser, live_server, demo, login, tmp_path):
     area = Area.objects.get(name="Børn og Unge")
-    JobCode.objects.create(area=area, code="SEK",
-                           profile=PositionProfile.objects.get(area=area, name="Skolesekretær"))
+    JobCode.objects.create(
+        area=area, code="SEK", profile=PositionProfile.objects.get(area=area, name="Skolesekretær")
+    )
     start = timezone.localdate() + datetime.timedelta(days=25)
     report = tmp_path / "nyansatte.csv"
-    report.write_text("Ansættelsesnummer;Navn;CPR-nummer;Afdeling;Startdato;Stillingskode\n"
-                      f"A-77;Freja Nørgaard;120395-1234;Nordskolen;{start:%d.%m.%Y};SEK\n",
-                      encoding="utf-8")
+    report.write_text(
+        "Ansættelsesnummer;Navn;CPR-nummer;Afdeling;Startdato;Stillingskode\n"
+        f"A-77;Freja Nørgaard;120395-1234;Nordskolen;{start:%d.%m.%Y};SEK\n",
+        encoding="utf-8",
+    )
 
     login(page, "loen")
     page.goto(f"{live_server.url}/loen/nyansatte/import/")
@@ -42,11 +44,12 @@ def test_uploaded_new_hire_becomes_a_ready_order(page, browser, live_server, dem
     expect(prompt).to_contain_text("120395-xxxx")
 
     manager.get_by_role("link", name="Freja Nørgaard").or_(
-        prompt.locator("a.button")).first.click()                       # 1
+        prompt.locator("a.button")
+    ).first.click()  # 1
     expect(manager.get_by_label("Fulde navn")).to_have_value("Freja Nørgaard")
     expect(manager.locator("main")).not_to_contain_text("1203951234")
-    manager.get_by_label("Ja").check()                                  # 2
-    manager.get_by_role("button", name="Send bestilling").click()      # 3
+    manager.get_by_label("Ja").check()  # 2
+    manager.get_by_role("button", name="Send bestilling").click()  # 3
 
     expect(manager.get_by_role("heading", level=1)).to_have_text("Freja Nørgaard")
     order = Order.objects.get(full_name="Freja Nørgaard")

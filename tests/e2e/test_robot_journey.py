@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 from orders import batching
 from orders.models import CertificateKind, Order
 from orders.services import place_order
-from portal.celery import app
 from portal.models import Unit, User
 from robot.models import Document, ModeSwitch, RuleSet
 
@@ -22,18 +21,14 @@ HIRES = (
     ("Nordskolen", "Lærer", "leder.skole", "Søren Ærøe", "1111803335"),
     ("Nordskolen", "Lærer", "leder.skole", "Åse Marie Østergård", "0101904321"),
     # The person on the sample of a clean public criminal record certificate.
-    ("Plejecenter Solgården", "Social- og sundhedshjælper", "leder.aeldre",
-     "Jens Peter Hansen", "1502851357"),
+    (
+        "Plejecenter Solgården",
+        "Social- og sundhedshjælper",
+        "leder.aeldre",
+        "Jens Peter Hansen",
+        "1502851357",
+    ),
 )
-
-
-@pytest.fixture
-def tasks_in_process():
-    """The live server has no worker beside it: run the robot's tasks in-process."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -41,10 +36,17 @@ def ordered_demo(demo):
     for unit_name, profile_name, username, name, cpr in HIRES:
         unit = Unit.objects.get(name=unit_name)
         profile = unit.area.profiles.get(name=profile_name)
-        place_order(by=User.objects.get(username=username), unit=unit, profile=profile,
-                    full_name=name, cpr=cpr, start_date=timezone.localdate(),
-                    child_contact=None, submission_token=uuid.uuid4(),
-                    legal_bases=[r.legal_basis for r in profile.requirements.all()])
+        place_order(
+            by=User.objects.get(username=username),
+            unit=unit,
+            profile=profile,
+            full_name=name,
+            cpr=cpr,
+            start_date=timezone.localdate(),
+            child_contact=None,
+            submission_token=uuid.uuid4(),
+            legal_bases=[r.legal_basis for r in profile.requirements.all()],
+        )
     payroll = User.objects.get(username="loen")
     for batch in batching.prepare_batches(by=payroll):
         batching.mark_batch_ordered(batch=batch, by=payroll)
@@ -57,8 +59,9 @@ def robot_alone(ordered_demo, settings):
     ruleset = RuleSet.objects.get(is_active=True)
     payroll = User.objects.get(username="loen")
     for kind in CertificateKind.objects.all():
-        ModeSwitch.objects.create(kind=kind, ruleset=ruleset, mode=ModeSwitch.Mode.AUTOMATIC,
-                                  switched_by=payroll)
+        ModeSwitch.objects.create(
+            kind=kind, ruleset=ruleset, mode=ModeSwitch.Mode.AUTOMATIC, switched_by=payroll
+        )
 
 
 def returned_by_the_police(tmp_path, name: str) -> str:
@@ -74,9 +77,10 @@ def returned_by_the_police(tmp_path, name: str) -> str:
 def test_payroll_uploads_returned_certificates_and_decides_a_flagged_one(
     page, live_server, robot_alone, login, tasks_in_process, tmp_path
 ):
-    stamped = [returned_by_the_police(tmp_path, n)
-               for n in ("boerneattest_ren.pdf", "boerneattest_plettet.pdf",
-                         "ukendt_dokument.pdf")]
+    stamped = [
+        returned_by_the_police(tmp_path, n)
+        for n in ("boerneattest_ren.pdf", "boerneattest_plettet.pdf", "ukendt_dokument.pdf")
+    ]
     for path in map(Path, stamped[:2]):  # else it would upload unstamped files by mistake
         assert path.read_bytes() != (SAMPLES / path.name).read_bytes()
     # A clean certificate for another ordered person, uploaded just as the sample is: it
@@ -90,7 +94,8 @@ def test_payroll_uploads_returned_certificates_and_decides_a_flagged_one(
 
     rows = page.locator("#upload-results tbody tr")
     expect(rows.filter(has_text="boerneattest_plettet.pdf")).to_contain_text(
-        "Ikke ren: afventer vurdering")
+        "Ikke ren: afventer vurdering"
+    )
     expect(rows.filter(has_text="boerneattest_ren.pdf")).to_contain_text("Færdig")
     expect(rows.filter(has_text="ukendt_dokument.pdf")).to_contain_text("Skal vurderes")
     unproven = rows.filter(has_text="offentlig_straffeattest_ren.pdf")
@@ -103,27 +108,32 @@ def test_payroll_uploads_returned_certificates_and_decides_a_flagged_one(
     jens = Order.objects.get(full_name="Jens Peter Hansen").lines.get()
     assert jens.status == "ordered"
     assert Document.objects.get(original_name="offentlig_straffeattest_ren.pdf").state == (
-        "needs_review")
+        "needs_review"
+    )
 
     # Its page says why it was not believed.
     unproven.get_by_role("link", name="offentlig_straffeattest_ren.pdf").click()
     expect(page.locator(".page-head .status")).to_have_text("Skal vurderes")
     expect(page.locator(".facts")).to_contain_text(
         f"Referencen for batch {jens.batch.reference}, som personen blev bestilt i, står "
-        "hverken på attesten eller i beskeden.")
+        "hverken på attesten eller i beskeden."
+    )
     expect(page.get_by_role("heading", name="Hvor den kom fra")).to_be_visible()
     expect(page.locator(".provenance .check-failed")).to_contain_text(
-        "Batchreference ✗ ikke bestået")
+        "Batchreference ✗ ikke bestået"
+    )
     expect(page.get_by_role("heading", name="Knyt til bestilling manuelt")).to_be_visible()
 
     page.get_by_role("link", name="Modtagne attester").click()
     page.get_by_role("link", name="boerneattest_plettet.pdf").click()
     expect(page.locator(".provenance .check-passed", has_text="Batchreference")).to_contain_text(
-        "✓ bestået")
+        "✓ bestået"
+    )
     expect(page.locator(".provenance .check-failed")).to_have_count(0)
     expect(page.locator(".evidence")).to_contain_text("registreret med følgende afgørelser")
     page.get_by_label("Relevans for stillingen").fill(
-        "Dommen er 8 år gammel og vedrører ikke børn.")
+        "Dommen er 8 år gammel og vedrører ikke børn."
+    )
     page.get_by_label("Ja").check()
     page.get_by_label("Kan ansættes").check()
     page.get_by_label("Begrundelse").fill("Drøftet med ansøger; ikke relevant for stillingen.")

@@ -17,7 +17,6 @@ from robot.synthetic import certificate_pdf
 
 from ..conftest import SAMPLES
 from ..robot.conftest import as_from_the_police
-from .test_robot_journey import tasks_in_process  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -34,10 +33,17 @@ def ordered_hires(demo):
     unit = Unit.objects.get(name="Nordskolen")
     profile = unit.area.profiles.get(name="Lærer")
     for name, cpr in (ASE, SOREN):
-        place_order(by=manager, unit=unit, profile=profile, full_name=name, cpr=cpr,
-                    start_date=timezone.localdate(), child_contact=None,
-                    submission_token=uuid.uuid4(),
-                    legal_bases=[r.legal_basis for r in profile.requirements.all()])
+        place_order(
+            by=manager,
+            unit=unit,
+            profile=profile,
+            full_name=name,
+            cpr=cpr,
+            start_date=timezone.localdate(),
+            child_contact=None,
+            submission_token=uuid.uuid4(),
+            legal_bases=[r.legal_basis for r in profile.requirements.all()],
+        )
     payroll = User.objects.get(username="loen")
     for batch in batching.prepare_batches(by=payroll):
         batching.mark_batch_ordered(batch=batch, by=payroll)
@@ -68,11 +74,15 @@ def order_page(manager, live_server, name: str):
 
 
 def test_payroll_confirms_one_proposal_by_keyboard_and_overrules_the_next(
-    page, live_server, ordered_hires, login, tasks_in_process, tmp_path  # noqa: F811
+    page,
+    live_server,
+    ordered_hires,
+    login,
+    tasks_in_process,
+    tmp_path,
 ):
     files = [
-        stamped(tmp_path, "boerneattest_ase.pdf",
-                (SAMPLES / "boerneattest_ren.pdf").read_bytes()),
+        stamped(tmp_path, "boerneattest_ase.pdf", (SAMPLES / "boerneattest_ren.pdf").read_bytes()),
         stamped(tmp_path, "boerneattest_soeren.pdf", clean_child_certificate(*SOREN)),
     ]
     login(page, "loen")
@@ -86,8 +96,7 @@ def test_payroll_confirms_one_proposal_by_keyboard_and_overrules_the_next(
     # Nothing reaches the manager before payroll has confirmed.
     manager = page.context.browser.new_context().new_page()
     login(manager, "leder.skole")
-    expect(order_page(manager, live_server, ASE[0])).to_contain_text(
-        "Bestilt – afventer samtykke")
+    expect(order_page(manager, live_server, ASE[0])).to_contain_text("Bestilt – afventer samtykke")
     ase_line = Order.objects.get(full_name=ASE[0]).lines.get(kind__code="child")
     assert ase_line.status == "ordered"
 
@@ -126,8 +135,7 @@ def test_payroll_confirms_one_proposal_by_keyboard_and_overrules_the_next(
     page.get_by_label("Hvorfor robotten tog fejl").fill(REASON)
     page.get_by_role("button", name="Underkend").click()
 
-    expect(page.locator(".messages")).to_contain_text(
-        "Underkendt: resultatet er nu ikke ren.")
+    expect(page.locator(".messages")).to_contain_text("Underkendt: resultatet er nu ikke ren.")
     expect(page.get_by_role("heading", level=1)).to_have_text("boerneattest_soeren.pdf")
     expect(page.locator(".page-head .status")).to_have_text("Ikke ren: afventer vurdering")
     expect(page.get_by_role("heading", name="Vurder attesten")).to_be_visible()
@@ -140,8 +148,15 @@ def test_payroll_confirms_one_proposal_by_keyboard_and_overrules_the_next(
     soren = order_page(manager, live_server, SOREN[0])
     expect(soren).to_contain_text("Vurderes af lønkontoret")
     main = manager.locator("main")
-    for secret in (REASON, "ikke registreret", "Ikke ren", "afgørelse", "Journalnr",
-                   "boerneattest", soren_line.batch.secret):
+    for secret in (
+        REASON,
+        "ikke registreret",
+        "Ikke ren",
+        "afgørelse",
+        "Journalnr",
+        "boerneattest",
+        soren_line.batch.secret,
+    ):
         expect(main).not_to_contain_text(secret)
     manager.context.close()
 
@@ -158,12 +173,15 @@ def test_payroll_confirms_one_proposal_by_keyboard_and_overrules_the_next(
     admin.get_by_role("button", name="Log ind").click()
     admin.wait_for_url(f"{live_server.url}/")
     admin.get_by_role("link", name="Robotten").click()
-    child = admin.locator("section", has=admin.get_by_role("heading", name="Børneattest",
-                                                             exact=True))
+    child = admin.locator(
+        "section", has=admin.get_by_role("heading", name="Børneattest", exact=True)
+    )
 
     def figure(label: str):
-        return child.locator("tr", has=admin.locator("th", has_text=re.compile(f"^{label}$"))
-                             ).locator("td")
+        return child.locator(
+            "tr", has=admin.locator("th", has_text=re.compile(f"^{label}$"))
+        ).locator("td")
+
     expect(figure("Forslag")).to_have_text("2")
     expect(figure("Bekræftet")).to_have_text(re.compile(r"^1 – "))
     overruled = child.locator("tr", has_text="Underkendt: robot »Ren«, person »Ikke ren«")

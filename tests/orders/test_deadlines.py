@@ -24,8 +24,14 @@ def at(days: float):
 def ordered(school, teacher, school_manager, payroll):
     """A teacher's two certificates, ordered at the police at T0, starting in 60 days."""
     with at(0):
-        order = order_for(unit=school, profile=teacher, by=school_manager, cpr="1203961234",
-                          name="Sofie Holm", start_date=T0.date() + datetime.timedelta(days=60))
+        order = order_for(
+            unit=school,
+            profile=teacher,
+            by=school_manager,
+            cpr="1203961234",
+            name="Sofie Holm",
+            start_date=T0.date() + datetime.timedelta(days=60),
+        )
         for batch in batching.prepare_batches(by=payroll):
             batching.mark_batch_ordered(batch=batch, by=payroll)
     school_manager.email = "leder@nordskolen.example"
@@ -86,10 +92,14 @@ def test_an_unanswered_line_expires_after_19_days_and_both_sides_are_told(
 
     assert set(ordered.lines.values_list("status", flat=True)) == {"expired"}
     sent = Notification.objects.filter(state="sent")
-    assert sorted(sent.filter(template="line_expired").values_list("to", flat=True)) == [
-        "leder@nordskolen.example"] * 2
-    assert sorted(sent.filter(template="line_expired_payroll").values_list("to", flat=True)) == [
-        "loen@kommune.example"] * 2
+    assert (
+        sorted(sent.filter(template="line_expired").values_list("to", flat=True))
+        == ["leder@nordskolen.example"] * 2
+    )
+    assert (
+        sorted(sent.filter(template="line_expired_payroll").values_list("to", flat=True))
+        == ["loen@kommune.example"] * 2
+    )
     assert OrderEvent.objects.filter(order=ordered, action="expired", actor=None).count() == 2
     assert run_schedule(20).expired == 0
 
@@ -116,8 +126,13 @@ def test_a_start_date_close_without_certificate_warns_the_manager_once(
     school_manager.email = "leder@nordskolen.example"
     school_manager.save()
     with at(0):
-        order = order_for(unit=school, profile=teacher, by=school_manager, name="Ida Lund",
-                          start_date=T0.date() + datetime.timedelta(days=10))
+        order = order_for(
+            unit=school,
+            profile=teacher,
+            by=school_manager,
+            name="Ida Lund",
+            start_date=T0.date() + datetime.timedelta(days=10),
+        )
     assert run_schedule(4).start_soon == 0
     assert run_schedule(5).start_soon == 1
     assert run_schedule(6).start_soon == 0
@@ -163,13 +178,19 @@ def test_the_manager_who_left_is_replaced_by_the_units_managers(ordered, school,
     assert {m["To"] for m in smtp_server.messages} == {"ny.leder@nordskolen.example"}
 
 
-def test_names_with_special_characters_are_not_escaped_in_subjects(school, teacher,
-                                                                   school_manager, smtp_server):
+def test_names_with_special_characters_are_not_escaped_in_subjects(
+    school, teacher, school_manager, smtp_server
+):
     school_manager.email = "leder@nordskolen.example"
     school_manager.save()
     with at(0):
-        order_for(unit=school, profile=teacher, by=school_manager, name="Sofie O'Brien & Co",
-                  start_date=T0.date() + datetime.timedelta(days=3))
+        order_for(
+            unit=school,
+            profile=teacher,
+            by=school_manager,
+            name="Sofie O'Brien & Co",
+            start_date=T0.date() + datetime.timedelta(days=3),
+        )
     run_schedule(0)
     assert subject(smtp_server.messages[0]).startswith("Sofie O'Brien & Co")
 
@@ -187,6 +208,7 @@ def test_failed_emails_back_off_and_survive_a_long_outage(ordered, settings, smt
 
 def test_an_expired_certificate_still_counts_as_missing_before_the_start(ordered, smtp_server):
     type(ordered).objects.filter(pk=ordered.pk).update(
-        start_date=T0.date() + datetime.timedelta(days=22))
+        start_date=T0.date() + datetime.timedelta(days=22)
+    )
     report = run_schedule(19)
     assert (report.expired, report.start_soon) == (2, 1)  # expired lines are still missing

@@ -38,11 +38,11 @@ def csv_file(*rows: str) -> bytes:
     return ("\n".join([HEADER, *rows]) + "\n").encode("utf-8")
 
 
-def row(emp="", name="Anna Hansen", cpr=None, unit="SKOLE1", start=None, code="1234",
-        status="") -> str:
+def row(
+    emp="", name="Anna Hansen", cpr=None, unit="SKOLE1", start=None, code="1234", status=""
+) -> str:
     start = start or in_days(20)
-    return ";".join([emp, name, cpr or make_cpr(), unit,
-                     start.strftime("%d.%m.%Y"), code, status])
+    return ";".join([emp, name, cpr or make_cpr(), unit, start.strftime("%d.%m.%Y"), code, status])
 
 
 @pytest.fixture
@@ -61,8 +61,9 @@ def import_file(data: bytes, user, filename="nyansatte.csv") -> HireImport:
 
 
 def test_dry_run_applies_nothing_and_apply_creates_the_hires(hr_setup, payroll):
-    hire_import = import_file(csv_file(row(emp="E1"), row(emp="E2", code="9000"),
-                                       row(emp="E3", code="7777")), payroll)
+    hire_import = import_file(
+        csv_file(row(emp="E1"), row(emp="E2", code="9000"), row(emp="E3", code="7777")), payroll
+    )
 
     assert hire_import.state == HireImport.State.DRY_RUN
     assert hire_import.summary["new"] == 3
@@ -71,17 +72,18 @@ def test_dry_run_applies_nothing_and_apply_creates_the_hires(hr_setup, payroll):
     hires.apply_hire_import(hire_import=hire_import, by=payroll)
 
     statuses = dict(Hire.objects.values_list("source_key", "status"))
-    assert statuses == {"emp:E1": Hire.Status.AWAITING_ORDER,
-                        "emp:E2": Hire.Status.NONE_REQUIRED,
-                        "emp:E3": Hire.Status.UNMAPPED}
+    assert statuses == {
+        "emp:E1": Hire.Status.AWAITING_ORDER,
+        "emp:E2": Hire.Status.NONE_REQUIRED,
+        "emp:E3": Hire.Status.UNMAPPED,
+    }
     hire_import.refresh_from_db()
     assert hire_import.payload_encrypted == ""  # the CPR numbers live only on the persons
 
 
 def test_the_cpr_number_is_stored_like_an_orders(hr_setup, payroll):
     cpr = make_cpr("050585")
-    hires.apply_hire_import(hire_import=import_file(csv_file(row(cpr=cpr)), payroll),
-                            by=payroll)
+    hires.apply_hire_import(hire_import=import_file(csv_file(row(cpr=cpr)), payroll), by=payroll)
     hire = Hire.objects.get()
     assert hire.person.cpr_hash == hash_cpr(cpr)
     assert cpr not in hire.source_key and cpr not in hire.person.cpr_encrypted
@@ -128,18 +130,21 @@ def test_the_same_hire_twice_is_one_hire(hr_setup, payroll):
 
 
 def test_withdrawn_hire_withdraws_the_prompt_and_tells_the_manager_of_an_order(
-        hr_setup, payroll, school_manager, teacher, django_capture_on_commit_callbacks):
+    hr_setup, payroll, school_manager, teacher, django_capture_on_commit_callbacks
+):
     cpr = make_cpr()
-    hires.apply_hire_import(hire_import=import_file(csv_file(row(emp="E1", cpr=cpr)), payroll),
-                            by=payroll)
+    hires.apply_hire_import(
+        hire_import=import_file(csv_file(row(emp="E1", cpr=cpr)), payroll), by=payroll
+    )
     hire = Hire.objects.get()
     order = order_for(unit=hr_setup, profile=teacher, by=school_manager, cpr=cpr)
     hires.link_order(hire=hire, order=order, by=school_manager)
 
     with django_capture_on_commit_callbacks(execute=True):
         hires.apply_hire_import(
-            hire_import=import_file(csv_file(row(emp="E1", cpr=cpr, status="Annulleret")),
-                                    payroll), by=payroll)
+            hire_import=import_file(csv_file(row(emp="E1", cpr=cpr, status="Annulleret")), payroll),
+            by=payroll,
+        )
 
     hire.refresh_from_db()
     assert hire.status == Hire.Status.WITHDRAWN
@@ -149,18 +154,19 @@ def test_withdrawn_hire_withdraws_the_prompt_and_tells_the_manager_of_an_order(
 
 @pytest.fixture
 def awaiting_hire(hr_setup, payroll):
-    hires.apply_hire_import(hire_import=import_file(csv_file(row(emp="E1")), payroll),
-                            by=payroll)
+    hires.apply_hire_import(hire_import=import_file(csv_file(row(emp="E1")), payroll), by=payroll)
     return Hire.objects.get()
 
 
-def test_manager_sees_the_prompt_and_another_unit_does_not(client, awaiting_hire,
-                                                          school_manager, care_manager):
+def test_manager_sees_the_prompt_and_another_unit_does_not(
+    client, awaiting_hire, school_manager, care_manager
+):
     client.force_login(school_manager)
     response = client.get(reverse("orders:list"))
     assert "Anna Hansen" in response.content.decode()
-    assert AccessLog.objects.filter(user=school_manager,
-                                    action=AccessLog.Action.LIST_HIRES).exists()
+    assert AccessLog.objects.filter(
+        user=school_manager, action=AccessLog.Action.LIST_HIRES
+    ).exists()
 
     client.force_login(care_manager)
     assert "Anna Hansen" not in client.get(reverse("orders:list")).content.decode()
@@ -168,8 +174,9 @@ def test_manager_sees_the_prompt_and_another_unit_does_not(client, awaiting_hire
     assert client.get(url).status_code == 404
 
 
-def test_the_prefilled_order_is_sent_without_retyping(client, awaiting_hire, school_manager,
-                                                      teacher):
+def test_the_prefilled_order_is_sent_without_retyping(
+    client, awaiting_hire, school_manager, teacher
+):
     client.force_login(school_manager)
     url = reverse("orders:hire_order", kwargs={"public_id": awaiting_hire.public_id})
     page = client.get(url)
@@ -179,11 +186,16 @@ def test_the_prefilled_order_is_sent_without_retyping(client, awaiting_hire, sch
     assert awaiting_hire.person.cpr_masked in content
     assert f'value="{awaiting_hire.start_date.isoformat()}"' in content  # <input type=date>
 
-    response = client.post(url, {
-        "submission_token": form.initial["submission_token"],
-        "full_name": "Anna Hansen", "start_date": awaiting_hire.start_date.isoformat(),
-        "profile": teacher.pk, "child_contact": "yes",
-    })
+    response = client.post(
+        url,
+        {
+            "submission_token": form.initial["submission_token"],
+            "full_name": "Anna Hansen",
+            "start_date": awaiting_hire.start_date.isoformat(),
+            "profile": teacher.pk,
+            "child_contact": "yes",
+        },
+    )
 
     assert response.status_code == 302
     awaiting_hire.refresh_from_db()
@@ -205,12 +217,12 @@ def test_manager_marks_not_needed_with_a_reason(client, awaiting_hire, school_ma
     assert awaiting_hire.status == Hire.Status.NOT_NEEDED
     assert awaiting_hire.not_needed_reason == "Vikar uden børnekontakt"
     rows = hires.compliance_list(today=awaiting_hire.start_date)
-    assert rows[0].reasons == ["Lederen har markeret den som ikke nødvendig: Vikar uden "
-                               "børnekontakt"]
+    assert rows[0].reasons == [
+        "Lederen har markeret den som ikke nødvendig: Vikar uden børnekontakt"
+    ]
 
 
-def test_reminder_goes_out_once_n_days_before_the_start(settings, awaiting_hire,
-                                                        school_manager):
+def test_reminder_goes_out_once_n_days_before_the_start(settings, awaiting_hire, school_manager):
     settings.HIRE_REMINDER_DAYS = 10
     assert process_deadlines().hire_reminders == 0  # starts in 20 days
 
@@ -222,10 +234,12 @@ def test_reminder_goes_out_once_n_days_before_the_start(settings, awaiting_hire,
     assert awaiting_hire.person.cpr[6:] not in notification.body
 
 
-def test_a_job_code_mapped_later_turns_the_hire_into_a_prompt(hr_setup, payroll, school_area,
-                                                              teacher):
-    hires.apply_hire_import(hire_import=import_file(csv_file(row(code="5555")), payroll),
-                            by=payroll)
+def test_a_job_code_mapped_later_turns_the_hire_into_a_prompt(
+    hr_setup, payroll, school_area, teacher
+):
+    hires.apply_hire_import(
+        hire_import=import_file(csv_file(row(code="5555")), payroll), by=payroll
+    )
     JobCode.objects.create(area=school_area, code="5555", profile=teacher)
     assert hires.reevaluate_open_hires() == 1
     assert Hire.objects.get().status == Hire.Status.AWAITING_ORDER
@@ -233,11 +247,12 @@ def test_a_job_code_mapped_later_turns_the_hire_into_a_prompt(hr_setup, payroll,
 
 def test_compliance_list_shows_why(hr_setup, payroll, school_manager, teacher):
     cprs = [make_cpr() for _ in range(4)]
-    data = csv_file(row(emp="A", name="Ikke Bestilt", cpr=cprs[0], start=in_days(3)),
-                    row(emp="B", name="Bestilt Endnu", cpr=cprs[1], start=in_days(-2)),
-                    row(emp="C", name="Langt Ude", cpr=cprs[2], start=in_days(30)),
-                    row(emp="D", name="Ukendt Kode", cpr=cprs[3], start=in_days(1),
-                        code="4242"))
+    data = csv_file(
+        row(emp="A", name="Ikke Bestilt", cpr=cprs[0], start=in_days(3)),
+        row(emp="B", name="Bestilt Endnu", cpr=cprs[1], start=in_days(-2)),
+        row(emp="C", name="Langt Ude", cpr=cprs[2], start=in_days(30)),
+        row(emp="D", name="Ukendt Kode", cpr=cprs[3], start=in_days(1), code="4242"),
+    )
     hires.apply_hire_import(hire_import=import_file(data, payroll), by=payroll)
     order = order_for(unit=hr_setup, profile=teacher, by=school_manager, cpr=cprs[1])
     hires.link_order(hire=Hire.objects.get(source_key="emp:B"), order=order, by=school_manager)
@@ -250,13 +265,15 @@ def test_compliance_list_shows_why(hr_setup, payroll, school_manager, teacher):
     assert set(rows) == {"Ikke Bestilt", "Bestilt Endnu", "Ukendt Kode"}
     assert rows["Ikke Bestilt"] == ["Nothing has been ordered."]
     criminal = order.lines.get(kind__code="criminal_public")
-    assert rows["Bestilt Endnu"] == [f"{criminal.kind.name}: "
-                                     f"{criminal.get_status_display().lower()}."]
+    assert rows["Bestilt Endnu"] == [
+        f"{criminal.kind.name}: {criminal.get_status_display().lower()}."
+    ]
     assert "4242" in rows["Ukendt Kode"][0]
 
 
 def test_compliance_page_is_payrolls_and_does_not_grow_queries(
-        client, hr_setup, payroll, django_assert_max_num_queries):
+    client, hr_setup, payroll, django_assert_max_num_queries
+):
     data = csv_file(*[row(emp=f"E{i}", start=in_days(2)) for i in range(30)])
     hires.apply_hire_import(hire_import=import_file(data, payroll), by=payroll)
     client.force_login(payroll)
@@ -281,7 +298,8 @@ def test_upload_dry_run_then_apply_through_the_pages(client, hr_setup, payroll):
 
 
 def test_planning_a_large_file_takes_a_fixed_number_of_queries(
-        hr_setup, payroll, django_assert_max_num_queries):
+    hr_setup, payroll, django_assert_max_num_queries
+):
     data = csv_file(*[row(emp=f"E{i}") for i in range(300)])
     with django_assert_max_num_queries(8):
         hire_import = import_file(data, payroll)
@@ -297,33 +315,39 @@ def test_closed_unit_open_lines_are_shown_to_payroll(hr_setup, payroll, school_m
 
 
 def test_a_job_change_into_a_position_needing_a_new_certificate_prompts_again(
-        hr_setup, payroll, school_manager, school_area, school_secretary, teacher):
+    hr_setup, payroll, school_manager, school_area, school_secretary, teacher
+):
     JobCode.objects.create(area=school_area, code="SEK", profile=school_secretary)
     cpr = make_cpr()
-    hires.apply_hire_import(hire_import=import_file(
-        csv_file(row(emp="E1", cpr=cpr, code="SEK")), payroll), by=payroll)
+    hires.apply_hire_import(
+        hire_import=import_file(csv_file(row(emp="E1", cpr=cpr, code="SEK")), payroll), by=payroll
+    )
     hire = Hire.objects.get()
     hires.mark_not_needed(hire=hire, by=school_manager, reason="Ingen børnekontakt")
 
-    hires.apply_hire_import(hire_import=import_file(
-        csv_file(row(emp="E1", cpr=cpr, code="1234")), payroll), by=payroll)
+    hires.apply_hire_import(
+        hire_import=import_file(csv_file(row(emp="E1", cpr=cpr, code="1234")), payroll), by=payroll
+    )
 
     hire.refresh_from_db()
     assert (hire.status, hire.profile) == (Hire.Status.AWAITING_ORDER, teacher)
 
 
 def test_a_job_change_the_person_already_holds_certificates_for_does_not_prompt(
-        hr_setup, payroll, school_manager, teacher):
+    hr_setup, payroll, school_manager, teacher
+):
     cpr = make_cpr()
-    hires.apply_hire_import(hire_import=import_file(
-        csv_file(row(emp="E1", cpr=cpr)), payroll), by=payroll)
+    hires.apply_hire_import(
+        hire_import=import_file(csv_file(row(emp="E1", cpr=cpr)), payroll), by=payroll
+    )
     hire = Hire.objects.get()
     order = order_for(unit=hr_setup, profile=teacher, by=school_manager, cpr=cpr)
     hires.link_order(hire=hire, order=order, by=school_manager)
     JobCode.objects.create(area=hr_setup.area, code="1235", profile=teacher)
 
-    hires.apply_hire_import(hire_import=import_file(
-        csv_file(row(emp="E1", cpr=cpr, code="1235")), payroll), by=payroll)
+    hires.apply_hire_import(
+        hire_import=import_file(csv_file(row(emp="E1", cpr=cpr, code="1235")), payroll), by=payroll
+    )
 
     hire.refresh_from_db()
     assert hire.status == Hire.Status.ORDERED

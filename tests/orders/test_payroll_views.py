@@ -12,20 +12,21 @@ from ..factories import order_for
 
 @pytest.fixture
 def batch(school, teacher, school_manager, payroll):
-    order_for(unit=school, profile=teacher, by=school_manager, name="Sofie Holm",
-              cpr="1203961234")
+    order_for(unit=school, profile=teacher, by=school_manager, name="Sofie Holm", cpr="1203961234")
     return next(b for b in batching.prepare_batches(by=payroll) if b.kind.code == "child")
 
 
 def pdf_text(response) -> str:
     assert response["Content-Type"] == "application/pdf"
-    reader = PdfReader(io.BytesIO(b"".join(response.streaming_content)
-                                  if response.streaming else response.content))
+    reader = PdfReader(
+        io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
+    )
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
-def test_payroll_sees_waiting_groups_and_prepares_batches(client, school, teacher,
-                                                          school_manager, payroll):
+def test_payroll_sees_waiting_groups_and_prepares_batches(
+    client, school, teacher, school_manager, payroll
+):
     order_for(unit=school, profile=teacher, by=school_manager)
     client.force_login(payroll)
     page = client.get(reverse("payroll:batches")).content.decode()
@@ -59,8 +60,7 @@ def test_the_batch_csv_is_for_excel_and_logged(client, batch, payroll):
 
 def test_marking_ordered_from_the_page(client, batch, payroll):
     client.force_login(payroll)
-    response = client.post(reverse("payroll:batch_ordered", kwargs={"pk": batch.pk}),
-                           follow=True)
+    response = client.post(reverse("payroll:batch_ordered", kwargs={"pk": batch.pk}), follow=True)
     assert response.status_code == 200
     assert OrderLine.objects.get(batch=batch).status == "ordered"
     again = client.post(reverse("payroll:batch_ordered", kwargs={"pk": batch.pk}), follow=True)
@@ -69,11 +69,13 @@ def test_marking_ordered_from_the_page(client, batch, payroll):
 
 
 def test_the_hire_letter_reads_back_in_danish(client, school, teacher, school_manager):
-    order = order_for(unit=school, profile=teacher, by=school_manager, name="Sofie Holm",
-                      cpr="1203961234")
+    order = order_for(
+        unit=school, profile=teacher, by=school_manager, name="Sofie Holm", cpr="1203961234"
+    )
     client.force_login(school_manager)
-    response = client.get(reverse("orders:letter", kwargs={"public_id": order.public_id,
-                                                          "which": "letter"}))
+    response = client.get(
+        reverse("orders:letter", kwargs={"public_id": order.public_id, "which": "letter"})
+    )
     text = pdf_text(response)
     assert "Sofie Holm" in text and "Børneattest" in text and "Offentlig straffeattest" in text
     assert "Ansættelse i folkeskolen" in text
@@ -83,13 +85,18 @@ def test_the_hire_letter_reads_back_in_danish(client, school, teacher, school_ma
     assert AccessLog.objects.filter(action="download_letter", order=order).exists()
 
 
-def test_the_paper_consent_form_has_signature_lines_and_no_cpr(client, school, teacher,
-                                                              school_manager):
-    order = order_for(unit=school, profile=teacher, by=school_manager, name="Sofie Holm",
-                      cpr="1203961234")
+def test_the_paper_consent_form_has_signature_lines_and_no_cpr(
+    client, school, teacher, school_manager
+):
+    order = order_for(
+        unit=school, profile=teacher, by=school_manager, name="Sofie Holm", cpr="1203961234"
+    )
     client.force_login(school_manager)
-    text = pdf_text(client.get(reverse("orders:letter", kwargs={
-        "public_id": order.public_id, "which": "consent"})))
+    text = pdf_text(
+        client.get(
+            reverse("orders:letter", kwargs={"public_id": order.public_id, "which": "consent"})
+        )
+    )
     assert "Sofie Holm" in text and "Rigspolitiet" in text
     assert "højst et år" in text
     assert "Underskrift" in text and "120396" not in text
@@ -98,8 +105,11 @@ def test_the_paper_consent_form_has_signature_lines_and_no_cpr(client, school, t
 def test_the_receipt_shows_the_masked_cpr(client, school, teacher, school_manager):
     order = order_for(unit=school, profile=teacher, by=school_manager, cpr="1203961234")
     client.force_login(school_manager)
-    text = pdf_text(client.get(reverse("orders:letter", kwargs={
-        "public_id": order.public_id, "which": "receipt"})))
+    text = pdf_text(
+        client.get(
+            reverse("orders:letter", kwargs={"public_id": order.public_id, "which": "receipt"})
+        )
+    )
     assert "120396-xxxx" in text and "Nordskolen" in text
 
 

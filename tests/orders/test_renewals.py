@@ -23,9 +23,16 @@ def staff(school, teacher, school_manager):
     cleared_at = timezone.now() - datetime.timedelta(days=3 * 365 + 2)
     order.lines.update(status=OrderLine.Status.CLEARED, status_changed_at=cleared_at)
     return Hire.objects.create(
-        source_key="emp:R1", person=order.person, full_name="Rasmus Ravn", unit=school,
-        start_date=(cleared_at + datetime.timedelta(days=10)).date(), job_code="1234",
-        profile=teacher, status=Hire.Status.ORDERED, order=order)
+        source_key="emp:R1",
+        person=order.person,
+        full_name="Rasmus Ravn",
+        unit=school,
+        start_date=(cleared_at + datetime.timedelta(days=10)).date(),
+        job_code="1234",
+        profile=teacher,
+        status=Hire.Status.ORDERED,
+        order=order,
+    )
 
 
 def test_no_renewal_unless_the_position_asks_for_it(staff):
@@ -35,7 +42,8 @@ def test_no_renewal_unless_the_position_asks_for_it(staff):
 
 
 def test_renewal_prompts_the_manager_and_shows_payroll_what_is_overdue(
-        client, staff, teacher, school_manager, payroll):
+    client, staff, teacher, school_manager, payroll
+):
     teacher.renewal_years = 3
     teacher.save()
 
@@ -57,9 +65,15 @@ def test_renewal_ordered_from_the_prompt_clears_it(client, staff, teacher, schoo
     client.force_login(school_manager)
     url = reverse("orders:hire_order", kwargs={"public_id": staff.public_id})
     form = client.get(url).context["form"]
-    client.post(url, {"submission_token": form.initial["submission_token"],
-                      "full_name": "Rasmus Ravn", "start_date": staff.start_date.isoformat(),
-                      "profile": teacher.pk})
+    client.post(
+        url,
+        {
+            "submission_token": form.initial["submission_token"],
+            "full_name": "Rasmus Ravn",
+            "start_date": staff.start_date.isoformat(),
+            "profile": teacher.pk,
+        },
+    )
     staff.refresh_from_db()
     assert staff.status == Hire.Status.ORDERED and staff.renewal_due_since is None
     assert list(hires.renewals_overdue()) == []

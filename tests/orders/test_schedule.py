@@ -49,8 +49,12 @@ def celery_env(tmp_path):
 
 def start(args, env, log):
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", *args], cwd=ROOT, env=env,
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "celery", "-A", "portal", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -67,10 +71,25 @@ def test_beat_and_a_worker_expire_an_unanswered_line_and_email_the_manager(
 
     log = open(tmp_path / "celery.log", "w")
     processes = [
-        start(["worker", "--pool", "solo", "--loglevel", "INFO", "--without-gossip",
-               "--without-mingle", "--without-heartbeat"], celery_env, log),
-        start(["beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule")],
-              celery_env, log),
+        start(
+            [
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            celery_env,
+            log,
+        ),
+        start(
+            ["beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule")],
+            celery_env,
+            log,
+        ),
     ]
     try:
         deadline = time.monotonic() + 60
@@ -88,7 +107,8 @@ def test_beat_and_a_worker_expire_an_unanswered_line_and_email_the_manager(
 
     output = (tmp_path / "celery.log").read_text()
     assert set(order.lines.values_list("status", flat=True)) == {"expired"}, output[-3000:]
-    assert Notification.objects.filter(template="line_expired", state="sent").count() == 2, \
-        output[-3000:]
+    assert Notification.objects.filter(template="line_expired", state="sent").count() == 2, output[
+        -3000:
+    ]
     mails = "".join(p.read_text() for p in (tmp_path / "mail").iterdir())
     assert "leder@nordskolen.example" in mails

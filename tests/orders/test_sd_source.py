@@ -69,14 +69,22 @@ def answer(cpr: str, status: str = "1", start: datetime.date | None = None) -> s
 
 def test_poll_asks_sd_with_its_parameters_and_creates_the_hire(sd):
     cpr = make_cpr()
-    sd.expect_oneshot_request(PATH, method="GET", query_string={
-        "InstitutionIdentifier": "XY", "ActivationDate": "30.10.2026",
-        "DeactivationDate": "29.11.2026", "StatusActiveIndicator": "true",
-        "StatusPassiveIndicator": "true", "EmploymentStatusIndicator": "true",
-        "DepartmentIndicator": "true", "ProfessionIndicator": "true",
-        "FutureInformationIndicator": "true",
-    }, headers={"Authorization": "Basic c2R1c2VyOnNkcGFzcw=="}).respond_with_data(
-        answer(cpr), content_type="text/xml")
+    sd.expect_oneshot_request(
+        PATH,
+        method="GET",
+        query_string={
+            "InstitutionIdentifier": "XY",
+            "ActivationDate": "30.10.2026",
+            "DeactivationDate": "29.11.2026",
+            "StatusActiveIndicator": "true",
+            "StatusPassiveIndicator": "true",
+            "EmploymentStatusIndicator": "true",
+            "DepartmentIndicator": "true",
+            "ProfessionIndicator": "true",
+            "FutureInformationIndicator": "true",
+        },
+        headers={"Authorization": "Basic c2R1c2VyOnNkcGFzcw=="},
+    ).respond_with_data(answer(cpr), content_type="text/xml")
 
     record = hires.poll_sd(today=datetime.date(2026, 11, 29))
 
@@ -84,7 +92,10 @@ def test_poll_asks_sd_with_its_parameters_and_creates_the_hire(sd):
     assert record.state == HireImport.State.APPLIED
     hire = Hire.objects.get()
     assert (hire.full_name, hire.source_key, hire.status) == (
-        "Anna Hansen", "emp:00123", Hire.Status.AWAITING_ORDER)
+        "Anna Hansen",
+        "emp:00123",
+        Hire.Status.AWAITING_ORDER,
+    )
 
 
 def test_the_same_employment_polled_twice_is_one_hire_and_a_leaver_is_withdrawn(sd):
@@ -116,14 +127,20 @@ def test_a_timeout_is_recorded_visible_and_the_period_asked_again(sd):
     assert hires.failed_polls() is None
 
 
-@pytest.mark.parametrize("respond", [
-    lambda r: r.respond_with_data("Internal error", status=500),
-    lambda r: r.respond_with_data("<html>not xml", content_type="text/html"),
-    lambda r: r.respond_with_data('<?xml version="1.0"?><Envelope><Body><Fault><faultstring>'
-                                  "Access denied</faultstring></Fault></Body></Envelope>"),
-    lambda r: r.respond_with_data('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
-                                  "<x>&a;</x>"),
-])
+@pytest.mark.parametrize(
+    "respond",
+    [
+        lambda r: r.respond_with_data("Internal error", status=500),
+        lambda r: r.respond_with_data("<html>not xml", content_type="text/html"),
+        lambda r: r.respond_with_data(
+            '<?xml version="1.0"?><Envelope><Body><Fault><faultstring>'
+            "Access denied</faultstring></Fault></Body></Envelope>"
+        ),
+        lambda r: r.respond_with_data(
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+        ),
+    ],
+)
 def test_sd_errors_are_failed_polls_that_apply_nothing(sd, respond, client, payroll):
     respond(sd.expect_oneshot_request(PATH))
     record = hires.poll_sd()
@@ -132,11 +149,12 @@ def test_sd_errors_are_failed_polls_that_apply_nothing(sd, respond, client, payr
     client.force_login(payroll)
     from django.urls import reverse
     from django.utils.html import escape
+
     assert escape(record.error) in client.get(reverse("payroll:hire_imports")).content.decode()
 
 
 def test_an_unknown_department_fails_the_poll_without_half_applying(sd):
-    xml = answer(make_cpr()) .replace("SKOLE1", "UKENDT")
+    xml = answer(make_cpr()).replace("SKOLE1", "UKENDT")
     sd.expect_oneshot_request(PATH).respond_with_data(xml)
     record = hires.poll_sd()
     assert record.state == HireImport.State.FAILED
@@ -158,9 +176,12 @@ def test_cpr_never_reaches_the_log_of_a_failed_poll(sd, caplog):
 
 def test_parse_takes_the_newest_department():
     xml = answer("0101901234").replace(
-        "<EmploymentDepartment>", "<EmploymentDepartment><ActivationDate>2027-01-01"
+        "<EmploymentDepartment>",
+        "<EmploymentDepartment><ActivationDate>2027-01-01"
         "</ActivationDate><DepartmentIdentifier>NY</DepartmentIdentifier>"
-        "</EmploymentDepartment><EmploymentDepartment>", 1)
+        "</EmploymentDepartment><EmploymentDepartment>",
+        1,
+    )
     assert parse_sd_employments(xml.encode())[0].unit == "NY"
 
 

@@ -37,8 +37,9 @@ def test_managers_see_only_their_own_units_orders(
     assert not orders_visible_to(admin_user).exists()
 
 
-def test_a_manager_of_two_units_sees_both_and_each_order_once(school, care_home, teacher,
-                                                               care_helper, school_manager):
+def test_a_manager_of_two_units_sees_both_and_each_order_once(
+    school, care_home, teacher, care_helper, school_manager
+):
     MembershipFactory(user=school_manager, unit=care_home, role="secretary")
     order_for(unit=school, profile=teacher, by=school_manager)
     order_for(unit=care_home, profile=care_helper, by=school_manager)

@@ -5,14 +5,16 @@ import pytest
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from portal.cpr import hash_cpr
 from orders.models import AccessLog, Order, OrderEvent, OrderLine
 from orders.services import DuplicateOrder, OrderError, cancel_line, place_order
+from portal.cpr import hash_cpr
 
 from ..factories import basis, make_cpr, order_for
 
 
-def test_place_order_creates_one_line_per_certificate_with_a_timeline(school, teacher, school_manager):
+def test_place_order_creates_one_line_per_certificate_with_a_timeline(
+    school, teacher, school_manager
+):
     order = order_for(unit=school, profile=teacher, by=school_manager, name="  Sofie   Holm ")
 
     lines = list(order.lines.order_by("kind__sort_order"))
@@ -23,7 +25,10 @@ def test_place_order_creates_one_line_per_certificate_with_a_timeline(school, te
     assert {(e.line_id, e.action, e.to_status, e.actor_id) for e in events} == {
         (line.pk, "placed", "new", school_manager.pk) for line in lines
     }
-    assert AccessLog.objects.filter(order=order, action="place_order", user=school_manager).count() == 1
+    assert (
+        AccessLog.objects.filter(order=order, action="place_order", user=school_manager).count()
+        == 1
+    )
 
 
 def test_cpr_is_stored_encrypted_and_found_by_keyed_hash(school, teacher, school_manager):
@@ -64,23 +69,35 @@ def test_a_cancelled_line_no_longer_blocks_a_new_order(school, teacher, school_m
     assert second.lines.open().count() == 2
 
 
-def test_the_database_refuses_two_open_lines_for_one_person_and_kind(school, teacher, school_manager):
+def test_the_database_refuses_two_open_lines_for_one_person_and_kind(
+    school, teacher, school_manager
+):
     order = order_for(unit=school, profile=teacher, by=school_manager)
     line = order.lines.first()
 
     # PostgreSQL names the constraint; SQLite names the constrained columns instead.
-    with pytest.raises(IntegrityError, match="orderline_one_open_per_person_and_kind|"
-                       r"UNIQUE constraint failed: orders_orderline\.person_id, "
-                       r"orders_orderline\.kind_id"):
-        OrderLine.objects.create(order=order, person=order.person, kind=line.kind,
-                                 legal_basis=line.legal_basis)
+    with pytest.raises(
+        IntegrityError,
+        match="orderline_one_open_per_person_and_kind|"
+        r"UNIQUE constraint failed: orders_orderline\.person_id, "
+        r"orders_orderline\.kind_id",
+    ):
+        OrderLine.objects.create(
+            order=order, person=order.person, kind=line.kind, legal_basis=line.legal_basis
+        )
 
 
 def test_submitting_the_same_form_twice_returns_the_first_order(school, teacher, school_manager):
     token = uuid.uuid4()
     kwargs = dict(
-        by=school_manager, unit=school, profile=teacher, full_name="Ida Berg", cpr=make_cpr(),
-        start_date=timezone.localdate(), child_contact=None, submission_token=token,
+        by=school_manager,
+        unit=school,
+        profile=teacher,
+        full_name="Ida Berg",
+        cpr=make_cpr(),
+        start_date=timezone.localdate(),
+        child_contact=None,
+        submission_token=token,
         legal_bases=[r.legal_basis for r in teacher.requirements.all()],
     )
 
@@ -93,9 +110,16 @@ def test_submitting_the_same_form_twice_returns_the_first_order(school, teacher,
 
 def test_a_form_token_cannot_be_reused_by_another_user(school, teacher, school_manager, payroll):
     token = uuid.uuid4()
-    common = dict(unit=school, profile=teacher, full_name="Ida Berg", cpr=make_cpr(),
-                  start_date=timezone.localdate(), child_contact=None, submission_token=token,
-                  legal_bases=[r.legal_basis for r in teacher.requirements.all()])
+    common = dict(
+        unit=school,
+        profile=teacher,
+        full_name="Ida Berg",
+        cpr=make_cpr(),
+        start_date=timezone.localdate(),
+        child_contact=None,
+        submission_token=token,
+        legal_bases=[r.legal_basis for r in teacher.requirements.all()],
+    )
     place_order(by=school_manager, **common)
 
     with pytest.raises(OrderError, match="Formularen er allerede brugt til en anden bestilling"):
@@ -110,9 +134,17 @@ def test_a_position_from_another_area_is_refused(school, care_helper, school_man
 
 def test_an_order_needs_at_least_one_certificate(school, teacher, school_manager):
     with pytest.raises(OrderError, match="Vælg mindst én attest"):
-        place_order(by=school_manager, unit=school, profile=teacher, full_name="A B",
-                    cpr=make_cpr(), start_date=timezone.localdate(), legal_bases=[],
-                    child_contact=None, submission_token=uuid.uuid4())
+        place_order(
+            by=school_manager,
+            unit=school,
+            profile=teacher,
+            full_name="A B",
+            cpr=make_cpr(),
+            start_date=timezone.localdate(),
+            legal_bases=[],
+            child_contact=None,
+            submission_token=uuid.uuid4(),
+        )
 
 
 def test_cancel_line_records_who_cancelled_it(school, teacher, school_manager):
@@ -125,7 +157,11 @@ def test_cancel_line_records_who_cancelled_it(school, teacher, school_manager):
     assert line.status == OrderLine.Status.CANCELLED
     event = OrderEvent.objects.filter(line=line).last()
     assert (event.action, event.from_status, event.to_status, event.actor) == (
-        "cancelled", "new", "cancelled", school_manager)
+        "cancelled",
+        "new",
+        "cancelled",
+        school_manager,
+    )
     assert order.lines.get(kind__code="criminal_public").status == OrderLine.Status.NEW
 
 
@@ -137,8 +173,9 @@ def test_only_lines_not_yet_sent_to_the_police_can_be_cancelled(
     line = order.lines.first()
     OrderLine.objects.filter(pk=line.pk).update(status=status)
 
-    with pytest.raises(OrderError,
-                       match="Attesten er allerede sendt til politiet og kan ikke annulleres her"):
+    with pytest.raises(
+        OrderError, match="Attesten er allerede sendt til politiet og kan ikke annulleres her"
+    ):
         cancel_line(line=line, by=school_manager)
     line.refresh_from_db()
     assert line.status == status
@@ -152,17 +189,25 @@ def test_start_date_is_kept_as_given(school, teacher, school_manager):
 
 def test_the_same_form_with_another_person_is_refused(school, teacher, school_manager):
     token = uuid.uuid4()
-    common = dict(by=school_manager, unit=school, profile=teacher, full_name="Ida Berg",
-                  start_date=timezone.localdate(), child_contact=None, submission_token=token,
-                  legal_bases=[r.legal_basis for r in teacher.requirements.all()])
+    common = dict(
+        by=school_manager,
+        unit=school,
+        profile=teacher,
+        full_name="Ida Berg",
+        start_date=timezone.localdate(),
+        child_contact=None,
+        submission_token=token,
+        legal_bases=[r.legal_basis for r in teacher.requirements.all()],
+    )
     place_order(cpr=make_cpr(), **common)
     with pytest.raises(OrderError, match="Formularen er allerede brugt til en anden bestilling"):
         place_order(cpr=make_cpr("020202"), **common)
     assert Order.objects.count() == 1
 
 
-def test_a_manager_cannot_order_for_a_unit_they_do_not_belong_to(care_home, care_helper,
-                                                                 school_manager):
+def test_a_manager_cannot_order_for_a_unit_they_do_not_belong_to(
+    care_home, care_helper, school_manager
+):
     with pytest.raises(OrderError, match="Du kan ikke bestille for denne enhed"):
         order_for(unit=care_home, profile=care_helper, by=school_manager)
     assert not Order.objects.exists()
@@ -176,8 +221,12 @@ def test_a_required_certificate_cannot_be_left_out(school, teacher, school_manag
 def test_a_certificate_outside_the_position_cannot_be_added(school, teacher, school_manager):
     extra = basis("criminal_private")
     with pytest.raises(OrderError, match="Attesterne passer ikke til stillingen"):
-        order_for(unit=school, profile=teacher, by=school_manager,
-                  bases=[r.legal_basis for r in teacher.requirements.all()] + [extra])
+        order_for(
+            unit=school,
+            profile=teacher,
+            by=school_manager,
+            bases=[r.legal_basis for r in teacher.requirements.all()] + [extra],
+        )
 
 
 def test_cancelling_twice_is_harmless(school, teacher, school_manager):

@@ -24,12 +24,14 @@ URL = "/adgangslog/"
 def looked_up(school, teacher, care_home, care_helper, school_manager, care_manager, payroll):
     """Søren's order viewed by his manager and by payroll; Bente's by another unit."""
     with time_machine.travel(T0, tick=False):
-        soeren = order_for(unit=school, profile=teacher, by=school_manager, name="Søren Ærøe",
-                           cpr=CPR)
+        soeren = order_for(
+            unit=school, profile=teacher, by=school_manager, name="Søren Ærøe", cpr=CPR
+        )
     with time_machine.travel(T0 + datetime.timedelta(days=1), tick=False):
         log_access(user=school_manager, action=AccessLog.Action.VIEW_ORDER, orders=[soeren])
-        bente = order_for(unit=care_home, profile=care_helper, by=care_manager,
-                          name="Bente Berg", cpr=OTHER_CPR)
+        bente = order_for(
+            unit=care_home, profile=care_helper, by=care_manager, name="Bente Berg", cpr=OTHER_CPR
+        )
         log_access(user=care_manager, action=AccessLog.Action.VIEW_ORDER, orders=[bente])
     with time_machine.travel(T0 + datetime.timedelta(days=2), tick=False):
         log_access(user=payroll, action=AccessLog.Action.LIST_ORDERS, orders=[soeren])

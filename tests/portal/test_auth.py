@@ -20,8 +20,9 @@ def test_a_wrong_password_is_refused_in_danish(client, school_manager):
     assert "Indtast venligst korrekt brugernavn og adgangskode" in response.content.decode()
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(client, settings,
-                                                                      school_manager):
+def test_repeated_failures_lock_the_account_even_for_the_right_password(
+    client, settings, school_manager
+):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(LOGIN, {"username": "leder.a", "password": "wrong"})
 
@@ -35,8 +36,11 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
 def test_the_lockout_ends_after_the_cool_off_time(client, settings, school_manager):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(LOGIN, {"username": "leder.a", "password": "wrong"})
-    later = datetime.datetime.now(datetime.UTC) + settings.AXES_COOLOFF_TIME + \
-        datetime.timedelta(minutes=1)
+    later = (
+        datetime.datetime.now(datetime.UTC)
+        + settings.AXES_COOLOFF_TIME
+        + datetime.timedelta(minutes=1)
+    )
     with time_machine.travel(later):
         response = client.post(LOGIN, {"username": "leder.a", "password": "secret-password-1"})
     assert response.status_code == 302
@@ -50,6 +54,7 @@ def test_logout_ends_the_session(client, school_manager):
 
     assert client.get(reverse("orders:list")).status_code == 302
     from django.contrib.sessions.models import Session
+
     assert not Session.objects.filter(session_key=session_key).exists()
 
 

@@ -17,10 +17,17 @@ from portal.models import User
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("text", [
-    "120396-1234", "1203961234", "120396 1234", "GET /?q=120396+1234", "q=120396%201234",
-    "q=120396%2D1234",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "120396-1234",
+        "1203961234",
+        "120396 1234",
+        "GET /?q=120396+1234",
+        "q=120396%201234",
+        "q=120396%2D1234",
+    ],
+)
 def test_cpr_numbers_are_masked_in_log_lines(text):
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "saw %s", (text,), None)
     line = RedactingFormatter("%(message)s").format(record)
@@ -31,8 +38,7 @@ def test_cpr_numbers_are_masked_in_logged_tracebacks():
     try:
         raise ValueError("bad 1203961234")
     except ValueError:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None,
-                                   sys.exc_info())
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
     assert "1203961234" not in RedactingFormatter().format(record)
 
 
@@ -62,17 +68,30 @@ def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_the_deploy_check_warns_about_missing_cpr_keys_and_demo_mode():
-    env = {**os.environ, "DEMO_MODE": "true", "CPR_ENCRYPTION_KEY": "", "CPR_HASH_KEY": "",
-           "PORTAL_BASE_URL": "http://127.0.0.1:8000"}
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
-                            env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "DEMO_MODE": "true",
+        "CPR_ENCRYPTION_KEY": "",
+        "CPR_HASH_KEY": "",
+        "PORTAL_BASE_URL": "http://127.0.0.1:8000",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     for check in ("portal.W001", "portal.W002", "portal.W003", "portal.W004"):
         assert check in result.stderr + result.stdout
 
@@ -98,8 +117,9 @@ def listening(port: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("url", ["redis://127.0.0.1:{port}/0",
-                                 "amqp://guest:guest@127.0.0.1:{port}//"])
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:{port}/0", "amqp://guest:guest@127.0.0.1:{port}//"]
+)
 def test_healthz_answers_503_when_the_broker_is_down(client, db, settings, url):
     port = unused_port()
     settings.CELERY_BROKER_URL = url.format(port=port)
@@ -139,7 +159,8 @@ def test_demo_data_loads_and_can_be_loaded_again(db, settings):
     call_command("load_demo")
     assert (User.objects.count(), PositionProfile.objects.count(), Order.objects.count()) == counts
     assert {"leder.skole", "leder.aeldre", "loen", "admin"} <= set(
-        User.objects.values_list("username", flat=True))
+        User.objects.values_list("username", flat=True)
+    )
     assert User.objects.get(username="leder.skole").check_password("demo")
     assert User.objects.get(username="loen").is_payroll
     # Elderly care never sees school positions.

@@ -48,13 +48,20 @@ def test_dry_run_shows_new_units_and_changes_nothing(areas):
 
 
 def test_apply_creates_renames_moves_and_closes_without_deleting(areas):
-    org_import.apply_org_import(plan(units_csv(
-        "100;Skoleområdet;;Børn og Unge", "101;Nordskolen;100;Børn og Unge",
-        "102;Sydskolen;100;Børn og Unge")))
+    org_import.apply_org_import(
+        plan(
+            units_csv(
+                "100;Skoleområdet;;Børn og Unge",
+                "101;Nordskolen;100;Børn og Unge",
+                "102;Sydskolen;100;Børn og Unge",
+            )
+        )
+    )
     assert Unit.objects.get(external_id="101").parent.external_id == "100"
 
-    second = plan(units_csv("100;Skoleområdet;;Børn og Unge",
-                            "101;Nordskolen og Vestskolen;;Børn og Unge"))
+    second = plan(
+        units_csv("100;Skoleområdet;;Børn og Unge", "101;Nordskolen og Vestskolen;;Børn og Unge")
+    )
     assert second.renamed == [("101", "Nordskolen", "Nordskolen og Vestskolen")]
     assert [name for name, _ in second.moved] == ["Nordskolen og Vestskolen"]
     assert second.closed == ["Sydskolen"]
@@ -81,9 +88,16 @@ def test_a_hand_made_unit_is_linked_by_name_not_duplicated(areas):
 
 
 def test_bad_rows_are_listed_by_row_and_nothing_is_applied(areas):
-    result = plan(units_csv("1;A;;Børn og Unge", "1;A igen;;Børn og Unge",
-                            "2;B;;Teknik og Miljø", "3;C;4;Børn og Unge", "4;D;3;Børn og Unge",
-                            "5;E;99;Børn og Unge"))
+    result = plan(
+        units_csv(
+            "1;A;;Børn og Unge",
+            "1;A igen;;Børn og Unge",
+            "2;B;;Teknik og Miljø",
+            "3;C;4;Børn og Unge",
+            "4;D;3;Børn og Unge",
+            "5;E;99;Børn og Unge",
+        )
+    )
     messages = [m for _, m in result.errors]
     assert [row for row, _ in result.errors] == [3, 4, 7, 5, 6]
     assert "Teknik og Miljø" in messages[1]
@@ -95,8 +109,9 @@ def test_bad_rows_are_listed_by_row_and_nothing_is_applied(areas):
 def test_managers_added_and_removed_but_single_sign_on_left_alone(areas):
     UserFactory(username="leder.a")
     UserFactory(username="leder.b")
-    org_import.apply_org_import(plan(units_csv("1;A;;Børn og Unge"),
-                                     managers_csv("1;leder.a;leder")))
+    org_import.apply_org_import(
+        plan(units_csv("1;A;;Børn og Unge"), managers_csv("1;leder.a;leder"))
+    )
     unit = Unit.objects.get()
     assert unit.memberships.get().user.username == "leder.a"
 

@@ -10,16 +10,22 @@ from portal.welcome import welcome_sections
 def test_the_welcome_pack_covers_the_task_for_a_new_manager(client, school_manager):
     client.force_login(school_manager)
     html = client.get(reverse("welcome")).content.decode()
-    for heading in ("Hvad er opgaven?", "Sådan bestiller du", "Hvad betyder statusserne?",
-                    "Det skal du fortælle den nyansatte", "Databeskyttelse",
-                    "Ofte stillede spørgsmål"):
+    for heading in (
+        "Hvad er opgaven?",
+        "Sådan bestiller du",
+        "Hvad betyder statusserne?",
+        "Det skal du fortælle den nyansatte",
+        "Databeskyttelse",
+        "Ofte stillede spørgsmål",
+    ):
         assert heading in html
     assert "Send aldrig et CPR-nummer i en e-mail" in html
 
 
 def test_an_areas_own_section_replaces_the_general_one(school_area, care_area):
-    WelcomeSection.objects.create(area=school_area, topic="task", title="Skoler: opgaven",
-                                  body="Børneattest til alle.")
+    WelcomeSection.objects.create(
+        area=school_area, topic="task", title="Skoler: opgaven", body="Børneattest til alle."
+    )
     school_titles = [s.title for s in welcome_sections(school_area)]
     care_titles = [s.title for s in welcome_sections(care_area)]
     assert "Skoler: opgaven" in school_titles and "Hvad er opgaven?" not in school_titles
@@ -28,7 +34,8 @@ def test_an_areas_own_section_replaces_the_general_one(school_area, care_area):
 
 def test_administrators_text_is_never_rendered_as_html(client, school_manager):
     WelcomeSection.objects.filter(topic="faq", area=None).update(
-        body='<script>alert(1)</script>\n\n- <b>fed</b>')
+        body="<script>alert(1)</script>\n\n- <b>fed</b>"
+    )
     client.force_login(school_manager)
     html = client.get(reverse("welcome")).content.decode()
     assert "<script>alert(1)</script>" not in html

@@ -5,15 +5,13 @@ import json
 import zlib
 
 import pytest
-
-from orders import batching
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, StreamObject
 
+from orders import batching
 from orders.catalogue import ensure_standard_catalogue
 from orders.models import CertificateKind, LegalBasis, OrderLine
 from portal.cpr import find_cprs, hash_cpr
-from pypdf import PdfReader
 from robot.models import ModeSwitch, Phrase, RuleSet
 from robot.rules import ensure_standard_rules, rules_from
 from robot.synthetic import with_requester
@@ -79,12 +77,22 @@ def as_from_the_police(data: bytes) -> bytes:
     text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
     hashes = [hash_cpr(cpr) for cpr in find_cprs(text)]
     lowered = text.casefold()
-    kind = ("criminal_public" if "offentlig straffeattest" in lowered
-            else "criminal_private" if "privat straffeattest" in lowered
-            else "child" if "børneattest" in lowered else None)
-    line = (OrderLine.objects.filter(person__cpr_hash__in=hashes, batch__isnull=False,
-                                     kind__code=kind)
-            .exclude(batch__secret="").select_related("batch").order_by("-pk").first())
+    kind = (
+        "criminal_public"
+        if "offentlig straffeattest" in lowered
+        else "criminal_private"
+        if "privat straffeattest" in lowered
+        else "child"
+        if "børneattest" in lowered
+        else None
+    )
+    line = (
+        OrderLine.objects.filter(person__cpr_hash__in=hashes, batch__isnull=False, kind__code=kind)
+        .exclude(batch__secret="")
+        .select_related("batch")
+        .order_by("-pk")
+        .first()
+    )
     if line is None:
         return data
     return with_requester(data, batching.requester_text(line.batch))
@@ -102,12 +110,15 @@ def as_forwarded(message: bytes, *, pdf=None, authenticated: bool = True) -> byt
     for part in parsed.walk():
         if part.get_content_type() == "application/pdf":
             data = pdf if pdf is not None else as_from_the_police(part.get_content())
-            part.set_content(data, maintype="application", subtype="pdf",
-                             filename=part.get_filename())
+            part.set_content(
+                data, maintype="application", subtype="pdf", filename=part.get_filename()
+            )
     if authenticated:
-        parsed["Authentication-Results"] = (f"{RECEIVING_SERVER}; dkim=pass "
-                                            "header.d=kommune.example; dmarc=pass "
-                                            "header.from=kommune.example")
+        parsed["Authentication-Results"] = (
+            f"{RECEIVING_SERVER}; dkim=pass "
+            "header.d=kommune.example; dmarc=pass "
+            "header.from=kommune.example"
+        )
     return parsed.as_bytes()
 
 
@@ -125,8 +136,9 @@ def robot_alone(rules, payroll, settings):
     settings.AUTOMATIC_SAMPLE_PERCENT = 0
     ruleset = RuleSet.objects.get(is_active=True)
     for kind in CertificateKind.objects.all():
-        ModeSwitch.objects.create(kind=kind, ruleset=ruleset, mode=ModeSwitch.Mode.AUTOMATIC,
-                                  switched_by=payroll)
+        ModeSwitch.objects.create(
+            kind=kind, ruleset=ruleset, mode=ModeSwitch.Mode.AUTOMATIC, switched_by=payroll
+        )
 
 
 @pytest.fixture
@@ -142,6 +154,7 @@ def ordered_in_trial(school, teacher, school_manager, payroll, rules, trusted_fo
         for batch in batching.prepare_batches(by=payroll):
             batching.mark_batch_ordered(batch=batch, by=payroll)
         return order
+
     return make
 
 

@@ -47,9 +47,9 @@ class QuickServer(HTTPServer):
 @dataclass
 class Case:
     id: int
-    cpr: str                  # ten digits
-    status: str               # "Aktiv", "Afsluttet", ...
-    kind: str                 # "PersonaleSag", "BorgerSag", ...
+    cpr: str  # ten digits
+    status: str  # "Aktiv", "Afsluttet", ...
+    kind: str  # "PersonaleSag", "BorgerSag", ...
     folders: dict[int, str] = field(default_factory=dict)  # delforløb id -> title
 
 
@@ -76,14 +76,14 @@ class FakeSbsys:
         self.sbsip = QuickServer(host="127.0.0.1", threaded=True)
         self.sbsys = QuickServer(host="127.0.0.1", threaded=True)
         self.stall_seconds = stall_seconds
-        self.token_lifetime = 300              # seconds, as Keycloak's expires_in
-        self.rate_limit: float | None = None   # SBSYS API requests per second
+        self.token_lifetime = 300  # seconds, as Keycloak's expires_in
+        self.rate_limit: float | None = None  # SBSYS API requests per second
         self.cases: dict[int, Case] = {}
         self.filings: list[Filing] = []
         self.token_requests = 0
-        self.rejected = 0                      # 429 answers given
-        self.api_requests: list[str] = []      # "METHOD /path", in order
-        self._tokens: dict[str, float] = {}    # token -> expiry (monotonic)
+        self.rejected = 0  # 429 answers given
+        self.api_requests: list[str] = []  # "METHOD /path", in order
+        self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
         self._recent: deque[float] = deque()
         self._failures: list[Failure] = []
         self._stall_next_filing: str | None = None  # "before" or "after" storing it
@@ -93,15 +93,27 @@ class FakeSbsys:
 
     # Set-up, as a test describes the municipality's SBSYS
 
-    def add_case(self, cpr: str, *, status: str = "Aktiv", kind: str = "PersonaleSag",
-                 folders: tuple[str, ...] = ("01 Ansættelse", FOLDER_TITLE)) -> Case:
+    def add_case(
+        self,
+        cpr: str,
+        *,
+        status: str = "Aktiv",
+        kind: str = "PersonaleSag",
+        folders: tuple[str, ...] = ("01 Ansættelse", FOLDER_TITLE),
+    ) -> Case:
         case = Case(id=next(self._ids), cpr=cpr, status=status, kind=kind)
         case.folders = {next(self._ids): title for title in folders}
         self.cases[case.id] = case
         return case
 
-    def fail_next(self, count: int = 1, *, status: int = 500, path_prefix: str = "/api/",
-                  headers: dict[str, str] | None = None) -> None:
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        path_prefix: str = "/api/",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """The next `count` API calls whose path starts with `path_prefix` answer `status`."""
         self._failures += [Failure(status, path_prefix, headers or {}) for _ in range(count)]
 
@@ -152,16 +164,29 @@ class FakeSbsys:
         if form.get("grant_type") != "password":
             return _json({"error": "unsupported_grant_type"}, 400)
         if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
-            return _json({"error": "unauthorized_client",
-                          "error_description": "Invalid client or Invalid client credentials"}, 401)
+            return _json(
+                {
+                    "error": "unauthorized_client",
+                    "error_description": "Invalid client or Invalid client credentials",
+                },
+                401,
+            )
         if (form.get("username"), form.get("password")) != (USERNAME, PASSWORD):
-            return _json({"error": "invalid_grant",
-                          "error_description": "Invalid user credentials"}, 401)
+            return _json(
+                {"error": "invalid_grant", "error_description": "Invalid user credentials"}, 401
+            )
         token = f"token-{next(self._ids)}"
         with self._lock:
             self._tokens[token] = time.monotonic() + self.token_lifetime
-        return _json({"access_token": token, "expires_in": self.token_lifetime,
-                      "refresh_expires_in": 1800, "token_type": "Bearer", "scope": "profile"})
+        return _json(
+            {
+                "access_token": token,
+                "expires_in": self.token_lifetime,
+                "refresh_expires_in": 1800,
+                "token_type": "Bearer",
+                "scope": "profile",
+            }
+        )
 
     # SBSYS
 
@@ -173,11 +198,17 @@ class FakeSbsys:
                 return _json({"Message": "For mange forespørgsler"}, 429, {"Retry-After": "1"})
             failure = self._take_failure(request.path)
         if failure:
-            return _json({"Message": "Der opstod en fejl", "Request": _text(request)},
-                         failure.status, failure.headers)
+            return _json(
+                {"Message": "Der opstod en fejl", "Request": _text(request)},
+                failure.status,
+                failure.headers,
+            )
         if not self._authorised(request):
-            return _json({"Message": "Authorization has been denied for this request."}, 401,
-                         {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return _json(
+                {"Message": "Authorization has been denied for this request."},
+                401,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         if request.method == "POST" and request.path == "/api/sag/search":
             return self._search(request)
         if request.method == "GET" and (match := FOLDERS_PATH.match(request.path)):
@@ -215,22 +246,34 @@ class FakeSbsys:
         if not DASHED_CPR.match(cpr):
             return _invalid(request)
         kinds = {kind.get("Navn") for kind in query.get("SagsTyper") or []}
-        found = [case for case in self.cases.values()
-                 if case.cpr == cpr.replace("-", "") and (not kinds or case.kind in kinds)]
-        return _json([{
-            "Id": case.id,
-            "Nummer": f"81.00.00-A00-{case.id}-25",
-            "Titel": f"Personalesag {cpr[:6]}",  # like the real thing: a CPR in the answer
-            "SagsType": {"Navn": case.kind},
-            "SagsStatus": {"Id": 1 if case.status == "Aktiv" else 7, "Navn": case.status},
-        } for case in found])
+        found = [
+            case
+            for case in self.cases.values()
+            if case.cpr == cpr.replace("-", "") and (not kinds or case.kind in kinds)
+        ]
+        return _json(
+            [
+                {
+                    "Id": case.id,
+                    "Nummer": f"81.00.00-A00-{case.id}-25",
+                    "Titel": f"Personalesag {cpr[:6]}",  # like the real thing: a CPR in the answer
+                    "SagsType": {"Navn": case.kind},
+                    "SagsStatus": {"Id": 1 if case.status == "Aktiv" else 7, "Navn": case.status},
+                }
+                for case in found
+            ]
+        )
 
     def _folders(self, case_id: int) -> Response:
         case = self.cases.get(case_id)
         if case is None:
             return _json({"Message": f"Sag {case_id} findes ikke"}, 404)
-        return _json([{"Id": folder_id, "Titel": title, "SagID": case_id}
-                      for folder_id, title in case.folders.items()])
+        return _json(
+            [
+                {"Id": folder_id, "Titel": title, "SagID": case_id}
+                for folder_id, title in case.folders.items()
+            ]
+        )
 
     def _journalise(self, request: Request, folder_id: int) -> Response:
         case = next((case for case in self.cases.values() if folder_id in case.folders), None)
@@ -239,9 +282,13 @@ class FakeSbsys:
         try:
             metadata = json.loads(request.form["json"])
             upload = request.files["file"]
-            valid = (metadata["SagID"] == case.id and metadata["DokumentNavn"]
-                     and isinstance(metadata["OmfattetAfAktindsigt"], bool)
-                     and metadata["DokumentArt"]["Id"] and upload.filename)
+            valid = (
+                metadata["SagID"] == case.id
+                and metadata["DokumentNavn"]
+                and isinstance(metadata["OmfattetAfAktindsigt"], bool)
+                and metadata["DokumentArt"]["Id"]
+                and upload.filename
+            )
         except (KeyError, TypeError, ValueError):
             valid = False
         if not valid:
@@ -249,20 +296,36 @@ class FakeSbsys:
         stall, self._stall_next_filing = self._stall_next_filing, None
         if stall == "before":
             self._released.wait(self.stall_seconds)
-        filing = Filing(case_id=case.id, folder_id=folder_id, metadata=metadata,
-                        filename=upload.filename, content_type=upload.mimetype,
-                        content=upload.read(), document_id=next(self._ids))
+        filing = Filing(
+            case_id=case.id,
+            folder_id=folder_id,
+            metadata=metadata,
+            filename=upload.filename,
+            content_type=upload.mimetype,
+            content=upload.read(),
+            document_id=next(self._ids),
+        )
         with self._lock:
             self.filings.append(filing)
         if stall == "after":
             self._released.wait(self.stall_seconds)
-        return _json({"Id": filing.document_id, "Navn": metadata["DokumentNavn"],
-                      "SagID": case.id, "DelforloebID": folder_id})
+        return _json(
+            {
+                "Id": filing.document_id,
+                "Navn": metadata["DokumentNavn"],
+                "SagID": case.id,
+                "DelforloebID": folder_id,
+            }
+        )
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers,
-                    content_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
 
 
 def _invalid(request: Request) -> Response:

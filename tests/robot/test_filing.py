@@ -54,17 +54,24 @@ def test_a_not_clean_certificate_is_filed_only_after_the_decision_with_the_note(
     document = receive("boerneattest_plettet.pdf")
     assert not FilingJob.objects.exists()
 
-    services.assess_document(document=document, by=payroll, relevance="Ikke relevant",
-                             discussed=True, decision="may_employ", reason="Gammel sag")
+    services.assess_document(
+        document=document,
+        by=payroll,
+        relevance="Ikke relevant",
+        discussed=True,
+        decision="may_employ",
+        reason="Gammel sag",
+    )
     filing.file_due()
 
     job = FilingJob.objects.get()
     assert job.state == "filed" and job.with_note and job.with_certificate
-    pdf = PdfReader(io.BytesIO((archive / next(archive.iterdir()).name /
-                                f"{job.reference}.pdf").read_bytes()))
+    pdf = PdfReader(
+        io.BytesIO((archive / next(archive.iterdir()).name / f"{job.reference}.pdf").read_bytes())
+    )
     text = "\n".join(page.extract_text() for page in pdf.pages)
     assert "Kan ansættes" in text and "Gammel sag" in text  # the note
-    assert "registreret med følgende afgørelser" in text    # and the certificate
+    assert "registreret med følgende afgørelser" in text  # and the certificate
     assert "Kan ansættes" in Notification.objects.get(template="certificate_filed").body
 
 
@@ -81,8 +88,9 @@ def test_a_kind_filed_as_a_note_only_never_stores_the_certificate(ordered_for, a
     assert "Ren" in text and "ikke registreret med afgørelser" not in text
 
 
-def test_an_outage_of_hours_is_retried_and_only_then_handed_to_a_person(ordered_for, settings,
-                                                                          archive):
+def test_an_outage_of_hours_is_retried_and_only_then_handed_to_a_person(
+    ordered_for, settings, archive
+):
     ordered_for("0101904321")
     start = timezone.now()
     with time_machine.travel(start, tick=False):
@@ -120,15 +128,18 @@ def test_after_an_uncertain_failure_the_case_system_is_asked_first(ordered_for, 
     job = FilingJob.objects.get()
     # The document reached the archive, but the worker never heard back.
     ArchiveCaseSystem().file(filing.build_request(job))
-    FilingJob.objects.filter(pk=job.pk).update(state="in_progress", uncertain=True,
-                                               claimed_at=timezone.now() - datetime.timedelta(hours=1))
+    FilingJob.objects.filter(pk=job.pk).update(
+        state="in_progress", uncertain=True, claimed_at=timezone.now() - datetime.timedelta(hours=1)
+    )
 
     assert filing.release_stale_claims() == 1
     filing.file_due()
 
     job.refresh_from_db()
-    assert job.state == "filed" and filed_files(archive) == [f"{job.reference}.json",
-                                                             f"{job.reference}.pdf"]
+    assert job.state == "filed" and filed_files(archive) == [
+        f"{job.reference}.json",
+        f"{job.reference}.pdf",
+    ]
 
 
 def test_a_certificate_file_already_deleted_goes_to_manual(ordered_for, archive):
@@ -150,10 +161,17 @@ def test_two_workers_never_claim_the_same_job(ordered_for, archive):
 
     lines = list(OrderLine.objects.filter(kind__code="child"))
     for n, line in enumerate(lines):
-        document = Document.objects.create(sha256=f"{n:064d}", original_name="x.pdf",
-                                           stored_name=f"x{n}", size=1, source="upload",
-                                           person=line.person, line=line, state="done",
-                                           outcome="clean")
+        document = Document.objects.create(
+            sha256=f"{n:064d}",
+            original_name="x.pdf",
+            stored_name=f"x{n}",
+            size=1,
+            source="upload",
+            person=line.person,
+            line=line,
+            state="done",
+            outcome="clean",
+        )
         FilingJob.objects.create(document=document, line=line, reference=f"AP-T{n}")
     claimed = [[], []]
 
@@ -193,12 +211,13 @@ def test_the_rate_limit_holds_across_workers(settings):
     for thread in threads:
         thread.join(timeout=30)
     slots.sort()
-    gaps = [(b - a).total_seconds() for a, b in zip(slots, slots[1:])]
+    gaps = [(b - a).total_seconds() for a, b in zip(slots, slots[1:], strict=False)]
     assert len(slots) == 30 and min(gaps) >= 0.02 - 1e-6
 
 
-def test_payroll_sees_failures_with_reason_and_retries(client, ordered_for, settings, archive,
-                                                       payroll):
+def test_payroll_sees_failures_with_reason_and_retries(
+    client, ordered_for, settings, archive, payroll
+):
     ordered_for("0101904321")
     receive("boerneattest_ren.pdf")
     settings.ESDH_ARCHIVE_DIR = "/proc/esdh-is-down"

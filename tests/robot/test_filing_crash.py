@@ -44,8 +44,17 @@ def wait_for(condition, seconds=30):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("moment", ["before_answer", "after_answer"])
 def test_a_killed_worker_loses_nothing_and_files_nothing_twice(
-    moment, fake_sbsys, school, teacher, school_manager, payroll, rules, tmp_path, settings,
-    tasks_to_the_broker, robot_alone,
+    moment,
+    fake_sbsys,
+    school,
+    teacher,
+    school_manager,
+    payroll,
+    rules,
+    tmp_path,
+    settings,
+    tasks_to_the_broker,
+    robot_alone,
 ):
     from orders import batching
 
@@ -61,31 +70,67 @@ def test_a_killed_worker_loses_nothing_and_files_nothing_twice(
         fake_sbsys.lose_next_answer()
 
     (tmp_path / "broker").mkdir()
-    env = {**os.environ, "DATABASE_URL": database_url(),
-           "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "filesystem://",
-           "CELERY_FILESYSTEM_BROKER_DIR": str(tmp_path / "broker"),
-           "CELERY_TASK_ALWAYS_EAGER": "false", "DOCUMENT_ROOT": settings.DOCUMENT_ROOT,
-           "ESDH_BACKEND": "sbsys", "ESDH_RATE_LIMIT": "1000", "SBSYS_TIMEOUT": "60",
-           "SBSYS_URL": settings.SBSYS_URL, "SBSIP_URL": settings.SBSIP_URL,
-           "SBSYS_CLIENT_ID": settings.SBSYS_CLIENT_ID,
-           "SBSYS_CLIENT_SECRET": settings.SBSYS_CLIENT_SECRET,
-           "SBSYS_USERNAME": settings.SBSYS_USERNAME, "SBSYS_PASSWORD": settings.SBSYS_PASSWORD,
-           "SBSYS_FOLDER_TITLE": settings.SBSYS_FOLDER_TITLE, "EMAIL_URL": "dummymail://"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "filesystem://",
+        "CELERY_FILESYSTEM_BROKER_DIR": str(tmp_path / "broker"),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DOCUMENT_ROOT": settings.DOCUMENT_ROOT,
+        "ESDH_BACKEND": "sbsys",
+        "ESDH_RATE_LIMIT": "1000",
+        "SBSYS_TIMEOUT": "60",
+        "SBSYS_URL": settings.SBSYS_URL,
+        "SBSIP_URL": settings.SBSIP_URL,
+        "SBSYS_CLIENT_ID": settings.SBSYS_CLIENT_ID,
+        "SBSYS_CLIENT_SECRET": settings.SBSYS_CLIENT_SECRET,
+        "SBSYS_USERNAME": settings.SBSYS_USERNAME,
+        "SBSYS_PASSWORD": settings.SBSYS_PASSWORD,
+        "SBSYS_FOLDER_TITLE": settings.SBSYS_FOLDER_TITLE,
+        "EMAIL_URL": "dummymail://",
+    }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log = open(tmp_path / "worker.log", "w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         # Wake the worker through the broker, as a new job or the beat schedule would.
-        subprocess.run([sys.executable, "-c", "import django,os;"
-                        "os.environ.setdefault('DJANGO_SETTINGS_MODULE','portal.settings');"
-                        "django.setup();from robot.tasks import file_due;file_due.delay()"],
-                       cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django,os;"
+                "os.environ.setdefault('DJANGO_SETTINGS_MODULE','portal.settings');"
+                "django.setup();from robot.tasks import file_due;file_due.delay()",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         # The worker is inside the filing call, waiting for an answer that does not come.
-        assert wait_for(lambda: any("journaliser" in r for r in fake_sbsys.api_requests)), \
-            (tmp_path / "worker.log").read_text()[-2000:]
+        assert wait_for(lambda: any("journaliser" in r for r in fake_sbsys.api_requests)), (
+            tmp_path / "worker.log"
+        ).read_text()[-2000:]
         if moment == "after_answer":
             assert wait_for(lambda: len(fake_sbsys.filings) == 1)
         os.killpg(worker.pid, signal.SIGKILL)

@@ -11,23 +11,26 @@ from ..conftest import SAMPLES
 from .conftest import MANIFEST
 
 
-def test_the_command_prints_one_json_object_per_file_with_exactly_the_agreed_keys(
-    rules, capsys
-):
+def test_the_command_prints_one_json_object_per_file_with_exactly_the_agreed_keys(rules, capsys):
     files = [str(SAMPLES / entry["file"]) for entry in MANIFEST]
     call_command("evaluate_certificate", *files, "--json")
     lines = capsys.readouterr().out.strip().splitlines()
     rows = [json.loads(line) for line in lines]
     assert len(rows) == len(MANIFEST)
-    for row, entry in zip(rows, MANIFEST):
+    for row, entry in zip(rows, MANIFEST, strict=True):
         # The content keys are the agreed ones; provenance has a key of its own.
         assert set(row) == {"file", "kind", "outcome", "cpr", "reason", "provenance"}
         assert (row["kind"], row["outcome"], row["cpr"]) == (
-            entry["kind"], entry["outcome"], entry["cpr"])
-        assert all(set(check) == {"name", "passed", "detail", "neutral"} for check in row["provenance"])
+            entry["kind"],
+            entry["outcome"],
+            entry["cpr"],
+        )
+        assert all(
+            set(check) == {"name", "passed", "detail", "neutral"} for check in row["provenance"]
+        )
     # The forwarded sample comes from nobody the installation trusts.
     (mail,) = [row for row in rows if ".eml" in row["file"]]
-    assert {"name": "mail", "passed": False} .items() <= mail["provenance"][0].items()
+    assert {"name": "mail", "passed": False}.items() <= mail["provenance"][0].items()
     assert not Document.objects.exists()
 
 
@@ -39,9 +42,20 @@ def test_the_command_runs_as_a_program_and_exits_0(rules, tmp_path):
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "DATABASE_URL": "sqlite:///" + str(tmp_path / "none.sqlite3")}
     result = subprocess.run(
-        [sys.executable, "manage.py", "evaluate_certificate", "--json", "--standard-rules",
-         str(SAMPLES / "boerneattest_ren.eml"), str(SAMPLES / "ukendt_dokument.pdf")],
-        cwd=root, env=env, capture_output=True, text=True)
+        [
+            sys.executable,
+            "manage.py",
+            "evaluate_certificate",
+            "--json",
+            "--standard-rules",
+            str(SAMPLES / "boerneattest_ren.eml"),
+            str(SAMPLES / "ukendt_dokument.pdf"),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     first = json.loads(result.stdout.splitlines()[0])
     assert first["outcome"] == "clean" and first["cpr"] == "010190-xxxx"

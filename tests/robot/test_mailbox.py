@@ -72,8 +72,9 @@ def imap_server():
     # Mail is owned by an unprivileged user, as dovecot insists.
     uid = gid = 65534 if os.geteuid() == 0 else None
     config = root / "dovecot.conf"
-    config.write_text(CONFIG.format(root=root, port=port, uid=uid or os.getuid(),
-                                    gid=gid or os.getgid()))
+    config.write_text(
+        CONFIG.format(root=root, port=port, uid=uid or os.getuid(), gid=gid or os.getgid())
+    )
     subprocess.run([dovecot, "-c", str(config)], check=True)
     for _ in range(50):
         try:
@@ -110,8 +111,9 @@ def folder_counts(url: str) -> dict:
 def test_forwarded_certificates_are_fetched_stored_and_matched(imap_server, ordered_for):
     order = ordered_for("0101904321")
     no_attachment = b"From: x@kommune.example\r\nSubject: VS: Digitalpost\r\n\r\nIngen bilag.\r\n"
-    deliver(imap_server, as_forwarded((SAMPLES / "boerneattest_ren.eml").read_bytes()),
-            no_attachment)
+    deliver(
+        imap_server, as_forwarded((SAMPLES / "boerneattest_ren.eml").read_bytes()), no_attachment
+    )
 
     result = poll_mailbox(imap_server)
 
@@ -125,8 +127,7 @@ def test_forwarded_certificates_are_fetched_stored_and_matched(imap_server, orde
     assert poll_mailbox(imap_server) == {"stored": 0, "failed": 0}
 
 
-def test_a_message_that_cannot_be_stored_is_moved_to_failed_not_lost(imap_server, rules,
-                                                                     settings):
+def test_a_message_that_cannot_be_stored_is_moved_to_failed_not_lost(imap_server, rules, settings):
     settings.DOCUMENT_ROOT = "/proc/attestportal-cannot-write-here"
     deliver(imap_server, (SAMPLES / "boerneattest_ren.eml").read_bytes())
 

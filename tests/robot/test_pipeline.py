@@ -13,8 +13,11 @@ from .conftest import as_forwarded, as_from_the_police, sample
 def receive(name: str, data: bytes | None = None) -> Document:
     """Receive a sample (as the police return it for our order) or the given bytes."""
     if data is None:
-        data = (as_forwarded(sample(name)) if name.endswith(".eml")
-                else as_from_the_police(sample(name)))
+        data = (
+            as_forwarded(sample(name))
+            if name.endswith(".eml")
+            else as_from_the_police(sample(name))
+        )
     document, _ = ingest_bytes(data, filename=name, source="upload", process=False)
     process_document(document_id=document.pk)
     document.refresh_from_db()
@@ -89,17 +92,20 @@ def test_a_certificate_without_an_order_goes_to_the_manual_queue(rules):
 
 
 def test_the_same_file_twice_is_one_document(rules):
-    first, created = ingest_bytes(sample("boerneattest_ren.pdf"), filename="a.pdf",
-                                  source="upload", process=False)
-    second, created_again = ingest_bytes(sample("boerneattest_ren.pdf"), filename="b.pdf",
-                                         source="folder", process=False)
+    first, created = ingest_bytes(
+        sample("boerneattest_ren.pdf"), filename="a.pdf", source="upload", process=False
+    )
+    second, created_again = ingest_bytes(
+        sample("boerneattest_ren.pdf"), filename="b.pdf", source="folder", process=False
+    )
     assert created and not created_again and first == second
     assert Document.objects.count() == 1
 
 
 def test_files_are_stored_outside_the_web_root_under_generated_names(rules, document_root):
-    document, _ = ingest_bytes(sample("boerneattest_ren.pdf"), filename="../../etc/passwd",
-                               source="upload", process=False)
+    document, _ = ingest_bytes(
+        sample("boerneattest_ren.pdf"), filename="../../etc/passwd", source="upload", process=False
+    )
     path = document_path(document)
     assert path.is_relative_to(document_root) and "passwd" not in str(path)
     assert path.read_bytes() == sample("boerneattest_ren.pdf")
@@ -118,8 +124,9 @@ def test_a_forwarded_message_becomes_a_document_with_its_pdf(ordered_for):
 
 def test_an_oversized_file_is_kept_but_not_read(rules, settings):
     settings.MAX_DOCUMENT_BYTES = 1000
-    document, _ = ingest_bytes(sample("boerneattest_ren.pdf"), filename="big.pdf",
-                               source="upload", process=False)
+    document, _ = ingest_bytes(
+        sample("boerneattest_ren.pdf"), filename="big.pdf", source="upload", process=False
+    )
     assert document.state == "unreadable" and "MB" in document.reason
     assert document_path(document).exists()
 
@@ -149,8 +156,9 @@ def test_without_active_rules_every_document_goes_to_a_person(rules):
 
 
 def test_a_document_that_cannot_be_processed_lands_in_the_queue(rules):
-    document, _ = ingest_bytes(sample("boerneattest_ren.pdf"), filename="a.pdf",
-                               source="upload", process=False)
+    document, _ = ingest_bytes(
+        sample("boerneattest_ren.pdf"), filename="a.pdf", source="upload", process=False
+    )
     document_path(document).unlink()  # the stored file went missing
 
     process_document(document_id=document.pk)
@@ -167,4 +175,3 @@ def test_a_not_clean_certificate_for_an_answered_line_is_sent_to_payroll(ordered
 
     assert document.state == "duplicate"
     assert Notification.objects.filter(template="certificate_flagged").exists()
-

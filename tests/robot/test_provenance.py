@@ -86,8 +86,9 @@ def test_a_forged_message_from_an_outside_sender_clears_nobody(ordered_for):
     # clean phrase, the hire's CPR number, even the batch's secret reference (as if
     # leaked), and a receiving-server verdict naming our domain.
     order = ordered_for("0101904321")
-    forged = from_sender(as_forwarded(sample("boerneattest_ren.eml")),
-                         "rigspolitiet@politi-dk.example")
+    forged = from_sender(
+        as_forwarded(sample("boerneattest_ren.eml")), "rigspolitiet@politi-dk.example"
+    )
     assert b"Afsender: Rigspolitiet" in forged
 
     pdf = forwarded_pdf(receive("forfalsket.eml", forged))
@@ -110,10 +111,12 @@ def test_a_message_from_the_forwarder_without_any_proof_goes_to_a_person(ordered
 
 def test_a_pass_from_a_mail_server_we_do_not_run_proves_nothing(ordered_for):
     order = ordered_for("0101904321")
-    message = with_header(as_forwarded(sample("boerneattest_ren.eml"), authenticated=False),
-                          "Authentication-Results",
-                          "mx.udenfor.example; dkim=pass header.d=kommune.example; "
-                          "dmarc=pass header.from=kommune.example")
+    message = with_header(
+        as_forwarded(sample("boerneattest_ren.eml"), authenticated=False),
+        "Authentication-Results",
+        "mx.udenfor.example; dkim=pass header.d=kommune.example; "
+        "dmarc=pass header.from=kommune.example",
+    )
 
     pdf = forwarded_pdf(receive("fremmed-server.eml", message))
 
@@ -126,18 +129,21 @@ def published_dkim_key(monkeypatch):
     robot.provenance_mail looks keys up through dkimpy's dnsplug.get_txt."""
     import robot.provenance_mail
 
-    monkeypatch.setattr(robot.provenance_mail.dnsplug, "get_txt",
-                        fake_dns({"sel1._domainkey.kommune.example": dkim_txt()}))
+    monkeypatch.setattr(
+        robot.provenance_mail.dnsplug,
+        "get_txt",
+        fake_dns({"sel1._domainkey.kommune.example": dkim_txt()}),
+    )
 
 
 def dkim_signed_message() -> bytes:
     """As the forwarder's own server sends it: DKIM-signed, and no verdict of ours."""
-    return dkim_sign(as_forwarded(sample("boerneattest_ren.eml"), authenticated=False),
-                     domain="kommune.example")
+    return dkim_sign(
+        as_forwarded(sample("boerneattest_ren.eml"), authenticated=False), domain="kommune.example"
+    )
 
 
-def test_a_dkim_signed_message_from_the_forwarder_clears_the_line(ordered_for,
-                                                                    published_dkim_key):
+def test_a_dkim_signed_message_from_the_forwarder_clears_the_line(ordered_for, published_dkim_key):
     order = ordered_for("0101904321")
 
     pdf = forwarded_pdf(receive("signeret.eml", dkim_signed_message()))
@@ -148,8 +154,9 @@ def test_a_dkim_signed_message_from_the_forwarder_clears_the_line(ordered_for,
     assert mail["passed"] and "DKIM" in mail["detail"]
 
 
-def test_one_changed_byte_in_a_dkim_signed_message_goes_to_a_person(ordered_for,
-                                                                     published_dkim_key):
+def test_one_changed_byte_in_a_dkim_signed_message_goes_to_a_person(
+    ordered_for, published_dkim_key
+):
     order = ordered_for("0101904321")
     signed = dkim_signed_message()
     assert signed.count(b"Der er modtaget") == 1
@@ -171,8 +178,10 @@ def test_a_certificate_without_the_batch_reference_goes_to_a_person(ordered_for)
     document = receive("uden-reference.pdf", sample("boerneattest_ren.pdf"))
 
     assert_waits_for_a_person(document, order)
-    assert (f"Referencen for batch {batch.reference}, som personen blev bestilt i, står "
-            "hverken på attesten eller i beskeden.") in document.reason
+    assert (
+        f"Referencen for batch {batch.reference}, som personen blev bestilt i, står "
+        "hverken på attesten eller i beskeden."
+    ) in document.reason
 
 
 def test_a_certificate_with_another_batchs_reference_goes_to_a_person(ordered_for):
@@ -183,8 +192,10 @@ def test_a_certificate_with_another_batchs_reference_goes_to_a_person(ordered_fo
     batch_b = order_b.lines.get(kind__code="child").batch
     assert batch_a != batch_b
 
-    document = receive("anden-batch.pdf", with_requester(
-        sample("boerneattest_ren.pdf"), batching.requester_text(batch_b)))
+    document = receive(
+        "anden-batch.pdf",
+        with_requester(sample("boerneattest_ren.pdf"), batching.requester_text(batch_b)),
+    )
 
     assert_waits_for_a_person(document, order_a)
     assert f"referencen for en anden batch end {batch_a.reference}" in document.reason
@@ -195,13 +206,19 @@ def test_the_right_batch_with_a_wrong_secret_goes_to_a_person(ordered_for, setti
     batch = order.lines.get(kind__code="child").batch
     wrong = "ZZZZZZZZZ" if batch.secret != "ZZZZZZZZZ" else "YYYYYYYYY"
 
-    document = receive("gaettet.pdf", with_requester(
-        sample("boerneattest_ren.pdf"),
-        f"{batch.reference}-{wrong} {settings.MUNICIPALITY_NAME}"))
+    document = receive(
+        "gaettet.pdf",
+        with_requester(
+            sample("boerneattest_ren.pdf"),
+            f"{batch.reference}-{wrong} {settings.MUNICIPALITY_NAME}",
+        ),
+    )
 
     assert_waits_for_a_person(document, order)
-    assert (f"Attesten nævner batch {batch.reference}, men den hemmelige del af referencen "
-            "mangler eller er forkert.") in document.reason
+    assert (
+        f"Attesten nævner batch {batch.reference}, men den hemmelige del af referencen "
+        "mangler eller er forkert."
+    ) in document.reason
 
 
 def test_an_answer_to_a_paper_consent_order_goes_to_a_person(
@@ -209,10 +226,17 @@ def test_an_answer_to_a_paper_consent_order_goes_to_a_person(
 ):
     # Ordered singly on paper, outside any batch: there is no secret to check.
     order = place_order(
-        by=school_manager, unit=school, profile=teacher, full_name="Åse Østergård",
-        cpr="0101904321", start_date=timezone.localdate() + datetime.timedelta(days=14),
-        legal_bases=[r.legal_basis for r in teacher.requirements.all()], child_contact=None,
-        submission_token=uuid.uuid4(), digital_post_exempt=True)
+        by=school_manager,
+        unit=school,
+        profile=teacher,
+        full_name="Åse Østergård",
+        cpr="0101904321",
+        start_date=timezone.localdate() + datetime.timedelta(days=14),
+        legal_bases=[r.legal_basis for r in teacher.requirements.all()],
+        child_contact=None,
+        submission_token=uuid.uuid4(),
+        digital_post_exempt=True,
+    )
     batching.mark_line_ordered_on_paper(line=order.lines.get(kind__code="child"), by=payroll)
 
     document = receive("papir.pdf", sample("boerneattest_ren.pdf"))
@@ -237,8 +261,9 @@ def test_a_certificate_signed_by_the_police_clears_and_the_review_page_says_so(
     ordered_for, police_ca, client, payroll
 ):
     order = ordered_for("0101904321")
-    signed = sign_pdf(as_from_the_police(sample("boerneattest_ren.pdf")), police_ca.signer,
-                      police_ca.root)
+    signed = sign_pdf(
+        as_from_the_police(sample("boerneattest_ren.pdf")), police_ca.signer, police_ca.root
+    )
 
     document = receive("underskrevet.pdf", signed)
 
@@ -246,8 +271,12 @@ def test_a_certificate_signed_by_the_police_clears_and_the_review_page_says_so(
     assert order.lines.get(kind__code="child").status == "cleared"
     client.force_login(payroll)
     page = client.get(reverse("robot:document", args=[document.pk])).content.decode()
-    signature = re.search(r'<li class="(check-\w+)"><span class="tag">Digital signatur</span>'
-                          r"(.*?)</li>", page, re.S)
+    signature = re.search(
+        r'<li class="(check-\w+)"><span class="tag">Digital signatur</span>'
+        r"(.*?)</li>",
+        page,
+        re.S,
+    )
     assert signature is not None
     assert signature.group(1) == "check-passed"
     assert "✓ bestået" in signature.group(2)
@@ -256,8 +285,11 @@ def test_a_certificate_signed_by_the_police_clears_and_the_review_page_says_so(
 
 def test_a_certificate_signed_by_a_stranger_goes_to_a_person(ordered_for, police_ca):
     order = ordered_for("0101904321")
-    signed = sign_pdf(as_from_the_police(sample("boerneattest_ren.pdf")),
-                      police_ca.stranger_signer, police_ca.stranger)
+    signed = sign_pdf(
+        as_from_the_police(sample("boerneattest_ren.pdf")),
+        police_ca.stranger_signer,
+        police_ca.stranger,
+    )
 
     document = receive("fremmed.pdf", signed)
 
@@ -267,11 +299,15 @@ def test_a_certificate_signed_by_a_stranger_goes_to_a_person(ordered_for, police
 
 def test_a_signed_certificate_changed_afterwards_goes_to_a_person(ordered_for, police_ca):
     order = ordered_for("0101904321")
-    signed = sign_pdf(as_from_the_police(sample("boerneattest_ren.pdf")), police_ca.signer,
-                      police_ca.root)
+    signed = sign_pdf(
+        as_from_the_police(sample("boerneattest_ren.pdf")), police_ca.signer, police_ca.root
+    )
     writer = IncrementalPdfFileWriter(io.BytesIO(signed))
-    stream = writer.add_object(generic.StreamObject(
-        stream_data=b"BT /F1 24 Tf 72 720 Td (er ikke registreret med afgoerelser) Tj ET"))
+    stream = writer.add_object(
+        generic.StreamObject(
+            stream_data=b"BT /F1 24 Tf 72 720 Td (er ikke registreret med afgoerelser) Tj ET"
+        )
+    )
     writer.add_stream_to_page(0, stream)
     tampered = io.BytesIO()
     writer.write(tampered)
@@ -327,11 +363,11 @@ def two_certificates_message() -> bytes:
     message["From"] = FORWARDER
     message["To"] = "attester@kommune.example"
     message["Subject"] = "VS: Digitalpost (29189420): Børneatt."
-    message.set_content("Der er modtaget flg. Digital Post besked.\n"
-                        "Afsender: Rigspolitiet\nAtt: NY_MEDARBEJDER\n")
+    message.set_content(
+        "Der er modtaget flg. Digital Post besked.\nAfsender: Rigspolitiet\nAtt: NY_MEDARBEJDER\n"
+    )
     for name in ("boerneattest_ren.pdf", "boerneattest_plettet.pdf"):
-        message.add_attachment(sample(name), maintype="application", subtype="pdf",
-                               filename=name)
+        message.add_attachment(sample(name), maintype="application", subtype="pdf", filename=name)
     return as_forwarded(message.as_bytes())
 
 
@@ -358,7 +394,9 @@ def test_the_command_and_the_pipeline_agree_on_each_attachment(ordered_for, tmp_
     message = receive("to-attester.eml", path.read_bytes())
 
     assert {pdf.original_name: pdf.outcome for pdf in message.attachments.all()} == {
-        "boerneattest_ren.pdf": "clean", "boerneattest_plettet.pdf": "not_clean"}
+        "boerneattest_ren.pdf": "clean",
+        "boerneattest_plettet.pdf": "not_clean",
+    }
 
 
 def test_the_command_judges_with_a_draft_rule_version(rules, tmp_path):

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
-from portal.cpr import hash_cpr
 from orders.models import AccessLog, Notification, OrderEvent, OrderLine, Person
 from orders.services import change_line_status, log_access
+from portal.cpr import hash_cpr
 from robot import models as robot_models
 from robot.intake import document_path, ingest_bytes
 from robot.models import Document, Evaluation, RuleSet
@@ -31,14 +31,16 @@ def at(**delta):
 
 def months_later(months: int, days: int = 0):
     year, month = divmod(T0.month - 1 + months, 12)
-    return time_machine.travel(T0.replace(year=T0.year + year, month=month + 1)
-                               + datetime.timedelta(days=days), tick=False)
+    return time_machine.travel(
+        T0.replace(year=T0.year + year, month=month + 1) + datetime.timedelta(days=days), tick=False
+    )
 
 
 @pytest.fixture
 def place(school, teacher, school_manager):
     def make(name: str = "Søren Ærøe", cpr: str = CPR):
         return order_for(unit=school, profile=teacher, by=school_manager, name=name, cpr=cpr)
+
     return make
 
 
@@ -46,13 +48,19 @@ def clear(order, by=None):
     """Every line of the order answered: nothing is open any more."""
     with transaction.atomic():
         for line in order.lines.all():
-            change_line_status(line=line, to=OrderLine.Status.CLEARED, by=by,
-                               action=OrderEvent.Action.RECEIVED, note="Ren")
+            change_line_status(
+                line=line,
+                to=OrderLine.Status.CLEARED,
+                by=by,
+                action=OrderEvent.Action.RECEIVED,
+                note="Ren",
+            )
 
 
 def certificate(name: str = "straffeattest Søren Ærøe.pdf", **fields) -> Document:
-    document, _ = ingest_bytes(f"%PDF-1.4 {name}".encode(), filename=name, source="upload",
-                               process=False)
+    document, _ = ingest_bytes(
+        f"%PDF-1.4 {name}".encode(), filename=name, source="upload", process=False
+    )
     Document.objects.filter(pk=document.pk).update(**fields)
     document.refresh_from_db()
     return document
@@ -66,12 +74,18 @@ FilingJob = robot_models.FilingJob
 
 
 def filed(document, line, when):
-    return FilingJob.objects.create(document=document, line=line, state="filed",
-                                    reference=f"AP-{document.pk:08d}",
-                                    esdh_reference=f"SAG-{document.pk}", filed_at=when)
+    return FilingJob.objects.create(
+        document=document,
+        line=line,
+        state="filed",
+        reference=f"AP-{document.pk:08d}",
+        esdh_reference=f"SAG-{document.pk}",
+        filed_at=when,
+    )
 
 
 # Certificate files ------------------------------------------------------------------
+
 
 def test_a_filed_certificate_leaves_the_portal_30_days_after_filing_and_not_before(place):
     with at():
@@ -99,10 +113,16 @@ def test_a_certificate_not_yet_filed_keeps_its_file(place):
         clear(order)
         line = order.lines.first()
         waiting = certificate(state="done", outcome="clean", line=line, person=line.person)
-        FilingJob.objects.create(document=waiting, line=line, reference="AP-waiting",
-                                 state="failed", last_error="SBSYS svarer ikke")
-        unfiled = certificate("ingen-journalisering.pdf", state="done", outcome="clean",
-                              line=line, person=line.person)
+        FilingJob.objects.create(
+            document=waiting,
+            line=line,
+            reference="AP-waiting",
+            state="failed",
+            last_error="SBSYS svarer ikke",
+        )
+        unfiled = certificate(
+            "ingen-journalisering.pdf", state="done", outcome="clean", line=line, person=line.person
+        )
 
     with months_later(13):
         apply_retention()
@@ -127,8 +147,7 @@ def test_discarded_and_duplicate_documents_lose_their_files_after_the_period():
     with at():
         discarded = certificate("kasseret.pdf", state="discarded", handled_at=T0)
         duplicate = certificate("kopi.pdf", state="duplicate", outcome="clean")
-        flagged_duplicate = certificate("kopi-plettet.pdf", state="duplicate",
-                                        outcome="not_clean")
+        flagged_duplicate = certificate("kopi-plettet.pdf", state="duplicate", outcome="not_clean")
         in_queue = certificate("ukendt.pdf", state="needs_review")
 
     with at(days=29):
@@ -146,8 +165,7 @@ def test_discarded_and_duplicate_documents_lose_their_files_after_the_period():
 def test_a_forwarded_message_goes_with_its_attachments():
     with at():
         message = certificate("videresendt.eml", state="done")
-        attachment = certificate("bilag.pdf", state="discarded", handled_at=T0,
-                                 parent=message)
+        attachment = certificate("bilag.pdf", state="discarded", handled_at=T0, parent=message)
         kept_message = certificate("andet.eml", state="done")
         certificate("bilag2.pdf", state="discarded", handled_at=T0, parent=kept_message)
         certificate("bilag3.pdf", state="needs_review", parent=kept_message)
@@ -161,6 +179,7 @@ def test_a_forwarded_message_goes_with_its_attachments():
 
 # Orders -----------------------------------------------------------------------------
 
+
 def test_anonymisation_wipes_cpr_and_name_but_keeps_the_statistics(
     place, school_manager, payroll, client
 ):
@@ -168,15 +187,30 @@ def test_anonymisation_wipes_cpr_and_name_but_keeps_the_statistics(
         order = place()
         clear(order, by=payroll)
         line = order.lines.first()
-        document = certificate(state="done", outcome="clean", line=line, person=line.person,
-                               notice={"att": "Søren Ærøe", "cpr": "150387-xxxx"})
+        document = certificate(
+            state="done",
+            outcome="clean",
+            line=line,
+            person=line.person,
+            notice={"att": "Søren Ærøe", "cpr": "150387-xxxx"},
+        )
         Evaluation.objects.create(
-            document=document, ruleset=RuleSet.objects.create(version=99), kind_code="child",
-            outcome="clean", reason="Ren",
-            evidence=[{"role": "clean", "snippet": "Søren Ærøe ingen registreringer"}])
-        Notification.objects.create(template="decision", key="t", to="leder@example.org",
-                                    subject="Søren Ærøe", body="Attest for Søren Ærøe",
-                                    order=order, line=line)
+            document=document,
+            ruleset=RuleSet.objects.create(version=99),
+            kind_code="child",
+            outcome="clean",
+            reason="Ren",
+            evidence=[{"role": "clean", "snippet": "Søren Ærøe ingen registreringer"}],
+        )
+        Notification.objects.create(
+            template="decision",
+            key="t",
+            to="leder@example.org",
+            subject="Søren Ærøe",
+            body="Attest for Søren Ærøe",
+            order=order,
+            line=line,
+        )
         statuses = sorted(order.lines.values_list("kind__code", "status"))
         events = OrderEvent.objects.filter(order=order).count()
 
@@ -264,6 +298,7 @@ def test_the_order_period_is_configurable(place, settings):
 
 # Access log -------------------------------------------------------------------------
 
+
 def test_access_log_rows_older_than_24_months_are_deleted(place, school_manager):
     with at():
         order = place()
@@ -278,10 +313,12 @@ def test_access_log_rows_older_than_24_months_are_deleted(place, school_manager)
     assert report.access_log_deleted == 2  # the placing and the first view
     assert AccessLog.objects.count() == before - 2
     assert list(AccessLog.objects.values_list("at", flat=True)) == [
-        T0.replace(year=T0.year + 1, month=12)]
+        T0.replace(year=T0.year + 1, month=12)
+    ]
 
 
 # Dry run, repetition, entry points --------------------------------------------------
+
 
 @pytest.fixture
 def old_data(place, school_manager):
@@ -315,10 +352,18 @@ def test_a_dry_run_counts_what_would_go_and_changes_nothing(old_data):
         done = apply_retention()
 
     assert planned.dry_run and not done.dry_run
-    assert (planned.files_deleted, planned.orders_anonymised, planned.persons_anonymised,
-            planned.access_log_deleted) == (2, 1, 1, 2)
-    assert (done.files_deleted, done.orders_anonymised, done.persons_anonymised,
-            done.access_log_deleted) == (2, 1, 1, 2)
+    assert (
+        planned.files_deleted,
+        planned.orders_anonymised,
+        planned.persons_anonymised,
+        planned.access_log_deleted,
+    ) == (2, 1, 1, 2)
+    assert (
+        done.files_deleted,
+        done.orders_anonymised,
+        done.persons_anonymised,
+        done.access_log_deleted,
+    ) == (2, 1, 1, 2)
 
 
 def test_running_again_does_nothing_more(old_data):
@@ -327,8 +372,12 @@ def test_running_again_does_nothing_more(old_data):
         after = snapshot()
         again = apply_retention()
 
-    assert (again.files_deleted, again.orders_anonymised, again.persons_anonymised,
-            again.access_log_deleted) == (0, 0, 0, 0)
+    assert (
+        again.files_deleted,
+        again.orders_anonymised,
+        again.persons_anonymised,
+        again.access_log_deleted,
+    ) == (0, 0, 0, 0)
     assert snapshot() == after
 
 

@@ -18,8 +18,14 @@ def flagged(ordered_for):
 
 
 def assess(document, by, decision="may_employ"):
-    return services.assess_document(document=document, by=by, relevance="Ikke relevant for job",
-                                    discussed=True, decision=decision, reason="Gammel sag")
+    return services.assess_document(
+        document=document,
+        by=by,
+        relevance="Ikke relevant for job",
+        discussed=True,
+        decision=decision,
+        reason="Gammel sag",
+    )
 
 
 def test_payroll_decides_may_employ_and_the_manager_is_told_only_the_decision(flagged, payroll):
@@ -78,8 +84,7 @@ def test_four_eyes_rejection_needs_a_second_clerk(flagged, payroll, settings):
         services.reject_assessment(document=document, by=payroll)
     assert_still_awaiting_approval(document, order)
 
-    services.reject_assessment(document=document,
-                               by=UserFactory(username="loen2", is_payroll=True))
+    services.reject_assessment(document=document, by=UserFactory(username="loen2", is_payroll=True))
     document.refresh_from_db()
     assert document.state == "not_clean"
 
@@ -98,11 +103,13 @@ def assert_still_awaiting_approval(document, order):
 def test_payroll_attaches_a_document_by_hand(ordered_for, payroll):
     order = ordered_for("0101904321")
     from .conftest import sample
+
     unknown = receive("scan.pdf", sample("ukendt_dokument.pdf"))
     line = order.lines.get(kind__code="child")
 
-    services.resolve_document(document=unknown, by=payroll, line=line, outcome="clean",
-                              reason="Læst manuelt")
+    services.resolve_document(
+        document=unknown, by=payroll, line=line, outcome="clean", reason="Læst manuelt"
+    )
 
     unknown.refresh_from_db()
     line.refresh_from_db()
@@ -113,11 +120,16 @@ def test_payroll_attaches_a_document_by_hand(ordered_for, payroll):
 def test_a_document_about_another_person_cannot_be_attached(ordered_for, payroll):
     order = ordered_for("0101904321")
     other = receive("boerneattest_plettet.pdf")  # 111180-3335, no order
-    with pytest.raises(services.ReviewError,
-                       match="Dokumentet handler om en anden person end bestillingen"):
-        services.resolve_document(document=other, by=payroll,
-                                  line=order.lines.get(kind__code="child"), outcome="clean",
-                                  reason="forkert")
+    with pytest.raises(
+        services.ReviewError, match="Dokumentet handler om en anden person end bestillingen"
+    ):
+        services.resolve_document(
+            document=other,
+            by=payroll,
+            line=order.lines.get(kind__code="child"),
+            outcome="clean",
+            reason="forkert",
+        )
 
 
 def test_discarding_needs_a_reason_and_is_final(rules, payroll):
@@ -125,13 +137,15 @@ def test_discarding_needs_a_reason_and_is_final(rules, payroll):
     services.discard_document(document=document, by=payroll, reason="Lønseddel")
     document.refresh_from_db()
     assert document.state == "discarded" and "Lønseddel" in document.reason
-    with pytest.raises(services.ReviewError,
-                       match=re.escape("Dokumentet er allerede behandlet (Kasseret)")):
+    with pytest.raises(
+        services.ReviewError, match=re.escape("Dokumentet er allerede behandlet (Kasseret)")
+    ):
         services.discard_document(document=document, by=payroll, reason="igen")
 
 
-def test_the_review_page_shows_evidence_and_the_pdf_to_payroll_only(client, flagged, payroll,
-                                                                   school_manager):
+def test_the_review_page_shows_evidence_and_the_pdf_to_payroll_only(
+    client, flagged, payroll, school_manager
+):
     document, _ = flagged
     url = reverse("robot:document", args=[document.pk])
     client.force_login(school_manager)
@@ -161,9 +175,15 @@ def test_a_hostile_file_is_served_as_a_download_never_as_a_page(client, rules, p
 def test_assessing_from_the_page(client, flagged, payroll):
     document, order = flagged
     client.force_login(payroll)
-    response = client.post(reverse("robot:document_assess", args=[document.pk]), {
-        "relevance": "Ikke relevant", "discussed": "yes", "decision": "may_employ",
-        "reason": "Gammel sag"})
+    response = client.post(
+        reverse("robot:document_assess", args=[document.pk]),
+        {
+            "relevance": "Ikke relevant",
+            "discussed": "yes",
+            "decision": "may_employ",
+            "reason": "Gammel sag",
+        },
+    )
     assert response.status_code == 302
     assert order.lines.get(kind__code="child").status == "cleared"
 
@@ -180,9 +200,15 @@ def test_an_incomplete_assessment_is_refused_with_messages(client, flagged, payr
 def test_an_overlong_assessment_is_refused_with_a_clear_message(client, flagged, payroll):
     document, order = flagged
     client.force_login(payroll)
-    response = client.post(reverse("robot:document_assess", args=[document.pk]), {
-        "relevance": "x" * 2001, "discussed": "yes", "decision": "may_employ",
-        "reason": "Gammel sag"})
+    response = client.post(
+        reverse("robot:document_assess", args=[document.pk]),
+        {
+            "relevance": "x" * 2001,
+            "discussed": "yes",
+            "decision": "may_employ",
+            "reason": "Gammel sag",
+        },
+    )
     assert response.status_code == 400
     assert "Denne værdi må højst have 2000 tegn (den har 2001)." in response.content.decode()
     assert Document.objects.get(pk=document.pk).state == "not_clean"
@@ -195,8 +221,9 @@ def test_the_queue_counts_and_filters(client, rules, payroll):
     client.force_login(payroll)
     html = client.get(reverse("robot:queue")).content.decode()
     assert "ukendt_dokument.pdf" in html and "boerneattest_ren.pdf" in html
-    filtered = client.get(reverse("robot:queue"), {"state": "no_order"},
-                          headers={"HX-Request": "true"}).content.decode()
+    filtered = client.get(
+        reverse("robot:queue"), {"state": "no_order"}, headers={"HX-Request": "true"}
+    ).content.decode()
     assert "boerneattest_ren.pdf" in filtered and "ukendt_dokument.pdf" not in filtered
     assert "<html" not in filtered
 
@@ -205,9 +232,12 @@ def test_upload_of_several_files_without_javascript(client, rules, payroll):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from .conftest import sample
+
     client.force_login(payroll)
-    files = [SimpleUploadedFile(n, sample(n), content_type="application/pdf")
-             for n in ("boerneattest_ren.pdf", "afslag_boerneattest.pdf")]
+    files = [
+        SimpleUploadedFile(n, sample(n), content_type="application/pdf")
+        for n in ("boerneattest_ren.pdf", "afslag_boerneattest.pdf")
+    ]
     response = client.post(reverse("robot:intake"), {"files": files})
     assert response.status_code == 302
     assert Document.objects.count() == 2
@@ -217,9 +247,12 @@ def test_upload_of_one_file_answers_with_its_row(client, rules, payroll):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from .conftest import sample
+
     client.force_login(payroll)
-    response = client.post(reverse("robot:upload"), {
-        "file": SimpleUploadedFile("a.pdf", sample("ukendt_dokument.pdf"))})
+    response = client.post(
+        reverse("robot:upload"),
+        {"file": SimpleUploadedFile("a.pdf", sample("ukendt_dokument.pdf"))},
+    )
     html = response.content.decode()
     assert html.strip().startswith("<tr") and "a.pdf" in html
 
@@ -228,10 +261,16 @@ def test_a_certificate_cannot_clear_a_line_of_another_kind(ordered_for, payroll)
     order = ordered_for("0101904321")
     document = receive("boerneattest_ren.pdf")  # matched and cleared the child line
     other = receive("copy.pdf", sample_bytes("boerneattest_ren.pdf") + b"\n%copy\n")
-    with pytest.raises(services.ReviewError,
-                       match="Dokumentet er en anden attesttype end attestlinjen"):
-        services.resolve_document(document=other, by=payroll, reason="x", outcome="clean",
-                                  line=order.lines.get(kind__code="criminal_public"))
+    with pytest.raises(
+        services.ReviewError, match="Dokumentet er en anden attesttype end attestlinjen"
+    ):
+        services.resolve_document(
+            document=other,
+            by=payroll,
+            reason="x",
+            outcome="clean",
+            line=order.lines.get(kind__code="criminal_public"),
+        )
     assert document.line.kind.code == "child"
 
 
@@ -240,12 +279,24 @@ def test_what_the_robot_found_not_clean_cannot_be_set_clean_by_hand(ordered_for,
     order = ordered_for("1111803335", name="Søren Ærøe")
     OrderLine.objects.filter(order=order, kind__code="child").update(status="cleared")
     flagged = receive("boerneattest_plettet.pdf")  # duplicate, not clean
-    with pytest.raises(services.ReviewError,
-                       match=re.escape('Robotten fandt tegn på en registrering: vælg "ikke ren"')):
-        services.resolve_document(document=flagged, by=payroll, reason="x", outcome="clean",
-                                  line=order.lines.get(kind__code="child"))
-    services.resolve_document(document=flagged, by=payroll, reason="Genåbnes", outcome="not_clean",
-                              line=order.lines.get(kind__code="child"))
+    with pytest.raises(
+        services.ReviewError,
+        match=re.escape('Robotten fandt tegn på en registrering: vælg "ikke ren"'),
+    ):
+        services.resolve_document(
+            document=flagged,
+            by=payroll,
+            reason="x",
+            outcome="clean",
+            line=order.lines.get(kind__code="child"),
+        )
+    services.resolve_document(
+        document=flagged,
+        by=payroll,
+        reason="Genåbnes",
+        outcome="not_clean",
+        line=order.lines.get(kind__code="child"),
+    )
     flagged.refresh_from_db()
     assert flagged.state == "not_clean"
     assert order.lines.get(kind__code="child").status == "in_review"
@@ -255,8 +306,9 @@ def test_four_eyes_with_further_assessment_can_be_assessed_again(flagged, payrol
     settings.REVIEW_FOUR_EYES = True
     document, _ = flagged
     assess(document, payroll, decision="further")
-    services.approve_assessment(document=document, by=UserFactory(username="loen3",
-                                                                  is_payroll=True))
+    services.approve_assessment(
+        document=document, by=UserFactory(username="loen3", is_payroll=True)
+    )
     document.refresh_from_db()
     assert document.state == "not_clean"
     assess(document, payroll, decision="may_employ")
@@ -264,6 +316,7 @@ def test_four_eyes_with_further_assessment_can_be_assessed_again(flagged, payrol
 
 def sample_bytes(name):
     from .conftest import sample
+
     return sample(name)
 
 
@@ -272,8 +325,10 @@ def test_a_row_still_being_read_asks_again_until_a_worker_has_read_it(client, ru
     from robot.pipeline import process_document
 
     from .conftest import sample
-    document, _ = ingest_bytes(sample("boerneattest_ren.pdf"), filename="a.pdf",
-                               source="upload", process=False)
+
+    document, _ = ingest_bytes(
+        sample("boerneattest_ren.pdf"), filename="a.pdf", source="upload", process=False
+    )
     client.force_login(payroll)
     url = reverse("robot:document_row", args=[document.pk])
     assert 'hx-trigger="every 2s"' in client.get(url).content.decode()

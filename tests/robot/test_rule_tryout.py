@@ -25,11 +25,17 @@ def test_a_draft_shows_every_stored_document_and_sample_whose_outcome_would_chan
     changes, tried = try_ruleset(draft_without_the_clean_phrase())
 
     changed = {(change.label, change.before, change.after) for change in changes}
-    assert any(label.startswith(f"dokument {document.pk},") and (before, after)
-               == ("clean", "needs_review") for label, before, after in changed)
+    assert any(
+        label.startswith(f"dokument {document.pk},")
+        and (before, after) == ("clean", "needs_review")
+        for label, before, after in changed
+    )
     # Every clean sample would now go to a person; the not-clean ones stay as they are.
     assert {label for label, before, _ in changed if before == "clean"} >= {
-        "boerneattest_ren.pdf", "offentlig_straffeattest_ren.pdf", "privat_straffeattest_ren.pdf"}
+        "boerneattest_ren.pdf",
+        "offentlig_straffeattest_ren.pdf",
+        "privat_straffeattest_ren.pdf",
+    }
     assert not any("plettet" in label for label, _, _ in changed)
     assert tried == 1 + 7  # the stored certificate and the seven sample PDFs
     # Trying changes nothing.
@@ -42,8 +48,10 @@ def test_the_administrator_runs_the_tryout_from_the_admin(client, admin_user, ru
     draft = draft_without_the_clean_phrase()
     client.force_login(admin_user)
 
-    response = client.post(reverse("admin:robot_ruleset_changelist"),
-                           {"action": "try_out", "_selected_action": [draft.pk]})
+    response = client.post(
+        reverse("admin:robot_ruleset_changelist"),
+        {"action": "try_out", "_selected_action": [draft.pk]},
+    )
 
     html = response.content.decode()
     assert response.status_code == 200

@@ -25,18 +25,22 @@ CPR = "0101904321"
 CPR_FORMS = (CPR, "010190-4321", "010190")
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 # Said when the document may have been filed although SBSYS gave no answer.
-MAYBE_FILED = re.escape("Dokumentet kan være journaliseret; tjek sagen før det journaliseres "
-                        "igen.")
+MAYBE_FILED = re.escape("Dokumentet kan være journaliseret; tjek sagen før det journaliseres igen.")
 
 # Every request takes a slot from the shared rate limit, which lives in the database.
 pytestmark = pytest.mark.django_db
 
 
-
 def filing_request(*, reference: str = "AP-00000042") -> FilingRequest:
-    return FilingRequest(reference=reference, cpr=CPR, person_key="a1b2c3d4e5f6a1b2c3d4e5f6",
-                         document_name="Børneattest 27.11.2026", content=PDF,
-                         filename=f"{reference}.pdf", metadata={"kind": "child"})
+    return FilingRequest(
+        reference=reference,
+        cpr=CPR,
+        person_key="a1b2c3d4e5f6a1b2c3d4e5f6",
+        document_name="Børneattest 27.11.2026",
+        content=PDF,
+        filename=f"{reference}.pdf",
+        metadata={"kind": "child"},
+    )
 
 
 def test_certificate_is_filed_in_the_folder_of_the_one_active_personnel_case(fake_sbsys):
@@ -51,11 +55,17 @@ def test_certificate_is_filed_in_the_folder_of_the_one_active_personnel_case(fak
     assert reference == str(filing.document_id)
     assert filing.case_id == case.id
     assert case.folders[filing.folder_id] == "08 Straffeattester"
-    assert filing.metadata == {"SagID": case.id,
-                               "DokumentNavn": "Børneattest 27.11.2026 [AP-00000042]",
-                               "OmfattetAfAktindsigt": True, "DokumentArt": {"Id": 1}}
+    assert filing.metadata == {
+        "SagID": case.id,
+        "DokumentNavn": "Børneattest 27.11.2026 [AP-00000042]",
+        "OmfattetAfAktindsigt": True,
+        "DokumentArt": {"Id": 1},
+    }
     assert (filing.filename, filing.content_type, filing.content) == (
-        "AP-00000042.pdf", "application/pdf", PDF)
+        "AP-00000042.pdf",
+        "application/pdf",
+        PDF,
+    )
 
 
 def test_folder_title_matches_regardless_of_case_and_spacing(fake_sbsys, settings):
@@ -156,8 +166,9 @@ def test_rate_limit_asks_to_wait_one_second(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.rate_limit = 2  # the filing's third call in the same second is refused
 
-    with pytest.raises(TemporaryFilingError, match=re.escape(
-            "SBSYS beder os vente (HTTP 429, journalisering).")) as caught:
+    with pytest.raises(
+        TemporaryFilingError, match=re.escape("SBSYS beder os vente (HTTP 429, journalisering).")
+    ) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert caught.value.retry_after == datetime.timedelta(seconds=1)
@@ -171,8 +182,9 @@ def test_retry_after_given_as_a_date_is_honoured(fake_sbsys):
     later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=10)
     fake_sbsys.fail_next(status=429, headers={"Retry-After": format_datetime(later, usegmt=True)})
 
-    with pytest.raises(TemporaryFilingError, match=re.escape("(HTTP 429, søgning efter "
-                                                             "personalesag)")) as caught:
+    with pytest.raises(
+        TemporaryFilingError, match=re.escape("(HTTP 429, søgning efter personalesag)")
+    ) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert not caught.value.uncertain
@@ -185,8 +197,10 @@ def test_server_error_before_filing_is_temporary_and_certain(fake_sbsys):
     fake_sbsys.fail_next(status=500)
     adapter = SbsysCaseSystem()
 
-    with pytest.raises(TemporaryFilingError, match=re.escape(
-            "SBSYS svarede med en fejl (HTTP 500, søgning efter personalesag).")) as caught:
+    with pytest.raises(
+        TemporaryFilingError,
+        match=re.escape("SBSYS svarede med en fejl (HTTP 500, søgning efter personalesag)."),
+    ) as caught:
         adapter.file(filing_request())
 
     assert not caught.value.uncertain
@@ -201,8 +215,10 @@ def test_gateway_error_on_the_filing_itself_is_uncertain(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.fail_next(status=502, path_prefix="/api/dokument/journaliser/")
 
-    with pytest.raises(TemporaryFilingError, match=re.escape(
-            "SBSYS svarede med en fejl (HTTP 502, journalisering). ") + MAYBE_FILED) as caught:
+    with pytest.raises(
+        TemporaryFilingError,
+        match=re.escape("SBSYS svarede med en fejl (HTTP 502, journalisering). ") + MAYBE_FILED,
+    ) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert caught.value.uncertain
@@ -223,8 +239,11 @@ def test_timeout_on_the_filing_is_uncertain(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.stall_next_filing()
 
-    with pytest.raises(TemporaryFilingError, match=r"SBSYS svarede ikke inden for \S+ sekunder "
-                       r"\(journalisering\)\. " + MAYBE_FILED) as caught:
+    with pytest.raises(
+        TemporaryFilingError,
+        match=r"SBSYS svarede ikke inden for \S+ sekunder "
+        r"\(journalisering\)\. " + MAYBE_FILED,
+    ) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert caught.value.uncertain
@@ -235,8 +254,11 @@ def test_lost_answer_after_filing_is_uncertain(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.lose_next_answer()
 
-    with pytest.raises(TemporaryFilingError, match=r"SBSYS svarede ikke inden for \S+ sekunder "
-                       r"\(journalisering\)\. " + MAYBE_FILED) as caught:
+    with pytest.raises(
+        TemporaryFilingError,
+        match=r"SBSYS svarede ikke inden for \S+ sekunder "
+        r"\(journalisering\)\. " + MAYBE_FILED,
+    ) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert caught.value.uncertain
@@ -248,8 +270,10 @@ def test_sbsys_unreachable_before_filing_is_certain(fake_sbsys, settings):
         probe.bind(("127.0.0.1", 0))
         settings.SBSYS_URL = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nobody listens
 
-    with pytest.raises(TemporaryFilingError, match=re.escape(
-            "Ingen forbindelse til SBSYS (søgning efter personalesag).")) as caught:
+    with pytest.raises(
+        TemporaryFilingError,
+        match=re.escape("Ingen forbindelse til SBSYS (søgning efter personalesag)."),
+    ) as caught:
         SbsysCaseSystem().file(filing_request())
 
     assert not caught.value.uncertain
@@ -267,8 +291,10 @@ FAILURES: dict[str, Callable[[FakeSbsys], None]] = {
     "rate limit": lambda fake: [fake.add_case(CPR), fake.fail_next(status=429)],
     "server error": lambda fake: [fake.add_case(CPR), fake.fail_next(status=500)],
     "bad request": lambda fake: [fake.add_case(CPR), fake.fail_next(status=400)],
-    "bad filing": lambda fake: [fake.add_case(CPR),
-                                fake.fail_next(status=422, path_prefix="/api/dokument/")],
+    "bad filing": lambda fake: [
+        fake.add_case(CPR),
+        fake.fail_next(status=422, path_prefix="/api/dokument/"),
+    ],
     "timeout": lambda fake: [fake.add_case(CPR), fake.stall_next_filing()],
     "lost answer": lambda fake: [fake.add_case(CPR), fake.lose_next_answer()],
 }

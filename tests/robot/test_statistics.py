@@ -43,8 +43,13 @@ def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
 
 
 def _order(unit, profile, by, start_day):
-    return order_for(unit=unit, profile=profile, by=by, cpr=make_cpr("010190"),
-                     start_date=datetime.date(2026, 3, start_day))
+    return order_for(
+        unit=unit,
+        profile=profile,
+        by=by,
+        cpr=make_cpr("010190"),
+        start_date=datetime.date(2026, 3, start_day),
+    )
 
 
 @pytest.fixture
@@ -59,10 +64,12 @@ def history(school, teacher, care_home, care_helper, school_manager, care_manage
             mark_batch_ordered(batch=batch, by=payroll)
     line1, line2 = (order.lines.get() for order in care[:2])
     with time_machine.travel(at(8, 8), tick=False):
-        document, _ = ingest_bytes(b"%PDF-1.4 synthetic", filename="a.pdf", source="upload",
-                                   process=False)
-        Document.objects.filter(pk=document.pk).update(line=line1, state=Document.State.DONE,
-                                                       outcome="clean")
+        document, _ = ingest_bytes(
+            b"%PDF-1.4 synthetic", filename="a.pdf", source="upload", process=False
+        )
+        Document.objects.filter(pk=document.pk).update(
+            line=line1, state=Document.State.DONE, outcome="clean"
+        )
     with time_machine.travel(at(8, 9), tick=False):
         record_certificate_result(line=line1, result="clean", by=ROBOT)
     with time_machine.travel(at(8, 9, 30), tick=False):
@@ -100,13 +107,13 @@ def test_lead_time_median_and_p90_from_order_to_answer(history):
 def test_time_in_each_stage(history):
     figures = lead(everything())
 
-    assert figures["batch"].median == pytest.approx(24)           # placed → ordered
-    assert figures["police"].median == pytest.approx(72)          # 24, 24, 120, 168 hours
+    assert figures["batch"].median == pytest.approx(24)  # placed → ordered
+    assert figures["police"].median == pytest.approx(72)  # 24, 24, 120, 168 hours
     assert figures["police"].p90 == pytest.approx(120 + (168 - 120) * 0.7)
-    assert figures["evaluation"].p90 == pytest.approx(0.7)        # 0, 0, 0 and 1 hour
+    assert figures["evaluation"].p90 == pytest.approx(0.7)  # 0, 0, 0 and 1 hour
     assert (figures["review"].count, figures["review"].median) == (1, pytest.approx(48))
     assert figures["filing"].count == 2
-    assert figures["filing"].median == pytest.approx(1.25)        # 0.5 h and 2 h
+    assert figures["filing"].median == pytest.approx(1.25)  # 0.5 h and 2 h
 
 
 def test_lines_ordered_per_month_by_kind_and_area(history):
@@ -124,9 +131,10 @@ def test_lines_ordered_per_month_by_kind_and_area(history):
 def test_stuck_cases_count_what_waited_too_long_in_each_stage(history):
     stuck = {s.stage: s for s in statistics.stuck_cases(everything(), MARCH, now=NOW)}
 
-    assert stuck["police"].count == 1                      # care 3, ordered 28 days ago
+    assert stuck["police"].count == 1  # care 3, ordered 28 days ago
     assert [case["order_public_id"] for case in stuck["police"].cases] == [
-        history["care"][2].public_id]
+        history["care"][2].public_id
+    ]
     assert sum(s.count for s in stuck.values()) == 1
 
 
@@ -142,7 +150,9 @@ def test_hires_who_started_before_their_certificate_was_answered(history):
         rows = statistics.started_before_answer(everything(), MARCH)
 
     assert {row["area"]: (row["lines"], row["early"]) for row in rows} == {
-        "Ældre og Handicap": (3, 2), "Børn og Unge": (2, 2)}
+        "Ældre og Handicap": (3, 2),
+        "Børn og Unge": (2, 2),
+    }
 
 
 def test_volumes_per_area_and_unit(history):
@@ -156,16 +166,23 @@ def test_volumes_per_area_and_unit(history):
 
 
 def test_hours_saved_beside_the_time_people_still_spent(history, settings):
-    settings.STATS_MANUAL_MINUTES = {"order": 20, "batch_line": 5, "evaluation": 10,
-                                     "filing": 10, "review": 30}
+    settings.STATS_MANUAL_MINUTES = {
+        "order": 20,
+        "batch_line": 5,
+        "evaluation": 10,
+        "filing": 10,
+        "review": 30,
+    }
     rows = {row["step"]: row for row in statistics.hours_saved(everything(), MARCH)}
 
     # 4 orders × 20 + 5 batch lines × 5 + 3 robot answers × 10 + 2 robot filings × 10 minutes
     assert sum(row["saved"] for row in rows.values()) == pytest.approx(
-        round(80 / 60, 1) + round(25 / 60, 1) + round(30 / 60, 1) + round(20 / 60, 1))
+        round(80 / 60, 1) + round(25 / 60, 1) + round(30 / 60, 1) + round(20 / 60, 1)
+    )
     # one answer recorded by payroll (10) and one assessment (30)
     assert sum(row["spent"] for row in rows.values()) == pytest.approx(
-        round(10 / 60, 1) + round(30 / 60, 1))
+        round(10 / 60, 1) + round(30 / 60, 1)
+    )
 
 
 def test_filters_by_area_and_kind(history, care_area):
@@ -196,8 +213,10 @@ def test_manager_sees_only_own_units_figures(history, care_manager, client):
     response = client.get(reverse("statistics:page"), {"fra": "2026-03", "til": "2026-03"})
     assert response.status_code == 200
     assert "Nordskolen" not in response.content.decode()
-    assert reverse("orders:detail", args=[history["care"][2].public_id]) not in \
-        response.content.decode()  # counts only, no case list for managers
+    assert (
+        reverse("orders:detail", args=[history["care"][2].public_id])
+        not in response.content.decode()
+    )  # counts only, no case list for managers
 
 
 def test_payroll_sees_stuck_cases_with_links(history, payroll, client):
@@ -205,8 +224,9 @@ def test_payroll_sees_stuck_cases_with_links(history, payroll, client):
     with time_machine.travel(NOW, tick=False):
         response = client.get(reverse("statistics:page"), {"fra": "2026-03", "til": "2026-03"})
 
-    assert reverse("orders:detail", args=[history["care"][2].public_id]) in \
-        response.content.decode()
+    assert (
+        reverse("orders:detail", args=[history["care"][2].public_id]) in response.content.decode()
+    )
     assert "Nordskolen" in response.content.decode()
 
 
@@ -244,10 +264,12 @@ def test_exports_match_the_page(history, payroll, client):
     for name, table in tables.items():
         rows = _csv(client.get(reverse("statistics:export", args=[name, "csv"]), query))
         assert rows[0] == [str(header) for header in table.headers]
-        assert rows[1:] == [["" if cell is None else str(cell) for cell in row]
-                            for row in table.rows]
-        workbook = load_workbook(io.BytesIO(client.get(
-            reverse("statistics:export", args=[name, "xlsx"]), query).content))
+        assert rows[1:] == [
+            ["" if cell is None else str(cell) for cell in row] for row in table.rows
+        ]
+        workbook = load_workbook(
+            io.BytesIO(client.get(reverse("statistics:export", args=[name, "xlsx"]), query).content)
+        )
         values = [list(row) for row in workbook.active.iter_rows(values_only=True)]
         assert values[1:] == [list(row) for row in table.rows]
     assert tables["lead_times"].rows[0][2] == 96.5  # order to answer, median hours
@@ -260,8 +282,9 @@ def test_unknown_export_is_404(payroll, client):
     assert client.get(reverse("statistics:export", args=["nope", "csv"])).status_code == 404
 
 
-def test_query_count_does_not_grow_with_the_data(history, payroll, school, teacher,
-                                                 school_manager, django_assert_num_queries):
+def test_query_count_does_not_grow_with_the_data(
+    history, payroll, school, teacher, school_manager, django_assert_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -298,13 +321,14 @@ def test_monthly_report_is_emailed_to_the_recipients(history, settings):
 
     (message,) = mail.outbox
     assert message.to == ["direktion@kommune.example"]
-    (name, content, mimetype), = message.attachments
+    ((name, content, mimetype),) = message.attachments
     assert name == "maanedsrapport-2026-03.pdf" and content.startswith(b"%PDF")
 
 
 def test_monthly_report_is_on_the_beat_schedule(settings):
-    assert settings.CELERY_BEAT_SCHEDULE["monthly-report"]["task"] == \
-        "robot.tasks.send_monthly_report"
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["monthly-report"]["task"] == "robot.tasks.send_monthly_report"
+    )
 
 
 def test_demo_history_fills_every_table_and_is_idempotent(db, settings):
@@ -317,6 +341,7 @@ def test_demo_history_fills_every_table_and_is_idempotent(db, settings):
     assert Order.objects.count() == orders
 
     from portal.models import User
+
     payroll = User.objects.get(username="loen")
     tables = statistics.compute(user=payroll, filters=statistics.default_filters()).tables()
     empty = [name for name, table in tables.items() if not table.rows]

@@ -35,8 +35,7 @@ def certificate_for(name: str, cpr: str) -> bytes:
     returned with the reference of the batch that person was ordered in."""
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(sample(name))).pages)
     text = _CPR.sub(f"{cpr[:6]}-{cpr[6:]}", text)
-    return as_from_the_police(certificate_pdf([line for line in text.splitlines()
-                                               if line.strip()]))
+    return as_from_the_police(certificate_pdf([line for line in text.splitlines() if line.strip()]))
 
 
 def answered(ordered, name: str, cpr: str) -> Document:
@@ -59,8 +58,9 @@ def archive(settings, tmp_path):
 # --- Trial mode: the robot proposes -----------------------------------------------------
 
 
-def test_in_a_new_installation_a_clean_answer_waits_as_a_proposal(ordered_in_trial, client,
-                                                                   payroll):
+def test_in_a_new_installation_a_clean_answer_waits_as_a_proposal(
+    ordered_in_trial, client, payroll
+):
     order = ordered_in_trial("0101904321")
     assert not ModeSwitch.objects.exists()
 
@@ -78,8 +78,9 @@ def test_in_a_new_installation_a_clean_answer_waits_as_a_proposal(ordered_in_tri
     assert "Robotten foreslår" in page and "Bekræft: ren" in page
 
 
-def test_confirming_clears_the_line_and_opens_the_next_proposal(ordered_in_trial, client,
-                                                                payroll, archive):
+def test_confirming_clears_the_line_and_opens_the_next_proposal(
+    ordered_in_trial, client, payroll, archive
+):
     first_order = ordered_in_trial("0101904321")
     second_order = ordered_in_trial("1502851357", name="Jens Peter Hansen")
     first = receive("boerneattest_ren.pdf")
@@ -94,8 +95,9 @@ def test_confirming_clears_the_line_and_opens_the_next_proposal(ordered_in_trial
     first.refresh_from_db()
     line = first_order.lines.get(kind__code="child")
     assert (first.state, line.status) == ("done", "cleared")
-    assert OrderEvent.objects.filter(line=line, action="received",
-                                     note="Kontrolleret af lønkontoret", actor=payroll).exists()
+    assert OrderEvent.objects.filter(
+        line=line, action="received", note="Kontrolleret af lønkontoret", actor=payroll
+    ).exists()
     assert FilingJob.objects.get(document=first).state == "pending"
     # Clearing tells the manager nothing yet: the e-mail comes when the case system has it.
     assert not manager_mail().exists()
@@ -107,8 +109,10 @@ def test_confirming_clears_the_line_and_opens_the_next_proposal(ordered_in_trial
 
     assert filing.file_due() == 2
     filed = manager_mail().filter(template="certificate_filed")
-    assert sorted(mail.line.order.full_name for mail in filed) == ["Jens Peter Hansen",
-                                                                   "Åse Østergård"]
+    assert sorted(mail.line.order.full_name for mail in filed) == [
+        "Jens Peter Hansen",
+        "Åse Østergård",
+    ]
 
 
 def test_overruling_a_clean_proposal_sends_the_certificate_to_assessment(
@@ -118,15 +122,18 @@ def test_overruling_a_clean_proposal_sends_the_certificate_to_assessment(
     document = receive("boerneattest_ren.pdf")
     client.force_login(payroll)
 
-    response = client.post(reverse("robot:proposal_overrule", args=[document.proposal.pk]),
-                           {"outcome": "not_clean", "reason": "Der er en side 2 med en dom"})
+    response = client.post(
+        reverse("robot:proposal_overrule", args=[document.proposal.pk]),
+        {"outcome": "not_clean", "reason": "Der er en side 2 med en dom"},
+    )
 
     assert response.status_code == 302
     assert response.url == reverse("robot:document", args=[document.pk])
     document.refresh_from_db()
     assert (document.state, document.outcome) == ("not_clean", "not_clean")
-    assert document.reason == ("Lønkontoret underkendte robotten (Ren): "
-                               "Der er en side 2 med en dom")
+    assert document.reason == (
+        "Lønkontoret underkendte robotten (Ren): Der er en side 2 med en dom"
+    )
     assert order.lines.get(kind__code="child").status == "in_review"
     assert Notification.objects.get(template="certificate_flagged").to == PAYROLL
     assert not FilingJob.objects.exists()
@@ -142,8 +149,7 @@ def assert_nothing_decided(document, order) -> None:
     assert order.lines.get(kind__code="child").status == "ordered"
     assert not FilingJob.objects.exists()
     # The manager hears nothing; payroll only that a not-clean certificate has arrived.
-    assert set(Notification.objects.values_list("template", flat=True)) <= {
-        "certificate_flagged"}
+    assert set(Notification.objects.values_list("template", flat=True)) <= {"certificate_flagged"}
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
@@ -152,8 +158,10 @@ def test_overruling_without_a_reason_is_refused(ordered_in_trial, client, payrol
     document = receive("boerneattest_ren.pdf")
     client.force_login(payroll)
 
-    response = client.post(reverse("robot:proposal_overrule", args=[document.proposal.pk]),
-                           {"outcome": "not_clean", "reason": reason})
+    response = client.post(
+        reverse("robot:proposal_overrule", args=[document.proposal.pk]),
+        {"outcome": "not_clean", "reason": reason},
+    )
 
     assert response.status_code == 400
     assert "Dette felt er påkrævet." in response.content.decode()
@@ -165,8 +173,9 @@ def test_the_service_also_refuses_an_overruling_without_a_reason(ordered_in_tria
     document = receive("boerneattest_ren.pdf")
 
     with pytest.raises(trial.TrialError, match="Skriv, hvorfor robotten tog fejl."):
-        trial.overrule_proposal(proposal=document.proposal, by=payroll, outcome="not_clean",
-                                reason="  ")
+        trial.overrule_proposal(
+            proposal=document.proposal, by=payroll, outcome="not_clean", reason="  "
+        )
     assert_nothing_decided(document, order)
 
 
@@ -175,8 +184,10 @@ def test_overruling_to_what_the_robot_proposed_is_refused(ordered_in_trial, clie
     document = receive("boerneattest_ren.pdf")
     client.force_login(payroll)
 
-    response = client.post(reverse("robot:proposal_overrule", args=[document.proposal.pk]),
-                           {"outcome": "clean", "reason": "Ren"})
+    response = client.post(
+        reverse("robot:proposal_overrule", args=[document.proposal.pk]),
+        {"outcome": "clean", "reason": "Ren"},
+    )
 
     assert response.status_code == 400
     assert "Det er det, robotten foreslog: bekræft det i stedet." in response.content.decode()
@@ -189,12 +200,16 @@ def test_a_not_clean_proposal_cannot_be_overruled_to_clean(ordered_in_trial, cli
     assert (document.state, document.outcome) == ("proposed", "not_clean")
     client.force_login(payroll)
 
-    response = client.post(reverse("robot:proposal_overrule", args=[document.proposal.pk]),
-                           {"outcome": "clean", "reason": "Dommen er gammel"})
+    response = client.post(
+        reverse("robot:proposal_overrule", args=[document.proposal.pk]),
+        {"outcome": "clean", "reason": "Dommen er gammel"},
+    )
 
     assert response.status_code == 400
-    assert ("Robotten fandt tegn på en registrering: bekræft det, og vurdér attesten."
-            in response.content.decode())
+    assert (
+        "Robotten fandt tegn på en registrering: bekræft det, og vurdér attesten."
+        in response.content.decode()
+    )
     assert_nothing_decided(document, order)
 
 
@@ -210,9 +225,7 @@ def test_a_second_answer_while_the_first_proposal_is_open_is_a_duplicate(ordered
     assert Proposal.objects.count() == 1
 
 
-def test_a_not_clean_answer_behind_an_open_clean_proposal_is_flagged_to_payroll(
-    ordered_in_trial
-):
+def test_a_not_clean_answer_behind_an_open_clean_proposal_is_flagged_to_payroll(ordered_in_trial):
     # If the clerk confirms the clean proposal, this registration must not be lost
     # behind it as a quiet duplicate.
     ordered_in_trial("0101904321")
@@ -233,8 +246,9 @@ def decide(document: Document, by, outcome: str | None = None) -> None:
     if outcome is None:
         trial.confirm_proposal(proposal=proposal, by=by)
     else:
-        trial.overrule_proposal(proposal=proposal, by=by, outcome=outcome,
-                                reason="Læst af lønkontoret")
+        trial.overrule_proposal(
+            proposal=proposal, by=by, outcome=outcome, reason="Læst af lønkontoret"
+        )
 
 
 def row_for(code: str):
@@ -251,19 +265,20 @@ def test_agreement_counts_per_kind_with_dangerous_disagreements_first(
 ):
     for cpr in ("0101901111", "0201902222"):
         decide(answered(ordered_in_trial, "boerneattest_ren.pdf", cpr), payroll)
-    decide(answered(ordered_in_trial, "boerneattest_ren.pdf", "0301903333"), payroll,
-           "refused")
+    decide(answered(ordered_in_trial, "boerneattest_ren.pdf", "0301903333"), payroll, "refused")
     answered(ordered_in_trial, "boerneattest_ren.pdf", "0401904444")  # still open
-    decide(answered(ordered_in_trial, "offentlig_straffeattest_ren.pdf", "0501905555"),
-           payroll, "not_clean")
+    decide(
+        answered(ordered_in_trial, "offentlig_straffeattest_ren.pdf", "0501905555"),
+        payroll,
+        "not_clean",
+    )
 
     rows = trial.agreement()
 
     assert rows[0].kind.code == "criminal_public"  # the dangerous one before the rest
     public, child = rows[0], row_for("child")
     assert (public.proposals, public.confirmed, public.dangerous) == (1, 0, 1)
-    assert [tuple(map(str, row)) for row in public.overruled_rows] == [
-        ("Ren", "Ikke ren", "1")]
+    assert [tuple(map(str, row)) for row in public.overruled_rows] == [("Ren", "Ikke ren", "1")]
     assert (child.proposals, child.open, child.confirmed, child.dangerous) == (4, 1, 2, 0)
     assert child.overruled == {("clean", "refused"): 1}
     assert child.ruleset == RuleSet.objects.get(is_active=True)
@@ -275,23 +290,27 @@ def test_switching_to_automatic_needs_the_minimum_of_confirmed_proposals(
 ):
     decide(answered(ordered_in_trial, "boerneattest_ren.pdf", "0101901111"), payroll)
 
-    with pytest.raises(trial.TrialError, match="Der skal 1 bekræftede forslag mere til under "
-                                               "disse regler, før robotten må køre alene."):
+    with pytest.raises(
+        trial.TrialError,
+        match="Der skal 1 bekræftede forslag mere til under "
+        "disse regler, før robotten må køre alene.",
+    ):
         trial.switch_mode(kind=kind("child"), mode="automatic", by=admin_user)
 
     assert not ModeSwitch.objects.exists()
 
 
-def test_one_dangerous_disagreement_keeps_the_robot_in_trial(ordered_in_trial, payroll,
-                                                             admin_user, minimum_two):
+def test_one_dangerous_disagreement_keeps_the_robot_in_trial(
+    ordered_in_trial, payroll, admin_user, minimum_two
+):
     for cpr in ("0101901111", "0201902222", "0301903333"):
         decide(answered(ordered_in_trial, "boerneattest_ren.pdf", cpr), payroll)
-    decide(answered(ordered_in_trial, "boerneattest_ren.pdf", "0401904444"), payroll,
-           "not_clean")
+    decide(answered(ordered_in_trial, "boerneattest_ren.pdf", "0401904444"), payroll, "not_clean")
     assert row_for("child").confirmed == 3
 
-    with pytest.raises(trial.TrialError, match="Robotten kaldte en attest ren, som en person "
-                                               "fandt ikke ren"):
+    with pytest.raises(
+        trial.TrialError, match="Robotten kaldte en attest ren, som en person fandt ikke ren"
+    ):
         trial.switch_mode(kind=kind("child"), mode="automatic", by=admin_user)
 
     assert not ModeSwitch.objects.exists()
@@ -315,12 +334,17 @@ def test_switching_is_recorded_and_a_new_rule_version_starts_the_trial_again(
 
     child = row_for("child")
     assert (child.mode, child.proposals, child.confirmed, child.may_switch) == (
-        "trial", 0, 0, False)
+        "trial",
+        0,
+        0,
+        False,
+    )
     assert answered(ordered_in_trial, "boerneattest_ren.pdf", "0401904444").state == "proposed"
 
 
-def test_only_an_administrator_can_switch_a_kind(ordered_in_trial, client, payroll,
-                                                 admin_user, settings):
+def test_only_an_administrator_can_switch_a_kind(
+    ordered_in_trial, client, payroll, admin_user, settings
+):
     settings.TRIAL_MIN_CONFIRMED = 0
     url = reverse("robot:agreement_switch", args=[kind("child").pk])
 
@@ -336,23 +360,27 @@ def test_only_an_administrator_can_switch_a_kind(ordered_in_trial, client, payro
     assert "Børneattest: Automatisk: robotten handler selv." in response.content.decode()
 
 
-def test_a_refused_switch_shows_the_administrator_why(ordered_in_trial, client, admin_user,
-                                                      minimum_two):
+def test_a_refused_switch_shows_the_administrator_why(
+    ordered_in_trial, client, admin_user, minimum_two
+):
     client.force_login(admin_user)
 
-    response = client.post(reverse("robot:agreement_switch", args=[kind("child").pk]),
-                           {"mode": "automatic"}, follow=True)
+    response = client.post(
+        reverse("robot:agreement_switch", args=[kind("child").pk]),
+        {"mode": "automatic"},
+        follow=True,
+    )
 
     assert not ModeSwitch.objects.exists()
-    assert ("Der skal 2 bekræftede forslag mere til under disse regler, før robotten må køre "
-            "alene.") in response.content.decode()
+    assert (
+        "Der skal 2 bekræftede forslag mere til under disse regler, før robotten må køre alene."
+    ) in response.content.decode()
 
 
 # --- Automatic mode: random checks ------------------------------------------------------
 
 
-def test_in_automatic_mode_a_sampled_clean_answer_still_waits_for_a_person(ordered_for,
-                                                                            settings):
+def test_in_automatic_mode_a_sampled_clean_answer_still_waits_for_a_person(ordered_for, settings):
     settings.AUTOMATIC_SAMPLE_PERCENT = 100
     order = ordered_for("0101904321")
 
@@ -376,8 +404,7 @@ def test_in_automatic_mode_an_unsampled_clean_answer_clears_directly(ordered_for
     assert not Proposal.objects.exists()
 
 
-def test_in_automatic_mode_a_not_clean_answer_goes_straight_to_assessment(ordered_for,
-                                                                          settings):
+def test_in_automatic_mode_a_not_clean_answer_goes_straight_to_assessment(ordered_for, settings):
     settings.AUTOMATIC_SAMPLE_PERCENT = 100  # sampling is for clean answers only
     order = ordered_for("1111803335", name="Søren Ærøe")
 

@@ -12,8 +12,9 @@ class Command(BaseCommand):
     help = "Import units (id, name, parent, area) and managers from CSV/XLSX. Dry run by default."
 
     def add_arguments(self, parser):
-        parser.add_argument("units", help="CSV or XLSX of units; an XLSX may hold managers "
-                                          "on its second sheet")
+        parser.add_argument(
+            "units", help="CSV or XLSX of units; an XLSX may hold managers on its second sheet"
+        )
         parser.add_argument("--managers", help="CSV or XLSX of managers (unit id, user, role)")
         parser.add_argument("--apply", action="store_true", help="apply the changes")
 
@@ -24,17 +25,26 @@ class Command(BaseCommand):
             manager_rows = None
             if managers:
                 manager_path = Path(managers)
-                manager_rows = org_import.read_managers(manager_path.read_bytes(),
-                                                        manager_path.name)
+                manager_rows = org_import.read_managers(
+                    manager_path.read_bytes(), manager_path.name
+                )
             elif path.suffix.lower() == ".xlsx":
-                manager_rows = org_import.read_managers(path.read_bytes(), path.name,
-                                                        sheet=1) or None
+                manager_rows = (
+                    org_import.read_managers(path.read_bytes(), path.name, sheet=1) or None
+                )
         except (TableError, org_import.OrgImportError, OSError) as error:
             raise CommandError(str(error)) from None
         plan = org_import.plan_org_import(unit_rows, manager_rows)
         summary = plan.summary()
-        for key in ("new", "renamed", "moved", "closed", "reopened", "managers_added",
-                    "managers_removed"):
+        for key in (
+            "new",
+            "renamed",
+            "moved",
+            "closed",
+            "reopened",
+            "managers_added",
+            "managers_removed",
+        ):
             for item in summary[key]:
                 self.stdout.write(f"{key}: {item}")
         for error in summary["errors"]:

@@ -4,13 +4,18 @@ from robot.retention import apply_retention
 
 
 class Command(BaseCommand):
-    help = ("Apply the retention periods: delete certificate files the portal no longer needs, "
-            "anonymise old orders and delete old access-log rows. Nothing in the case system "
-            "is touched. With --dry-run, only count what would go.")
+    help = (
+        "Apply the retention periods: delete certificate files the portal no longer needs, "
+        "anonymise old orders and delete old access-log rows. Nothing in the case system "
+        "is touched. With --dry-run, only count what would go."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true",
-                            help="Count what would be deleted or anonymised; change nothing.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Count what would be deleted or anonymised; change nothing.",
+        )
 
     def handle(self, *args, dry_run: bool = False, **options):
         report = apply_retention(dry_run=dry_run)

@@ -10,24 +10,43 @@ from robot.rules import STANDARD_PHRASES, active_ruleset, rules_from
 
 
 class Command(BaseCommand):
-    help = ("Evaluate returned certificates (.pdf or forwarded .eml) with the active rules, "
-            "or any version with --rules N. Judges exactly as the robot does, one line per "
-            "certificate (each PDF attached to a message on its own line). Reads files and "
-            "rules; writes nothing to the database.")
+    help = (
+        "Evaluate returned certificates (.pdf or forwarded .eml) with the active rules, "
+        "or any version with --rules N. Judges exactly as the robot does, one line per "
+        "certificate (each PDF attached to a message on its own line). Reads files and "
+        "rules; writes nothing to the database."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", type=Path)
-        parser.add_argument("--json", action="store_true",
-                            help="One JSON object per certificate and line: file, kind, "
-                                 "outcome, cpr, reason, and provenance (the checks that need "
-                                 "no order: e-mail origin, digital signature).")
-        parser.add_argument("--standard-rules", action="store_true",
-                            help="Use the built-in standard rules instead of the active version.")
-        parser.add_argument("--rules", type=int, metavar="N",
-                            help="Use rules version N (e.g. a draft) instead of the active one.")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="One JSON object per certificate and line: file, kind, "
+            "outcome, cpr, reason, and provenance (the checks that need "
+            "no order: e-mail origin, digital signature).",
+        )
+        parser.add_argument(
+            "--standard-rules",
+            action="store_true",
+            help="Use the built-in standard rules instead of the active version.",
+        )
+        parser.add_argument(
+            "--rules",
+            type=int,
+            metavar="N",
+            help="Use rules version N (e.g. a draft) instead of the active one.",
+        )
 
-    def handle(self, *args, files, json: bool = False, standard_rules: bool = False,
-               rules: int | None = None, **options):
+    def handle(
+        self,
+        *args,
+        files,
+        json: bool = False,
+        standard_rules: bool = False,
+        rules: int | None = None,
+        **options,
+    ):
         rules = self._rules(standard_rules, rules)
         failed = 0
         for path in files:
@@ -41,10 +60,14 @@ class Command(BaseCommand):
                 if json:
                     self.stdout.write(_dumps(row))
                 else:
-                    checks = "".join(f"; {check['name']}: {'ok' if check['passed'] else 'NEJ'}"
-                                     for check in row.get("provenance", []))
-                    self.stdout.write(f"{row['file']}: {row['outcome']} ({row['kind']}, cpr "
-                                      f"{row['cpr']}) – {row['reason']}{checks}")
+                    checks = "".join(
+                        f"; {check['name']}: {'ok' if check['passed'] else 'NEJ'}"
+                        for check in row.get("provenance", [])
+                    )
+                    self.stdout.write(
+                        f"{row['file']}: {row['outcome']} ({row['kind']}, cpr "
+                        f"{row['cpr']}) – {row['reason']}{checks}"
+                    )
         if failed:
             raise CommandError(f"{failed} file(s) could not be read.", returncode=1)
 
@@ -63,7 +86,8 @@ class Command(BaseCommand):
             if role == "kind":
                 kinds.setdefault(code, []).append(text)
         return Rules.build(
-            version=0, kinds=kinds,
+            version=0,
+            kinds=kinds,
             clean=[(c, t) for r, c, t in STANDARD_PHRASES if r == "clean"],
             registration=[(c, t) for r, c, t in STANDARD_PHRASES if r == "registration"],
             refusal=[t for r, c, t in STANDARD_PHRASES if r == "refusal"],

@@ -9,8 +9,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-orders", action="store_true", help="Skip the sample orders.")
-        parser.add_argument("--no-history", action="store_true",
-                            help="Skip the year of past orders behind the statistics page.")
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Skip the year of past orders behind the statistics page.",
+        )
 
     def handle(self, *args, no_orders: bool = False, no_history: bool = False, **options):
         if not settings.DEMO_MODE:
@@ -19,6 +22,9 @@ class Command(BaseCommand):
                 "the demo data."
             )
         load_demo_data(with_orders=not no_orders, with_history=not no_history)
-        self.stdout.write(self.style.SUCCESS(
-            "Demo data loaded. Log in as leder.skole, leder.aeldre, loen or admin (password: demo)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data loaded. Log in as leder.skole, sekretaer.skole, leder.aeldre, loen or "
+                "admin (password: demo)."
+            )
+        )
