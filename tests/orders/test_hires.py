@@ -4,7 +4,6 @@ import datetime
 import io
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -130,7 +129,7 @@ def test_the_same_hire_twice_is_one_hire(hr_setup, payroll):
 
 
 def test_withdrawn_hire_withdraws_the_prompt_and_tells_the_manager_of_an_order(
-    hr_setup, payroll, school_manager, teacher, django_capture_on_commit_callbacks
+    hr_setup, payroll, school_manager, teacher
 ):
     cpr = make_cpr()
     hires.apply_hire_import(
@@ -140,16 +139,17 @@ def test_withdrawn_hire_withdraws_the_prompt_and_tells_the_manager_of_an_order(
     order = order_for(unit=hr_setup, profile=teacher, by=school_manager, cpr=cpr)
     hires.link_order(hire=hire, order=order, by=school_manager)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        hires.apply_hire_import(
-            hire_import=import_file(csv_file(row(emp="E1", cpr=cpr, status="Annulleret")), payroll),
-            by=payroll,
-        )
+    hires.apply_hire_import(
+        hire_import=import_file(csv_file(row(emp="E1", cpr=cpr, status="Annulleret")), payroll),
+        by=payroll,
+    )
 
     hire.refresh_from_db()
     assert hire.status == Hire.Status.WITHDRAWN
-    assert len(mail.outbox) == 1 and "Anna Hansen" in mail.outbox[0].subject
-    assert cpr not in mail.outbox[0].body and cpr[:6] not in mail.outbox[0].body
+    # The e-mail is recorded with the change and sent by a worker (a real broker in CI).
+    notice = Notification.objects.get(template="hire_withdrawn")
+    assert notice.to == school_manager.email and "Anna Hansen" in notice.subject
+    assert cpr not in notice.body and cpr[:6] not in notice.body
 
 
 @pytest.fixture
