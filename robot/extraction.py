@@ -7,11 +7,11 @@ read; nothing here may crash a worker.
 
 import logging
 from dataclasses import dataclass
-from io import BytesIO
 
+from django.conf import settings
 from django.utils.translation import gettext as _
-from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PyPdfError
+
+from . import sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -24,53 +24,104 @@ MIN_TEXT_CHARS = 40
 class Extracted:
     text: str = ""
     problem: str = ""  # why no usable text could be read; empty when text is usable
-    doubt: str = ""    # text was read, but part of the document may not be in it
+    doubt: str = ""  # text was read, but part of the document may not be in it
 
     @property
     def ok(self) -> bool:
         return not self.problem
 
 
+def read_limits() -> dict:
+    """The limits one PDF is read under (settings PDF_READ_CPU_SECONDS, PDF_READ_MEMORY_MB).
+    The wall-clock limit is a little above the CPU limit: a child waiting for a busy CPU
+    is not the PDF's fault, a child that sleeps or hangs is killed all the same."""
+    cpu = float(getattr(settings, "PDF_READ_CPU_SECONDS", 20))
+    return {
+        "cpu_seconds": cpu,
+        "memory_mb": int(getattr(settings, "PDF_READ_MEMORY_MB", 512)),
+        "wall_seconds": cpu + max(5.0, cpu / 4),
+    }
+
+
 def pdf_text(data: bytes) -> Extracted:
     # pypdf skips junk before "%PDF-"; an HTML page renamed .pdf must not pass.
     if not data.startswith(b"%PDF-"):
         return Extracted(problem=_("Not a PDF file (it does not start with %PDF-)."))
-    try:
-        reader = PdfReader(BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            try:
-                if not reader.decrypt(""):
-                    return Extracted(problem=_("The PDF is encrypted with a password."))
-            except (FileNotDecryptedError, NotImplementedError):
-                return Extracted(problem=_("The PDF is encrypted with a password."))
-        if len(reader.pages) > MAX_PAGES:
-            return Extracted(problem=_("The PDF has %(count)d pages; a certificate has a few.")
-                             % {"count": len(reader.pages)})
-        pages = [page.extract_text() or "" for page in reader.pages]
-        text = "\n".join(pages)
-        # A page that is an image (a scan) holds text the robot cannot read.
-        doubt = ""
-        for number, (page, page_text) in enumerate(zip(reader.pages, pages), start=1):
-            if len("".join(page_text.split())) < MIN_TEXT_CHARS and _has_images(page):
-                doubt = _("Page %(page)d is an image; its text cannot be read.") % {
-                    "page": number}
-                break
-    except PyPdfError as error:  # includes LimitReachedError (decompression bombs)
-        return Extracted(problem=_("The PDF could not be read: %(error)s")
-                         % {"error": type(error).__name__})
-    except Exception as error:  # pypdf raises plain errors on some broken files too
-        logger.warning("Unexpected error reading a PDF: %s", type(error).__name__)
-        return Extracted(problem=_("The PDF could not be read: %(error)s")
-                         % {"error": type(error).__name__})
+    # Parsed in a child process with CPU and memory limits: a hostile PDF ends there.
+    limits = read_limits()
+    outcome = sandbox.read(data, max_pages=MAX_PAGES, min_text_chars=MIN_TEXT_CHARS, **limits)
+    if outcome.status != sandbox.DONE:
+        logger.warning(
+            "PDF not read: %s %s (%.1f s CPU, %d MB)",
+            outcome.status,
+            outcome.detail,
+            outcome.cpu_seconds,
+            outcome.maxrss_kb // 1024,
+        )
+        return Extracted(problem=_limit_problem(outcome, limits))
+    answer = outcome.answer
+    active = _active_content(answer)
+    problem = _problem(answer)
+    if problem:
+        return Extracted(text=answer["text"], problem=" ".join(filter(None, [problem, active])))
+    text = answer["text"]
     if len("".join(text.split())) < MIN_TEXT_CHARS:
-        return Extracted(text=text, problem=_("The PDF has no readable text (a scanned image?)."))
-    return Extracted(text=text, doubt=doubt)
+        return Extracted(
+            text=text,
+            problem=" ".join(
+                filter(None, [_("The PDF has no readable text (a scanned image?)."), active])
+            ),
+        )
+    doubt = (
+        _("Page %(page)d is an image; its text cannot be read.") % answer["doubt_args"]
+        if answer["doubt"] == "image_page"
+        else ""
+    )
+    # Active content comes first: it is the reason a person must look before trusting it.
+    return Extracted(text=text, doubt=" ".join(filter(None, [active, doubt])))
 
 
-def _has_images(page) -> bool:
-    resources = page.get("/Resources") or {}
-    xobjects = resources.get("/XObject") or {}
-    try:
-        return any(xobjects[name].get_object().get("/Subtype") == "/Image" for name in xobjects)
-    except (PyPdfError, AttributeError, KeyError, TypeError):
-        return True  # cannot tell: assume the worst
+def _limit_problem(outcome: sandbox.Outcome, limits: dict) -> str:
+    if outcome.status == sandbox.CPU:
+        return _("The PDF took too long to read (over %(seconds)s s of CPU).") % {
+            "seconds": f"{limits['cpu_seconds']:g}"
+        }
+    if outcome.status == sandbox.MEMORY:
+        return _("The PDF needed too much memory to read (over %(mb)s MB).") % {
+            "mb": limits["memory_mb"]
+        }
+    if outcome.status == sandbox.TIMEOUT:
+        return _("The PDF took too long to read (over %(seconds)s s).") % {
+            "seconds": f"{limits['wall_seconds']:g}"
+        }
+    return _("The PDF could not be read: %(error)s") % {"error": outcome.detail or "crash"}
+
+
+def _problem(answer: dict) -> str:
+    code, args = answer["problem"], answer["args"]
+    if code == "encrypted":
+        return _("The PDF is encrypted with a password.")
+    if code == "pages":
+        return _("The PDF has %(count)d pages; a certificate has a few.") % args
+    if code:
+        return _("The PDF could not be read: %(error)s") % args
+    return ""
+
+
+def _active_content(answer: dict) -> str:
+    names = {
+        "javascript": _("JavaScript"),
+        "open_action": _("an action when it is opened"),
+        "actions": _("actions triggered by the reader (/AA)"),
+        "launch": _("an action that starts a program or sends data"),
+        "embedded_file": _("an embedded file"),
+        "xfa": _("an XFA form"),
+    }
+    found = [names.get(kind, kind) for kind in answer["active"]]
+    if found:
+        return _("The PDF contains active content (%(what)s): a person must check it.") % {
+            "what": ", ".join(found)
+        }
+    if not answer["active_complete"]:
+        return _("The PDF is too complex to check for active content: a person must check it.")
+    return ""

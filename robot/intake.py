@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from portal.models import User
@@ -63,12 +64,19 @@ def ingest(
     try:
         with transaction.atomic():
             document = Document.objects.create(
-                sha256=sha256, original_name=(filename or "ukendt")[:255], stored_name=stored_name,
-                size=size, source=source, received_by=by, parent=parent,
+                sha256=sha256,
+                original_name=(filename or "ukendt")[:255],
+                stored_name=stored_name,
+                size=size,
+                source=source,
+                received_by=by,
+                parent=parent,
                 state=Document.State.UNREADABLE if too_large else Document.State.RECEIVED,
                 outcome=Document.Outcome.UNREADABLE if too_large else "",
                 reason=_("The file is larger than %(mb)d MB and was not read.")
-                % {"mb": settings.MAX_DOCUMENT_BYTES // CHUNK} if too_large else "",
+                % {"mb": settings.MAX_DOCUMENT_BYTES // CHUNK}
+                if too_large
+                else "",
             )
     except IntegrityError:
         # Received before (the hash is unique): keep the first, drop this copy.
@@ -83,3 +91,23 @@ def ingest(
 
 def ingest_bytes(data: bytes, **kwargs) -> tuple[Document, bool]:
     return ingest([data], **kwargs)
+
+
+def received_before(document: Document, *, name: str) -> str:
+    """What to tell someone who sends a file again: where the first copy is now."""
+    values = {
+        "name": name,
+        "state": document.get_state_display(),
+        "date": formats.date_format(
+            timezone.localtime(document.received_at), "SHORT_DATETIME_FORMAT"
+        ),
+    }
+    if document.state in Document.QUEUE_STATES:
+        return (
+            _(
+                "%(name)s was received before (%(date)s) and is in payroll's queue under "
+                "“%(state)s”."
+            )
+            % values
+        )
+    return _("%(name)s was received before (%(date)s); its state is “%(state)s”.") % values

@@ -14,7 +14,14 @@ from orders.models import AccessLog, CertificateKind, OrderLine
 from portal.decorators import payroll_or_staff_required, payroll_required, staff_required
 
 from . import filing, services, trial
-from .forms import AssessmentForm, DiscardForm, OverruleForm, ResolveForm, UploadForm
+from .forms import (
+    AssessmentForm,
+    DiscardForm,
+    OverruleForm,
+    ResolveForm,
+    UploadForm,
+    too_large,
+)
 from .intake import document_path, ingest
 from .models import Document, FilingJob, ModeSwitch, Phrase, Proposal
 
@@ -53,6 +60,9 @@ def upload_one(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return HttpResponse(_("No file was received."), status=400)
+    if problem := too_large(upload):
+        # Refused at the door: nothing is stored, and the row says why.
+        return render(request, "robot/intake.html#row", {"name": upload.name, "problem": problem})
     document, created = _ingest_upload(upload, request.user)
     document.refresh_from_db()  # without a broker it has been read already
     services.log_documents_listed(user=request.user, documents=[document])
