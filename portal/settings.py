@@ -90,6 +90,14 @@ MAIL_TRUSTED_AUTHSERV_IDS = env.list("MAIL_TRUSTED_AUTHSERV_IDS", default=[])
 # A PEM file of the certificates that may sign the police's PDFs; and whether a valid
 # signature is required (only once the police are known to sign their PDFs).
 PDF_TRUST_ANCHORS = env.str("PDF_TRUST_ANCHORS", default="")
+# Reading a PDF runs in a child process with these limits (CPU seconds per document,
+# address space of the reader); a document that breaches them goes to a person.
+PDF_READ_CPU_SECONDS = env.float("PDF_READ_CPU_SECONDS", default=20)
+PDF_READ_MEMORY_MB = env.int("PDF_READ_MEMORY_MB", default=512)
+# A document still waiting to be read after this long is queued again, and after the
+# second period (at least three sweeps) handed to a person.
+UNREAD_RETRY_MINUTES = env.int("UNREAD_RETRY_MINUTES", default=5)
+UNREAD_GIVE_UP_MINUTES = env.int("UNREAD_GIVE_UP_MINUTES", default=15)
 PDF_SIGNATURE_REQUIRED = env.bool("PDF_SIGNATURE_REQUIRED", default=False)
 # Trial mode: a kind may be switched to automatic after this many confirmed proposals
 # under the active rules with no dangerous disagreement; afterwards this share (percent)

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -186,8 +187,10 @@ def _match(document: Document) -> OrderLine | None:
     lines = OrderLine.objects.select_for_update(of=("self",)).filter(person=document.person)
     if document.kind_id is not None:
         lines = lines.filter(kind_id=document.kind_id)
+    waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
     ordered = list(
         lines.filter(status=OrderLine.Status.ORDERED)
+        .annotate(has_open_proposal=Exists(waiting))
         .select_related("batch", "kind")
         .order_by("ordered_at", "pk")[:2]
     )
@@ -217,7 +220,7 @@ def _match(document: Document) -> OrderLine | None:
             )
             _notify_payroll(document, answered)
         return None
-    if Proposal.objects.filter(line=ordered[0], decided="").exists():
+    if ordered[0].has_open_proposal:
         document.line = ordered[0]
         document.state = Document.State.DUPLICATE
         document.reason = _("An answer for the order line is already waiting for confirmation.")

@@ -100,11 +100,8 @@ def judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
 
 def _judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
     if not is_message(data, filename):
-        return FileJudgement(
-            judgements=[
-                Judgement(filename, data, evaluate_pdf(data, rules), [check_signature(data)])
-            ]
-        )
+        result = evaluate_pdf(data, rules)
+        return FileJudgement(judgements=[Judgement(filename, data, result, _signed(data, result))])
     message = parse_message(data)
     if not message.attachments:
         return FileJudgement(
@@ -117,19 +114,20 @@ def _judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
             ),
         )
     mail = check_mail(data)
-    return FileJudgement(
-        notice=message.notice,
-        judgements=[
-            Judgement(
-                name,
-                pdf,
-                check_against_notice(evaluate_pdf(pdf, rules), message.notice),
-                [mail, check_signature(pdf)],
-                message_text=message.notice.att,
-            )
-            for name, pdf in message.attachments
-        ],
-    )
+    judgements = []
+    for name, pdf in message.attachments:
+        result = check_against_notice(evaluate_pdf(pdf, rules), message.notice)
+        judgements.append(
+            Judgement(name, pdf, result, [mail, *_signed(pdf, result)], message.notice.att)
+        )
+    return FileJudgement(notice=message.notice, judgements=judgements)
+
+
+def _signed(pdf: bytes, result: Result) -> list[Check]:
+    """The signature check, only for a PDF the sandbox could read within its limits: the
+    signature library parses the file in this process, and an unreadable file goes to a
+    person whatever its signature says."""
+    return [] if result.outcome == Outcome.UNREADABLE else [check_signature(pdf)]
 
 
 def evaluate_file(data: bytes, filename: str, rules: Rules) -> Result:

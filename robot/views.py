@@ -22,7 +22,7 @@ from .forms import (
     UploadForm,
     too_large,
 )
-from .intake import document_path, ingest
+from .intake import document_path, ingest, received_before
 from .models import Document, FilingJob, ModeSwitch, Phrase, Proposal
 
 
@@ -36,13 +36,17 @@ def intake(request: HttpRequest) -> HttpResponse:
     """Upload many files at once; without JavaScript they are posted together."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        results = [_ingest_upload(upload, request.user) for upload in form.cleaned_data["files"]]
+        uploads = form.cleaned_data["files"]
+        results = [_ingest_upload(upload, request.user) for upload in uploads]
         new = sum(created for _, created in results)
         messages.success(
             request,
             _("%(new)d of %(total)d files received; the rest had been received before.")
             % {"new": new, "total": len(results)},
         )
+        for upload, (document, created) in zip(uploads, results, strict=True):
+            if not created:  # say where it is, as the per-file upload does
+                messages.info(request, received_before(document, name=upload.name))
         return redirect("robot:queue")
     recent = list(
         Document.objects.filter(parent__isnull=True)
