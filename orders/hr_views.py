@@ -11,11 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.decorators import payroll_required
 
-from . import hires, services
+from . import hires
 from .hr_forms import HireFileForm, HireOrderForm, NotNeededForm
 from .hr_sources import SourceError
 from .models import Hire, HireImport
-from .selectors import orders_visible_to
+from .views import place_order_from_form
 
 
 def _awaiting_hire(request: HttpRequest, public_id) -> Hire:
@@ -35,33 +35,9 @@ def hire_order(request: HttpRequest, public_id) -> HttpResponse:
     if "refresh" in request.POST:
         form.without_errors()
     elif request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            order = services.place_order(
-                by=request.user,
-                unit=hire.unit,
-                profile=data["profile"],
-                full_name=data["full_name"],
-                cpr=hire.person.cpr,
-                start_date=data["start_date"],
-                legal_bases=data["legal_bases"],
-                child_contact=form.child_contact_value,
-                submission_token=data["submission_token"],
-                digital_post_exempt=data["digital_post_exempt"],
-            )
-        except services.DuplicateOrder as error:
-            form.add_error(None, str(error))
-            duplicate = orders_visible_to(request.user).filter(pk=error.line.order_id).first()
-        except services.ResubmittedForm as error:
-            form.add_error(None, str(error))
-            form.renew_submission_token()
-        except services.OrderError as error:
-            form.add_error(None, str(error))
-        else:
+        order, duplicate = place_order_from_form(request, form, unit=hire.unit, cpr=hire.person.cpr)
+        if order is not None:
             hires.link_order(hire=hire, order=order, by=request.user)
-            messages.success(
-                request, _("The order for %(name)s has been placed.") % {"name": order.full_name}
-            )
             return redirect("orders:detail", public_id=order.public_id)
     hires.log_hire_access(user=request.user, hires=[hire])
     return render(

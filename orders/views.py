@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
@@ -67,32 +67,10 @@ def order_create(request: HttpRequest) -> HttpResponse:
     if "refresh" in request.POST:
         form.without_errors()
     elif request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            order = services.place_order(
-                by=request.user,
-                unit=data["unit"],
-                profile=data["profile"],
-                full_name=data["full_name"],
-                cpr=data["cpr"],
-                start_date=data["start_date"],
-                legal_bases=data["legal_bases"],
-                child_contact=form.child_contact_value,
-                submission_token=data["submission_token"],
-                digital_post_exempt=data["digital_post_exempt"],
-            )
-        except services.DuplicateOrder as error:
-            form.add_error(None, str(error))
-            duplicate = orders_visible_to(request.user).filter(pk=error.line.order_id).first()
-        except services.ResubmittedForm as error:
-            form.add_error(None, str(error))
-            form.renew_submission_token()
-        except services.OrderError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request, _("The order for %(name)s has been placed.") % {"name": order.full_name}
-            )
+        order, duplicate = place_order_from_form(
+            request, form, unit=form.cleaned_data["unit"], cpr=form.cleaned_data["cpr"]
+        )
+        if order is not None:
             return redirect("orders:detail", public_id=order.public_id)
     context = {"form": form, "duplicate": duplicate}
     return render(request, "orders/order_form.html", context)
@@ -176,3 +154,37 @@ def order_letter(request: HttpRequest, public_id, which: str) -> HttpResponse:
     filename = {"letter": "brev", "consent": "samtykkeerklaering", "receipt": "kvittering"}[which]
     response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
     return response
+
+
+@sensitive_variables("cpr")
+def place_order_from_form(request: HttpRequest, form, *, unit, cpr: str):
+    """Place the order a valid order form describes: (the order, None) on success, or
+    (None, the visible duplicate order or None) with the reason added to the form."""
+    data = form.cleaned_data
+    try:
+        order = services.place_order(
+            by=request.user,
+            unit=unit,
+            profile=data["profile"],
+            full_name=data["full_name"],
+            cpr=cpr,
+            start_date=data["start_date"],
+            legal_bases=data["legal_bases"],
+            child_contact=form.child_contact_value,
+            submission_token=data["submission_token"],
+            digital_post_exempt=data["digital_post_exempt"],
+        )
+    except services.DuplicateOrder as error:
+        form.add_error(None, str(error))
+        return None, orders_visible_to(request.user).filter(pk=error.line.order_id).first()
+    except services.ResubmittedForm as error:
+        form.add_error(None, str(error))
+        form.renew_submission_token()
+        return None, None
+    except services.OrderError as error:
+        form.add_error(None, str(error))
+        return None, None
+    messages.success(
+        request, _("The order for %(name)s has been placed.") % {"name": order.full_name}
+    )
+    return order, None
