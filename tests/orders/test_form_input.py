@@ -5,18 +5,17 @@ change how it reads, or make a spreadsheet run it, are refused at the door.
 """
 
 import datetime
-import uuid
 import zoneinfo
 
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext
 
 from orders.batching import police_paste_text
 from orders.forms import OrderForm
 from orders.models import Order
+
+from .test_views import danish, order_data
 
 CREATE = reverse("orders:create")
 COPENHAGEN = zoneinfo.ZoneInfo("Europe/Copenhagen")
@@ -56,27 +55,6 @@ OTHER_CONTROL_OR_FORMAT = [
     "\u2061",
     "\U000e0041",  # Cf: soft hyphen, function application, tag
 ]
-
-
-def danish(message: str) -> str:
-    """The Danish text users see; fails if the string has no Danish translation."""
-    with translation.override("da"):
-        text = gettext(message)
-    assert text != message, f"not translated: {message!r}"
-    return text
-
-
-def order_data(unit, profile, **overrides):
-    data = {
-        "submission_token": str(uuid.uuid4()),
-        "unit": unit.pk,
-        "full_name": "Sofie Kristensen",
-        "cpr": "120396-1234",
-        "start_date": (timezone.localdate() + datetime.timedelta(days=10)).isoformat(),
-        "profile": profile.pk,
-    }
-    data.update(overrides)
-    return data
 
 
 def form_for(user, data) -> OrderForm:
