@@ -5,11 +5,18 @@ import auditlog.admin  # registers LogEntry's admin first, replaced below
 from auditlog.models import LogEntry
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Area, GroupMapping, Membership, RoleGrant, Unit, User
-from .roles import RoleGrantError, decide_role, propose_role
+from .roles import (
+    RoleGrantError,
+    decide_role,
+    delete_group_mapping,
+    propose_role,
+    save_group_mapping,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -82,16 +89,51 @@ class UnitAdmin(admin.ModelAdmin):
 
 @admin.register(GroupMapping)
 class GroupMappingAdmin(admin.ModelAdmin):
-    list_display = ["group_id", "label", "grants", "unit", "membership_role"]
-    list_filter = ["grants", "unit__area"]
+    """Unit memberships take effect at once; a mapping to the payroll or administrator
+    role is a proposal until another administrator approves it under Role grants."""
+
+    list_display = ["group_id", "label", "grants", "unit", "membership_role", "effect"]
+    list_filter = ["grants", "approved", "unit__area"]
     search_fields = ["group_id", "label", "unit__name"]
     autocomplete_fields = ["unit"]
+    readonly_fields = ["effect"]
+
+    @admin.display(description=_("in effect at login"))
+    def effect(self, obj):
+        if obj.pk is None:
+            return ""
+        if obj.in_effect:
+            return _("Yes")
+        return _("No: awaits approval by another administrator under Role grants")
+
+    def save_model(self, request, obj, form, change):
+        try:
+            grant = save_group_mapping(mapping=obj, by=request.user, changed=set(form.changed_data))
+        except RoleGrantError as error:
+            raise PermissionDenied(str(error)) from None
+        if grant is not None:
+            self.message_user(
+                request,
+                _(
+                    "The mapping gives the role “%(role)s”: it has no effect at login until "
+                    "another administrator approves it under Role grants."
+                )
+                % {"role": grant.get_role_display()},
+                messages.WARNING,
+            )
+
+    def delete_model(self, request, obj):
+        delete_group_mapping(mapping=obj)
+
+    def delete_queryset(self, request, queryset):
+        for mapping in queryset:
+            delete_group_mapping(mapping=mapping)
 
 
 @admin.register(RoleGrant)
 class RoleGrantAdmin(admin.ModelAdmin):
     list_display = [
-        "user",
+        "grantee",
         "role",
         "state",
         "proposed_by",
@@ -99,8 +141,12 @@ class RoleGrantAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
     ]
-    list_filter = ["state", "role"]
+    list_filter = ["state", "role", ("group_mapping", admin.EmptyFieldListFilter)]
     actions = ["approve", "reject"]
+
+    @admin.display(description=_("to"))
+    def grantee(self, obj):
+        return obj.grantee
 
     def has_add_permission(self, request):
         return False  # proposed from the user list

@@ -198,6 +198,10 @@ class GroupMapping(models.Model):
     membership_role = models.CharField(
         _("role in the unit"), max_length=20, choices=Membership.Role.choices, blank=True
     )
+    # A mapping to the payroll or administrator role counts at login only once a second
+    # administrator has approved it (portal/roles.py); membership mappings count at once.
+    # False by default, so a role mapping made any other way gives nothing by accident.
+    approved = models.BooleanField(_("approved"), default=False, editable=False)
 
     class Meta:
         ordering = ["group_id", "pk"]
@@ -229,10 +233,19 @@ class GroupMapping(models.Model):
         )
         return f"{self.label or self.group_id} → {target}"
 
+    @property
+    def gives_role(self) -> bool:
+        return self.grants in (self.Grants.PAYROLL, self.Grants.ADMINISTRATOR)
+
+    @property
+    def in_effect(self) -> bool:
+        return not self.gives_role or self.approved
+
 
 class RoleGrant(models.Model):
-    """A proposal to give someone the payroll or administrator role; a second
-    administrator must approve it before it takes effect."""
+    """A proposal to give someone, or every member of a provider group (a group
+    mapping), the payroll or administrator role; a second administrator must approve it
+    before it takes effect."""
 
     class Role(models.TextChoices):
         PAYROLL = "payroll", _("Payroll")
@@ -242,10 +255,27 @@ class RoleGrant(models.Model):
         PROPOSED = "proposed", _("Awaiting approval")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Replaced by a later change")
 
     user = models.ForeignKey(
-        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_grants"
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="role_grants",
     )
+    group_mapping = models.ForeignKey(
+        GroupMapping,
+        verbose_name=_("group mapping"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="role_grants",
+    )
+    # What a group mapping said when it was proposed: the approver reads this, and it
+    # stays on record if the mapping is later deleted.
+    target = models.CharField(_("group"), max_length=500, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.PROPOSED, db_index=True
@@ -274,6 +304,15 @@ class RoleGrant(models.Model):
                 condition=models.Q(state="proposed"),
                 name="rolegrant_one_open_per_user_role",
             ),
+            models.UniqueConstraint(
+                fields=["group_mapping"],
+                condition=models.Q(state="proposed"),
+                name="rolegrant_one_open_per_group_mapping",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True) | models.Q(group_mapping__isnull=True),
+                name="rolegrant_user_or_group_mapping",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(decided_by=models.F("proposed_by")),
                 name="rolegrant_not_own_approval",
@@ -281,4 +320,10 @@ class RoleGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.get_role_display()} ({self.get_state_display()})"
+        return f"{self.grantee}: {self.get_role_display()} ({self.get_state_display()})"
+
+    @property
+    def grantee(self) -> str:
+        if self.user_id:
+            return str(self.user)
+        return _("members of the group %(group)s") % {"group": self.target}

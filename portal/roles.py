@@ -1,4 +1,6 @@
-"""Granting the payroll or administrator role takes two administrators."""
+"""Granting the payroll or administrator role takes two administrators: to a person
+(proposed from the user list) or to every member of a provider group (a group mapping
+made or changed in the admin)."""
 
 import logging
 
@@ -9,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import RoleGrant, User
+from .models import GroupMapping, RoleGrant, User
 
 logger = logging.getLogger(__name__)
 
@@ -32,18 +34,94 @@ def propose_role(*, user: User, role: str, by: User) -> RoleGrant:
     return grant
 
 
+# A change to these makes an approved role mapping a new proposal; a new label does not.
+MATERIAL_MAPPING_FIELDS = {"group_id", "grants"}
+
+
+@transaction.atomic
+def save_group_mapping(
+    *, mapping: GroupMapping, by: User, changed: set[str] | None = None
+) -> RoleGrant | None:
+    """Save a group mapping made or changed by an administrator. One that gives the
+    payroll or administrator role is a proposal, without effect at login until another
+    administrator approves it; a unit membership takes effect at once."""
+    if not by.is_superuser:
+        raise RoleGrantError(_("Only administrators change group mappings."))
+    is_new = mapping.pk is None
+    # Whether it is approved is the database's word, never the caller's copy.
+    mapping.approved = not is_new and bool(
+        GroupMapping.objects.select_for_update()
+        .filter(pk=mapping.pk)
+        .values_list("approved", flat=True)
+        .first()
+    )
+    material = is_new or bool(MATERIAL_MAPPING_FIELDS & set(changed or ()))
+    open_grant = (
+        None
+        if is_new
+        else RoleGrant.objects.select_for_update()
+        .filter(group_mapping=mapping, state=RoleGrant.State.PROPOSED)
+        .first()
+    )
+    if material or not mapping.gives_role:
+        mapping.approved = False
+        if open_grant is not None:
+            _supersede(open_grant)
+            open_grant = None
+    mapping.save()
+    if not mapping.gives_role or mapping.approved or open_grant is not None:
+        return None
+    grant = RoleGrant.objects.create(
+        group_mapping=mapping, role=mapping.grants, proposed_by=by, target=_describe(mapping)
+    )
+    _notify(grant, "role_proposed")
+    return grant
+
+
+@transaction.atomic
+def delete_group_mapping(*, mapping: GroupMapping) -> None:
+    """Taking access away is immediate; an open proposal for the mapping goes with it."""
+    for grant in RoleGrant.objects.select_for_update().filter(
+        group_mapping=mapping, state=RoleGrant.State.PROPOSED
+    ):
+        _supersede(grant)
+    mapping.delete()
+
+
+def _supersede(grant: RoleGrant) -> None:
+    grant.state, grant.decided_at = RoleGrant.State.SUPERSEDED, timezone.now()
+    grant.save(update_fields=["state", "decided_at"])
+
+
+def _describe(mapping: GroupMapping) -> str:
+    if mapping.label:
+        return f"{mapping.label} ({mapping.group_id})"[:500]
+    return mapping.group_id[:500]
+
+
 @transaction.atomic
 def decide_role(*, grant_id: int, by: User, approve: bool) -> RoleGrant:
     """A second administrator approves (the role takes effect) or rejects a proposal."""
-    grant = RoleGrant.objects.select_for_update().select_related("user").get(pk=grant_id)
+    mapping_id = RoleGrant.objects.filter(pk=grant_id).values_list("group_mapping", flat=True)
+    # The mapping first, as save_group_mapping locks it: a change racing the approval
+    # either supersedes the proposal before it is read here or waits for the decision.
+    mapping = GroupMapping.objects.select_for_update().filter(pk__in=mapping_id).first()
+    grant = (
+        RoleGrant.objects.select_for_update(of=("self",)).select_related("user").get(pk=grant_id)
+    )
     if grant.state != RoleGrant.State.PROPOSED:
         raise RoleGrantError(_("The proposal has already been decided."))
     if not by.is_superuser or by.pk == grant.proposed_by_id:
         raise RoleGrantError(_("Another administrator must decide."))
+    if grant.user_id is None and (mapping is None or mapping.grants != grant.role):
+        raise RoleGrantError(_("The group mapping has been deleted or changed."))
     grant.state = RoleGrant.State.APPROVED if approve else RoleGrant.State.REJECTED
     grant.decided_by, grant.decided_at = by, timezone.now()
     grant.save(update_fields=["state", "decided_by", "decided_at"])
-    if approve:
+    if approve and mapping is not None:
+        mapping.approved = True
+        mapping.save(update_fields=["approved"])
+    elif approve:
         user = grant.user
         if grant.role == RoleGrant.Role.PAYROLL:
             user.is_payroll = True
@@ -75,15 +153,16 @@ def _notify(grant: RoleGrant, template: str) -> None:
     )
     if not addresses:
         return
-    context = {
-        "user_name": str(grant.user),
-        "role": grant.get_role_display(),
-        "proposed_by": str(grant.proposed_by),
-        "decided_by": str(grant.decided_by or ""),
-        "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
-        "PORTAL_BASE_URL": settings.PORTAL_BASE_URL.rstrip("/"),
-    }
     with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "user_name": grant.target if grant.user_id is None else str(grant.user),
+            "group": grant.user_id is None,
+            "role": grant.get_role_display(),
+            "proposed_by": str(grant.proposed_by),
+            "decided_by": str(grant.decided_by or ""),
+            "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
+            "PORTAL_BASE_URL": settings.PORTAL_BASE_URL.rstrip("/"),
+        }
         subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
         body = render_to_string(f"emails/{template}.txt", context)
     transaction.on_commit(lambda: _send(subject, body, addresses))

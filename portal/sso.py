@@ -18,6 +18,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,8 +39,14 @@ logger = logging.getLogger(__name__)
 def sync_access_from_groups(*, user: User, groups: list[str]) -> None:
     """Set the user's roles and group-made memberships from the provider's groups.
 
-    Hand-made memberships are kept; a group-made one whose group the user left goes."""
-    mappings = list(GroupMapping.objects.filter(group_id__in=set(groups)))
+    Hand-made memberships are kept; a group-made one whose group the user left goes. A
+    mapping to the payroll or administrator role counts only once a second administrator
+    has approved it (portal/roles.py)."""
+    mappings = list(
+        GroupMapping.objects.filter(group_id__in=set(groups)).filter(
+            Q(grants=GroupMapping.Grants.MEMBERSHIP) | Q(approved=True)
+        )
+    )
     grants = {m.grants for m in mappings}
     is_payroll = GroupMapping.Grants.PAYROLL in grants
     is_admin = GroupMapping.Grants.ADMINISTRATOR in grants

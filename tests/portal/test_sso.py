@@ -150,7 +150,9 @@ def test_nobody_with_no_mapped_group_gets_in_and_they_are_told_whom_to_ask(clien
 
 
 def test_roles_follow_the_groups_at_every_login(client, sso):
-    GroupMapping.objects.create(group_id=PAYROLL_GROUP, grants=GroupMapping.Grants.PAYROLL)
+    GroupMapping.objects.create(
+        group_id=PAYROLL_GROUP, grants=GroupMapping.Grants.PAYROLL, approved=True
+    )
     sso.set_account("lone", groups=[PAYROLL_GROUP])
     log_in(client, sso, "lone")
     assert User.objects.get(sso_subject="lone").is_payroll
@@ -234,7 +236,9 @@ def unb64(text: str) -> bytes:
 
 
 def test_a_tampered_id_token_is_refused(client, sso, token_proxy, school_group):
-    GroupMapping.objects.create(group_id=PAYROLL_GROUP, grants=GroupMapping.Grants.PAYROLL)
+    GroupMapping.objects.create(
+        group_id=PAYROLL_GROUP, grants=GroupMapping.Grants.PAYROLL, approved=True
+    )
     sso.set_account("eve", groups=[SCHOOL_GROUP])
 
     def add_payroll_group(answer):
@@ -389,3 +393,51 @@ def test_a_clock_a_little_off_is_tolerated_but_an_expired_token_is_not(settings,
     assert backend._verify_jws(token(60), key.public_key())["sub"] == "s"
     with pytest.raises(SuspiciousOperation):
         backend._verify_jws(token(settings.OIDC_CLOCK_SKEW_SECONDS + 60), key.public_key())
+
+
+def test_a_payroll_group_mapped_in_the_admin_gives_nothing_until_a_second_admin_approves(
+    client, sso, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from portal.models import RoleGrant
+
+    first, second = (
+        UserFactory(username=name, is_staff=True, is_superuser=True)
+        for name in ("adm.one", "adm.two")
+    )
+    first_admin, second_admin = Client(), Client()
+    first_admin.force_login(first, backend="portal.sso.OIDCBackend")
+    second_admin.force_login(second, backend="portal.sso.OIDCBackend")
+    sso.set_account("lone.l", groups=[PAYROLL_GROUP])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first_admin.post(
+            reverse("admin:portal_groupmapping_add"),
+            {"group_id": PAYROLL_GROUP, "label": "Løn", "grants": "payroll"},
+        )
+    refused = log_in(client, sso, "lone.l")
+
+    assert refused["Location"] == reverse("sso_no_access")
+    assert not User.objects.get(sso_subject="lone.l").is_payroll
+    grant = RoleGrant.objects.get(state=RoleGrant.State.PROPOSED)
+    own = first_admin.post(
+        reverse("admin:portal_rolegrant_changelist"),
+        {"action": "approve", "_selected_action": [grant.pk]},
+        follow=True,
+    )
+    assert gettext("Another administrator must decide.") in own.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        second_admin.post(
+            reverse("admin:portal_rolegrant_changelist"),
+            {"action": "approve", "_selected_action": [grant.pk]},
+        )
+    client.logout()
+
+    allowed = log_in(client, sso, "lone.l")
+
+    assert allowed["Location"] == reverse("home")
+    assert User.objects.get(sso_subject="lone.l").is_payroll
+    proposed, approved = mailoutbox
+    assert PAYROLL_GROUP in proposed.subject and PAYROLL_GROUP in approved.body
+    assert {first.email, second.email} <= set(approved.bcc)

@@ -33,12 +33,13 @@ class Command(BaseCommand):
             group_id="demo-loen",
             grants="payroll",
             unit=None,
-            defaults={"label": "Løn og Personale"},
+            # The demo has no second administrator to approve these.
+            defaults={"label": "Løn og Personale", "approved": True},
         )
         GroupMapping.objects.get_or_create(
             group_id="demo-administratorer",
             grants="administrator",
             unit=None,
-            defaults={"label": "Administratorer"},
+            defaults={"label": "Administratorer", "approved": True},
         )
         self.stdout.write("Demo group mappings ready.")
