@@ -88,7 +88,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 # --- New hires from the HR system (orders/hires.py) ---------------------------------
 
-from .models import HireColumns, JobCode  # noqa: E402
+from .models import HireColumns, JobCode, UnreadHire  # noqa: E402
 
 
 @admin.register(JobCode)
@@ -106,3 +106,20 @@ class HireColumnsAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return not HireColumns.objects.exists()
+
+
+@admin.register(UnreadHire)
+class UnreadHireAdmin(admin.ModelAdmin):
+    """Employments SD Løn sent that could not be used; each is tried again at every poll
+    and disappears once it reads. Shown to administrators, who fix what is missing (a
+    department, a job code); the CPR number stays encrypted."""
+
+    list_display = ["full_name", "employment_id", "unit", "start_date", "reason", "attempts"]
+    fields = [*list_display, "first_seen_at", "last_seen_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -36,6 +36,7 @@ from .models import (
     Person,
     PositionProfile,
     ProfileRequirement,
+    UnreadHire,
 )
 from .notifications import queue_email
 
@@ -72,6 +73,8 @@ class HirePlan:
     unchanged: int = 0
     duplicates: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # The records behind the errors, with the bare reason (a poll keeps them to retry).
+    rejected: list[tuple[HireRecord, str]] = field(default_factory=list, repr=False)
 
     def summary(self, units: dict[int, str]) -> dict:
         """What the dry run shows: counts, names (never CPR numbers) and the bad rows."""
@@ -157,6 +160,7 @@ def plan_hire_import(records: list[HireRecord]) -> HirePlan:
             plan.errors.append(
                 (record.row, _("Row %(row)s: %(error)s") % {"row": record.row, "error": error})
             )
+            plan.rejected.append((record, str(error)))
             continue
         key = _source_key(
             employment_id=record.employment_id, cpr_hash=hash_cpr(cpr), start_date=start_date
@@ -711,26 +715,85 @@ def poll_sd(*, today: datetime.date | None = None, source=None) -> HireImport | 
     source = source or SDLoenSource.from_settings()
     record = HireImport(source=HireImport.Source.SD, period_start=start, period_end=today)
     try:
-        records = source.fetch(start=start, end=today)
-        plan = plan_hire_import(records)
-        if plan.errors:
-            record.state = HireImport.State.FAILED
-            record.error = _("%(count)s employments could not be read; nothing was applied.") % {
-                "count": len(plan.errors)
-            }
-            record.summary = plan.summary(_unit_names(plan))
-        else:
-            with transaction.atomic():
-                apply_plan(plan)
-                record.state, record.applied_at = HireImport.State.APPLIED, timezone.now()
-                record.summary = plan.summary(_unit_names(plan))
-                record.save()
-            return record
+        fetched = source.fetch(start=start, end=today)
     except SourceError as error:
         record.state, record.error = HireImport.State.FAILED, str(error)
         logger.warning("SD Løn poll failed: %s", error)
-    record.save()
+        record.save()
+        return record
+    with transaction.atomic():
+        unread = list(UnreadHire.objects.select_for_update().filter(source=HireImport.Source.SD))
+        records = _with_unread(fetched, unread)
+        plan = plan_hire_import(records)
+        # One employment SD sends that cannot be used must not hold back the others.
+        apply_plan(plan)
+        _record_unread(plan, unread, now=timezone.now())
+        record.state, record.applied_at = HireImport.State.APPLIED, timezone.now()
+        record.summary = plan.summary(_unit_names(plan))
+        record.save()
+    if plan.errors:
+        logger.warning("SD Løn poll: %s employments could not be read", len(plan.errors))
     return record
+
+
+def _unread_key(record: HireRecord) -> str:
+    if record.employment_id:
+        return f"emp:{record.employment_id}"[:200]
+    seen = "|".join(
+        [record.full_name, record.unit, str(record.start_date), record.job_code, record.cpr]
+    )
+    return f"rec:{hash_cpr(seen)}"
+
+
+def _with_unread(fetched: list[HireRecord], unread: list[UnreadHire]) -> list[HireRecord]:
+    """What SD sent now, and the earlier employments that could not be read, unless SD
+    sent a newer version of them."""
+    keys = {_unread_key(r) for r in fetched}
+    records = list(fetched)
+    for item in unread:
+        if item.key in keys or not item.payload_encrypted:
+            continue
+        (earlier,) = _decrypt_records(item.payload_encrypted)
+        earlier.row = len(records) + 1
+        records.append(earlier)
+    return records
+
+
+def _record_unread(plan: HirePlan, unread: list[UnreadHire], *, now) -> None:
+    """Keep every employment that could not be read, with the reason; forget the ones
+    that now could."""
+    earlier = {item.key: item for item in unread}
+    still_bad = set()
+    for hire_record, reason in plan.rejected:
+        key = _unread_key(hire_record)
+        still_bad.add(key)
+        fields = {
+            "employment_id": hire_record.employment_id[:100],
+            "full_name": hire_record.full_name[:200],
+            "unit": hire_record.unit[:100],
+            "start_date": str(hire_record.start_date)[:40],
+            "reason": reason,
+            "payload_encrypted": _encrypt_records([hire_record]),
+            "last_seen_at": now,
+        }
+        if key in earlier:
+            item = earlier[key]
+            for name, value in fields.items():
+                setattr(item, name, value)
+            item.attempts += 1
+            item.save()
+        else:
+            UnreadHire.objects.create(
+                source=HireImport.Source.SD, key=key, first_seen_at=now, **fields
+            )
+    UnreadHire.objects.filter(
+        pk__in=[i.pk for k, i in earlier.items() if k not in still_bad]
+    ).delete()
+
+
+def unread_hires():
+    """Employments the web service sent that could not be used: payroll sees them."""
+    return UnreadHire.objects.all()
 
 
 def failed_polls():

@@ -86,7 +86,12 @@ def hire_imports(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "orders/hire_imports.html",
-        {"form": form, "imports": recent, "failed_poll": hires.failed_polls()},
+        {
+            "form": form,
+            "imports": recent,
+            "failed_poll": hires.failed_polls(),
+            "unread": list(hires.unread_hires()[:200]),
+        },
     )
 
 
@@ -133,5 +138,6 @@ def hire_compliance(request: HttpRequest) -> HttpResponse:
             "closed_unit_lines": list(hires.open_lines_in_closed_units()[:200]),
             "renewals": list(hires.renewals_overdue()[:200]),
             "failed_poll": hires.failed_polls(),
+            "unread": list(hires.unread_hires()[:200]),
         },
     )

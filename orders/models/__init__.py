@@ -9,7 +9,7 @@ from .catalogue import (
     ProfileRequirement,
 )
 from .duplicate import DuplicateAttempt
-from .hire import Hire, HireColumns, HireImport, JobCode
+from .hire import Hire, HireColumns, HireImport, JobCode, UnreadHire
 from .notification import Notification
 from .order import Order, OrderEvent, OrderLine
 from .person import Person
@@ -33,4 +33,5 @@ __all__ = [
     "PoliceBatch",
     "PositionProfile",
     "ProfileRequirement",
+    "UnreadHire",
 ]

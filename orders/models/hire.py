@@ -183,3 +183,33 @@ class HireImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UnreadHire(models.Model):
+    """An employment from the HR system's web service that could not be used (a date
+    that is not a date, an unknown department, no CPR number): the rest of the poll is
+    applied, this one is shown to payroll and tried again at every poll until it reads."""
+
+    source = models.CharField(
+        _("source"), max_length=10, choices=HireImport.Source.choices, default="sd"
+    )
+    # "emp:<employment id>" or a keyed hash of what was read: never a CPR number.
+    key = models.CharField(max_length=200, unique=True)
+    employment_id = models.CharField(_("employment id"), max_length=100, blank=True)
+    full_name = models.CharField(_("name"), max_length=200, blank=True)
+    unit = models.CharField(_("department"), max_length=100, blank=True)
+    start_date = models.CharField(_("start date"), max_length=40, blank=True)
+    reason = models.TextField(_("reason"))
+    # The record as read, CPR included, encrypted: it is tried again from this.
+    payload_encrypted = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last tried"), default=timezone.now)
+
+    class Meta:
+        ordering = ["first_seen_at", "pk"]
+        verbose_name = _("employment that could not be read")
+        verbose_name_plural = _("employments that could not be read")
+
+    def __str__(self) -> str:
+        return f"{self.full_name or self.employment_id}: {self.reason}"

@@ -5,12 +5,16 @@ import datetime
 import time
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 from werkzeug import Response
 
 from orders import hires
 from orders.hr_sources import SDLoenSource, parse_sd_employments
-from orders.models import Hire, HireImport, JobCode
+from orders.models import Hire, HireImport, JobCode, UnreadHire
+from portal.models import Unit
 
 from ..factories import make_cpr
 
@@ -153,13 +157,90 @@ def test_sd_errors_are_failed_polls_that_apply_nothing(sd, respond, client, payr
     assert escape(record.error) in client.get(reverse("payroll:hire_imports")).content.decode()
 
 
-def test_an_unknown_department_fails_the_poll_without_half_applying(sd):
-    xml = answer(make_cpr()).replace("SKOLE1", "UKENDT")
-    sd.expect_oneshot_request(PATH).respond_with_data(xml)
-    record = hires.poll_sd()
-    assert record.state == HireImport.State.FAILED
-    assert "UKENDT" in record.summary["errors"][0]["message"]
+def several(*people: dict) -> str:
+    """An SD answer with one person per dict (cpr, start, department, employment)."""
+    head, rest = SD_XML.split("<Person>", 1)
+    person, tail = rest.split("</Person>", 1)
+    body = ""
+    for item in people:
+        body += (
+            "<Person>"
+            + person.format(cpr=item["cpr"], status="1", start=item["start"])
+            .replace("SKOLE1", item.get("department", "SKOLE1"))
+            .replace("00123", item["employment"])
+            + "</Person>"
+        )
+    return head + body + tail
+
+
+def test_bad_employments_are_kept_aside_and_the_good_ones_applied(sd, client, payroll):
+    start = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
+    good_cpr = make_cpr()
+    sd.expect_oneshot_request(PATH).respond_with_data(
+        several(
+            {"cpr": good_cpr, "start": start, "employment": "1"},
+            {"cpr": make_cpr(), "start": "31.02.2026x", "employment": "2"},
+            {"cpr": make_cpr(), "start": start, "employment": "3", "department": "UKENDT"},
+            {"cpr": "", "start": start, "employment": "4"},
+        )
+    )
+
+    # The worker records the reasons in the portal's language, Danish.
+    with translation.override("da"):
+        record = hires.poll_sd()
+        expected = {
+            "2": gettext("The start date is not a date (use dd.mm.yyyy)."),
+            "3": gettext("The unit “%(unit)s” is not known or is closed.") % {"unit": "UKENDT"},
+            "4": gettext("The CPR number is not valid."),
+        }
+        heading = gettext("Employments from SD Løn that could not be read")
+
+    assert record.state == HireImport.State.APPLIED
+    assert Hire.objects.get().source_key == "emp:1"
+    assert dict(UnreadHire.objects.values_list("employment_id", "reason")) == expected
+    assert "Enheden" in expected["3"]
+    client.force_login(payroll)
+    html = client.get(reverse("payroll:hire_imports")).content.decode()
+    assert heading in html and all(escape(reason) in html for reason in expected.values())
+    assert good_cpr not in html and good_cpr[:6] not in html
+    assert "UKENDT" in client.get(reverse("payroll:hire_compliance")).content.decode()
+
+
+def test_an_unread_employment_is_tried_at_every_poll_until_it_reads(sd, school_area, teacher):
+    start = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
+    bad = {"cpr": make_cpr(), "start": start, "employment": "7", "department": "NYSKOLE"}
+    sd.expect_oneshot_request(PATH).respond_with_data(several(bad))
+    hires.poll_sd()
+    sd.expect_oneshot_request(PATH).respond_with_data(several())  # nothing new
+    hires.poll_sd()
+    assert UnreadHire.objects.get().attempts == 2
     assert Hire.objects.count() == 0
+
+    # The department arrives in the portal (e.g. from the organisation import).
+    Unit.objects.create(area=school_area, name="Nyskolen", external_id="NYSKOLE")
+    sd.expect_oneshot_request(PATH).respond_with_data(several())
+    hires.poll_sd()
+
+    hire = Hire.objects.get()
+    assert (hire.source_key, hire.unit.external_id) == ("emp:7", "NYSKOLE")
+    assert not UnreadHire.objects.exists()
+
+
+def test_a_newer_version_from_sd_replaces_the_unread_one(sd):
+    start = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
+    cpr = make_cpr()
+    sd.expect_oneshot_request(PATH).respond_with_data(
+        several({"cpr": cpr, "start": start, "employment": "8", "department": "UKENDT"})
+    )
+    hires.poll_sd()
+    sd.expect_oneshot_request(PATH).respond_with_data(
+        several({"cpr": cpr, "start": start, "employment": "8"})
+    )
+
+    hires.poll_sd()
+
+    assert Hire.objects.get().unit.external_id == "SKOLE1"
+    assert not UnreadHire.objects.exists()
 
 
 def test_polling_is_off_without_an_address(settings):
