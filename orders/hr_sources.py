@@ -7,15 +7,16 @@ No CPR number may reach a log line or an exception message from here.
 
 import datetime
 import logging
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from portal import tabular
+from portal.sd import SDClient, SDError, parse_sd_xml, sd_date
+from portal.sd import children as _children
+from portal.sd import local as _local
+from portal.sd import text as _text
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +116,10 @@ class SDLoenSource:
     SERVICE = "GetEmploymentChangedAtDate20111201"
 
     def __init__(self, *, url: str, username: str, password: str, institution: str, timeout: float):
-        self.url = url.rstrip("/")
-        self.auth = (username, password)
-        self.institution = institution
-        self.timeout = timeout
+        self.client = SDClient(
+            url=url, username=username, password=password, institution=institution, timeout=timeout
+        )
+        self.auth, self.institution = self.client.auth, institution
 
     @classmethod
     def from_settings(cls) -> "SDLoenSource":
@@ -132,9 +133,8 @@ class SDLoenSource:
 
     def fetch(self, *, start: datetime.date, end: datetime.date) -> list[HireRecord]:
         params = {
-            "InstitutionIdentifier": self.institution,
-            "ActivationDate": start.strftime("%d.%m.%Y"),
-            "DeactivationDate": end.strftime("%d.%m.%Y"),
+            "ActivationDate": sd_date(start),
+            "DeactivationDate": sd_date(end),
             "StatusActiveIndicator": "true",
             "StatusPassiveIndicator": "true",
             "EmploymentStatusIndicator": "true",
@@ -143,54 +143,21 @@ class SDLoenSource:
             "FutureInformationIndicator": "true",
         }
         try:
-            response = requests.get(
-                f"{self.url}/{self.SERVICE}", params=params, auth=self.auth, timeout=self.timeout
-            )
-        except requests.Timeout:
-            raise SourceError(_("SD Løn did not answer in time.")) from None
-        except requests.RequestException as error:
-            raise SourceError(
-                _("SD Løn could not be reached: %(error)s") % {"error": type(error).__name__}
-            ) from None
-        if response.status_code != 200:
-            raise SourceError(
-                _("SD Løn answered with HTTP status %(status)s.") % {"status": response.status_code}
-            )
-        return parse_sd_employments(response.content)
+            return parse_sd_employments(self.client.call(self.SERVICE, params))
+        except SDError as error:
+            raise SourceError(str(error)) from None
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _child(element, name: str):
-    return next((c for c in element if _local(c.tag) == name), None)
-
-
-def _children(element, name: str) -> Iterable:
-    return (c for c in element if _local(c.tag) == name)
-
-
-def _text(element, name: str) -> str:
-    found = _child(element, name) if element is not None else None
-    return (found.text or "").strip() if found is not None else ""
-
-
-def parse_sd_employments(content: bytes) -> list[HireRecord]:
-    """SD's XML answer as HireRecords; the newest department, profession and status
-    of each employment count."""
-    head = content[:2000].lower()
-    if b"<!doctype" in head or b"<!entity" in head:
-        raise SourceError(_("SD Løn's answer could not be read."))
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError:
-        raise SourceError(_("SD Løn's answer could not be read.")) from None
-    if _local(root.tag) == "Fault" or root.find(".//{*}faultstring") is not None:
-        raise SourceError(
-            _("SD Løn reported an error: %(message)s")
-            % {"message": (root.findtext(".//{*}faultstring") or "").strip()[:200]}
-        )
+def parse_sd_employments(content) -> list[HireRecord]:
+    """SD's XML answer (bytes or parsed) as HireRecords; the newest department,
+    profession and status of each employment count."""
+    if isinstance(content, bytes | str):
+        try:
+            root = parse_sd_xml(content if isinstance(content, bytes) else content.encode())
+        except SDError as error:
+            raise SourceError(str(error)) from None
+    else:
+        root = content
     records = []
     for person in root.iter():
         if _local(person.tag) != "Person":

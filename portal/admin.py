@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area, GroupMapping, Membership, RoleGrant, Unit, User
+from .models import Area, GroupMapping, Membership, OrgImport, RoleGrant, Unit, User
 from .roles import (
     RoleGrantError,
     decide_role,
@@ -171,6 +171,21 @@ class RoleGrantAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reject"))
     def reject(self, request, queryset):
         self._decide(request, queryset, False)
+
+
+@admin.register(OrgImport)
+class OrgImportAdmin(admin.ModelAdmin):
+    """Every import of the organisation, scheduled or uploaded; read only."""
+
+    list_display = ["created_at", "source", "state", "created_by", "error"]
+    list_filter = ["source", "state"]
+    readonly_fields = ["created_at", "source", "state", "created_by", "error", "summary"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 admin.site.unregister(LogEntry)

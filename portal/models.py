@@ -327,3 +327,35 @@ class RoleGrant(models.Model):
         if self.user_id:
             return str(self.user)
         return _("members of the group %(group)s") % {"group": self.target}
+
+
+class OrgImport(models.Model):
+    """One import of the organisation (an upload, the drop folder or SD Løn): what it
+    changed, or why it changed nothing. Each changed unit is also in the audit log."""
+
+    class Source(models.TextChoices):
+        FILE = "file", _("Uploaded file")
+        FOLDER = "folder", _("Drop folder")
+        SD = "sd", _("SD Løn web service")
+
+    class State(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        UNCHANGED = "unchanged", _("No changes")
+        FAILED = "failed", _("Not applied")
+
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    summary = models.JSONField(_("changes"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("organisation import")
+        verbose_name_plural = _("organisation imports")
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.created_at:%Y-%m-%d %H:%M}"

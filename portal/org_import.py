@@ -14,7 +14,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Area, Membership, Unit, User
+from .models import Area, Membership, OrgImport, Unit, User
 from .tabular import read_table
 
 UNIT_COLUMNS = {
@@ -254,14 +254,30 @@ def _managed_memberships():
 
 
 @transaction.atomic
-def apply_org_import(plan: OrgPlan, *, now: datetime.datetime | None = None) -> OrgPlan:
-    """Apply a plan without errors, all of it in one transaction."""
+def apply_org_import(
+    plan: OrgPlan,
+    *,
+    now: datetime.datetime | None = None,
+    actor: User | None = None,
+    source: str = OrgImport.Source.FILE,
+) -> OrgPlan:
+    """Apply a plan without errors, all of it in one transaction, and record it: one
+    OrgImport row, and an audit-log entry per unit and membership it changed."""
     if plan.errors:
         raise OrgImportError(_("The file has rows with errors; nothing has been changed."))
     now = now or timezone.now()
     areas = {a.name.lower(): a for a in Area.objects.all()}
     units = {
         u.external_id: u for u in Unit.objects.select_for_update().filter(external_id__isnull=False)
+    }
+    before = {
+        u.pk: {
+            "name": u.name,
+            "area": str(u.area_id),
+            "parent": str(u.parent_id or ""),
+            "is_active": str(u.is_active),
+        }
+        for u in units.values()
     }
     by_name = {
         (u.area_id, u.name.lower()): u for u in Unit.objects.filter(external_id__isnull=True)
@@ -298,6 +314,8 @@ def apply_org_import(plan: OrgPlan, *, now: datetime.datetime | None = None) -> 
     Unit.objects.filter(pk__in=[u.pk for u in closing], is_active=True).update(
         is_active=False, closed_at=now
     )
+    for unit in closing:
+        unit.is_active = False
     if plan.managers is not None:
         users = {
             u.username: u
@@ -314,4 +332,99 @@ def apply_org_import(plan: OrgPlan, *, now: datetime.datetime | None = None) -> 
             _managed_memberships().filter(
                 unit__external_id=unit_id, user__username=username, role=role
             ).delete()
+    _audit(units.values(), before, plan, actor=actor, source=source, now=now)
+    OrgImport.objects.create(
+        source=source,
+        state=OrgImport.State.APPLIED if plan.has_changes else OrgImport.State.UNCHANGED,
+        summary=plan.summary(),
+        created_by=actor,
+        created_at=now,
+    )
     return plan
+
+
+def _audit(units, before: dict, plan: OrgPlan, *, actor, source: str, now) -> None:
+    """Bulk writes send no signals, so the audit log is written here: who (or which
+    scheduled source), when, and each unit's fields before and after."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    unit_type = ContentType.objects.get_for_model(Unit)
+    extra = {"source": source, "import": "organisation"}
+    entries = []
+    for unit in units:
+        after = {
+            "name": unit.name,
+            "area": str(unit.area_id),
+            "parent": str(unit.parent_id or ""),
+            "is_active": str(unit.is_active),
+        }
+        old = before.get(unit.pk)
+        changes = {
+            field: [old[field] if old else None, value]
+            for field, value in after.items()
+            if old is None or old[field] != value
+        }
+        if changes:
+            entries.append(
+                LogEntry(
+                    content_type=unit_type,
+                    object_pk=str(unit.pk),
+                    object_id=unit.pk,
+                    object_repr=unit.name,
+                    action=LogEntry.Action.CREATE if old is None else LogEntry.Action.UPDATE,
+                    changes=changes,
+                    changes_text="",
+                    actor=actor,
+                    timestamp=now,
+                    additional_data=extra,
+                )
+            )
+    if plan.managers is not None and plan.managers_added:
+        membership_type = ContentType.objects.get_for_model(Membership)
+        for unit_id, username, role in plan.managers_added:
+            entries.append(
+                LogEntry(
+                    content_type=membership_type,
+                    object_pk="",
+                    object_repr=f"{username} – {unit_id} ({role})",
+                    action=LogEntry.Action.CREATE,
+                    changes={
+                        "user": [None, username],
+                        "unit": [None, unit_id],
+                        "role": [None, role],
+                    },
+                    changes_text="",
+                    actor=actor,
+                    timestamp=now,
+                    additional_data=extra,
+                )
+            )
+    LogEntry.objects.bulk_create(entries, batch_size=500)
+
+
+def run_import(source, *, by: User | None = None) -> OrgImport:
+    """Read a source, plan and apply in one go (the scheduled import): whole or not at
+    all, and recorded either way. A drop folder's files then move aside."""
+    try:
+        units, managers = source.read()
+        plan = plan_org_import(units, managers)
+        if plan.errors:
+            record = OrgImport.objects.create(
+                source=source.label,
+                state=OrgImport.State.FAILED,
+                summary=plan.summary(),
+                error=_("%(count)s rows have errors; nothing has been changed.")
+                % {"count": len(plan.errors)},
+                created_by=by,
+            )
+        else:
+            apply_org_import(plan, actor=by, source=source.label)
+            record = OrgImport.objects.filter(source=source.label).order_by("-pk").first()
+    except OrgImportError as error:
+        record = OrgImport.objects.create(
+            source=source.label, state=OrgImport.State.FAILED, error=str(error), created_by=by
+        )
+    if hasattr(source, "done"):
+        source.done(applied=record.state != OrgImport.State.FAILED)
+    return record

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from . import org_import
 from .decorators import staff_required
+from .models import OrgImport
+from .org_sources import FileSource
 from .tabular import TableError
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -29,14 +31,8 @@ class OrgFileForm(forms.Form):
 
 
 def _read(files: dict[str, tuple[str, bytes]]) -> org_import.OrgPlan:
-    name, data = files["units"]
-    units = org_import.read_units(data, name)
-    managers = None
-    if "managers" in files:
-        managers = org_import.read_managers(files["managers"][1], files["managers"][0])
-    elif name.lower().endswith(".xlsx"):
-        managers = org_import.read_managers(data, name, sheet=1) or None
-    return org_import.plan_org_import(units, managers)
+    source = FileSource(units=files["units"], managers=files.get("managers"))
+    return org_import.plan_org_import(*source.read())
 
 
 def _encode(files) -> dict[str, str]:
@@ -60,7 +56,7 @@ def organisation_import(request: HttpRequest) -> HttpResponse:
     try:
         if request.method == "POST" and "apply" in request.POST:
             plan = _read(_decode(request.POST))
-            org_import.apply_org_import(plan)
+            org_import.apply_org_import(plan, actor=request.user, source=OrgImport.Source.FILE)
             messages.success(request, _("The organisation has been updated."))
             return redirect("org_import")
         if request.method == "POST" and form.is_valid():
@@ -74,4 +70,5 @@ def organisation_import(request: HttpRequest) -> HttpResponse:
             context.update(plan=_read(files), payload=_encode(files))
     except (TableError, org_import.OrgImportError, binascii.Error, KeyError) as error:
         messages.error(request, str(error) or _("The file could not be read."))
+    context["imports"] = OrgImport.objects.select_related("created_by")[:20]
     return render(request, "portal/org_import.html", context)

@@ -399,6 +399,18 @@ CELERY_BEAT_SCHEDULE["sd-poll"] = {
     "task": "orders.tasks.poll_sd",
     "schedule": env.float("SD_POLL_EVERY_SECONDS", default=3600),
 }
+# The organisation (units, parents, areas, managers) imported by beat and applied
+# (portal/org_sources.py): "folder" (the newest CSV/XLSX in ORG_DROP_FOLDER), "sd"
+# (SD Løn's GetOrganization20111201/GetDepartment20111201) or "off".
+ORG_IMPORT_SOURCE = env.str("ORG_IMPORT_SOURCE", default="folder")
+ORG_DROP_FOLDER = env.str("ORG_DROP_FOLDER", default=str(BASE_DIR / "var" / "organisation"))
+# SD's department level whose departments are areas (forvaltninger), e.g. "NY3-niveau";
+# empty: the top of SD's tree.
+SD_AREA_LEVEL = env.str("SD_AREA_LEVEL", default="")
+CELERY_BEAT_SCHEDULE["org-import"] = {
+    "task": "portal.tasks.import_organisation",
+    "schedule": env.float("ORG_IMPORT_EVERY_SECONDS", default=3600),
+}
 
 # --- Single sign-on (OpenID Connect) ---
 # Staff sign in through the municipality's provider (Entra ID, AD FS); see the README.

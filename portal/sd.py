@@ -1,0 +1,100 @@
+"""SD Løn's web services (HTTPS, basic auth, XML answers): one client for the
+organisation import (portal/org_sources.py) and the new hires (orders/hr_sources.py).
+
+SD's services are named with the date of their version (GetDepartment20111201, ...) and
+take their parameters as a query string or form fields; dates are dd.mm.yyyy.
+No CPR number may reach a log line or an exception message from here.
+"""
+
+import datetime
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+
+import requests
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+
+class SDError(Exception):
+    """SD could not be asked or did not answer usefully; the message is fit for the user."""
+
+
+def sd_date(day: datetime.date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+class SDClient:
+    def __init__(self, *, url: str, username: str, password: str, institution: str, timeout: float):
+        self.url = url.rstrip("/")
+        self.auth = (username, password)
+        self.institution = institution
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls) -> "SDClient":
+        return cls(
+            url=settings.SD_URL,
+            username=settings.SD_USERNAME,
+            password=settings.SD_PASSWORD,
+            institution=settings.SD_INSTITUTION,
+            timeout=settings.SD_TIMEOUT,
+        )
+
+    def call(self, service: str, params: dict[str, str], *, post: bool = False) -> ET.Element:
+        """Ask one service; `post` sends the parameters as form fields, so that a CPR
+        number among them is in no URL (and no access log on the way)."""
+        params = {"InstitutionIdentifier": self.institution, **params}
+        try:
+            if post:
+                response = requests.post(
+                    f"{self.url}/{service}", data=params, auth=self.auth, timeout=self.timeout
+                )
+            else:
+                response = requests.get(
+                    f"{self.url}/{service}", params=params, auth=self.auth, timeout=self.timeout
+                )
+        except requests.Timeout:
+            raise SDError(_("SD Løn did not answer in time.")) from None
+        except requests.RequestException as error:
+            raise SDError(
+                _("SD Løn could not be reached: %(error)s") % {"error": type(error).__name__}
+            ) from None
+        if response.status_code != 200:
+            raise SDError(
+                _("SD Løn answered with HTTP status %(status)s.") % {"status": response.status_code}
+            )
+        return parse_sd_xml(response.content)
+
+
+def parse_sd_xml(content: bytes) -> ET.Element:
+    # A DTD could expand entities without end: SD never sends one.
+    head = content[:2000].lower()
+    if b"<!doctype" in head or b"<!entity" in head:
+        raise SDError(_("SD Løn's answer could not be read."))
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError:
+        raise SDError(_("SD Løn's answer could not be read.")) from None
+    if local(root.tag) == "Fault" or root.find(".//{*}faultstring") is not None:
+        raise SDError(
+            _("SD Løn reported an error: %(message)s")
+            % {"message": (root.findtext(".//{*}faultstring") or "").strip()[:200]}
+        )
+    return root
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def child(element, name: str):
+    return next((c for c in element if local(c.tag) == name), None)
+
+
+def children(element, name: str) -> Iterable:
+    return (c for c in element if local(c.tag) == name)
+
+
+def text(element, name: str) -> str:
+    found = child(element, name) if element is not None else None
+    return (found.text or "").strip() if found is not None else ""
