@@ -721,9 +721,12 @@ def poll_sd(*, today: datetime.date | None = None, source=None) -> HireImport | 
         logger.warning("SD Løn poll failed: %s", error)
         record.save()
         return record
+    unread = list(UnreadHire.objects.filter(source=HireImport.Source.SD))
+    records = _with_unread(fetched, unread)
+    if hasattr(source, "fill_names"):
+        source.fill_names(records, today=today)  # more calls to SD: outside the transaction
     with transaction.atomic():
-        unread = list(UnreadHire.objects.select_for_update().filter(source=HireImport.Source.SD))
-        records = _with_unread(fetched, unread)
+        list(UnreadHire.objects.select_for_update().filter(pk__in=[u.pk for u in unread]))
         plan = plan_hire_import(records)
         # One employment SD sends that cannot be used must not hold back the others.
         apply_plan(plan)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from portal import tabular
 from portal.sd import SDClient, SDError, parse_sd_xml, sd_date
@@ -147,6 +148,42 @@ class SDLoenSource:
         except SDError as error:
             raise SourceError(str(error)) from None
 
+    @sensitive_variables("missing", "names")
+    def fill_names(self, records: list[HireRecord], *, today: datetime.date) -> None:
+        """The employment feed often carries no names: ask GetPerson20111201 for each
+        person without one (the CPR number in the request body, never in a URL). A
+        person SD cannot answer for stays nameless, so the record waits for the next
+        poll; after the first failure SD is not asked again in this poll."""
+        missing = sorted({r.cpr for r in records if r.cpr and not r.full_name.strip()})
+        names: dict[str, str] = {}
+        for cpr in missing:
+            try:
+                root = self.client.call(
+                    "GetPerson20111201",
+                    {
+                        "PersonCivilRegistrationIdentifier": cpr,
+                        "EffectiveDate": sd_date(today),
+                        "StatusActiveIndicator": "true",
+                        "StatusPassiveIndicator": "true",
+                        "ContactInformationIndicator": "false",
+                        "PostalAddressIndicator": "false",
+                    },
+                    post=True,
+                )
+            except SDError as error:
+                logger.warning("SD Løn's GetPerson20111201 failed: %s", error)
+                break
+            for person in root.iter():
+                if (
+                    _local(person.tag) == "Person"
+                    and _text(person, "PersonCivilRegistrationIdentifier") == cpr
+                ):
+                    names[cpr] = _person_name(person)
+                    break
+        for record in records:
+            if not record.full_name.strip() and names.get(record.cpr):
+                record.full_name = names[record.cpr]
+
 
 def parse_sd_employments(content) -> list[HireRecord]:
     """SD's XML answer (bytes or parsed) as HireRecords; the newest department,
@@ -163,9 +200,7 @@ def parse_sd_employments(content) -> list[HireRecord]:
         if _local(person.tag) != "Person":
             continue
         cpr = _text(person, "PersonCivilRegistrationIdentifier")
-        name = " ".join(
-            filter(None, [_text(person, "PersonGivenName"), _text(person, "PersonSurnameName")])
-        )
+        name = _person_name(person)
         for employment in _children(person, "Employment"):
             department = _latest(employment, "EmploymentDepartment")
             profession = _latest(employment, "Profession")
@@ -183,6 +218,12 @@ def parse_sd_employments(content) -> list[HireRecord]:
                 )
             )
     return records
+
+
+def _person_name(person) -> str:
+    return " ".join(
+        filter(None, [_text(person, "PersonGivenName"), _text(person, "PersonSurnameName")])
+    )
 
 
 def _latest(employment, name: str):

@@ -279,3 +279,69 @@ def test_beat_polls_sd_through_the_task(settings, sd):
     assert tasks.poll_sd() == HireImport.State.FAILED
     settings.SD_URL = ""
     assert tasks.poll_sd() == "off"
+
+
+PERSON_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<GetPerson20111201 creationDateTime="2026-11-29T10:00:00">
+  <RequestStructure><InstitutionIdentifier>XY</InstitutionIdentifier></RequestStructure>
+  <Person>
+    <PersonCivilRegistrationIdentifier>{cpr}</PersonCivilRegistrationIdentifier>
+    <PersonGivenName>{given}</PersonGivenName><PersonSurnameName>{surname}</PersonSurnameName>
+    <Employment><EmploymentIdentifier>00123</EmploymentIdentifier></Employment>
+  </Person>
+</GetPerson20111201>"""
+
+
+def without_names(xml: str) -> str:
+    """SD's employment feed as it usually comes: no names, only the CPR number."""
+    return xml.replace("<PersonGivenName>Anna</PersonGivenName>", "").replace(
+        "<PersonSurnameName>Hansen</PersonSurnameName>", ""
+    )
+
+
+def test_names_missing_from_the_feed_are_asked_from_getperson_with_the_cpr_in_no_url(sd):
+    from urllib.parse import parse_qs
+
+    cpr = make_cpr()
+    sd.expect_oneshot_request(PATH).respond_with_data(without_names(answer(cpr)))
+    asked = []
+
+    def person(request):
+        asked.append((request.query_string, parse_qs(request.get_data(as_text=True))))
+        return Response(PERSON_XML.format(cpr=cpr, given="Birte", surname="Kjær"))
+
+    sd.expect_oneshot_request("/sdws/GetPerson20111201", method="POST").respond_with_handler(person)
+
+    record = hires.poll_sd()
+
+    assert record.state == HireImport.State.APPLIED
+    assert Hire.objects.get().full_name == "Birte Kjær"
+    query, form = asked[0]
+    assert cpr.encode() not in query
+    assert form["PersonCivilRegistrationIdentifier"] == [cpr]
+    assert form["InstitutionIdentifier"] == ["XY"]
+
+
+def test_when_getperson_fails_the_hire_waits_for_the_next_poll_and_then_gets_its_name(sd):
+    cpr = make_cpr()
+    sd.expect_oneshot_request(PATH).respond_with_data(without_names(answer(cpr)))
+    sd.expect_oneshot_request("/sdws/GetPerson20111201").respond_with_data("down", status=503)
+    hires.poll_sd()
+    assert Hire.objects.count() == 0
+    assert UnreadHire.objects.get().reason == "The name is missing."
+
+    sd.expect_oneshot_request(PATH).respond_with_data(several())
+    sd.expect_oneshot_request("/sdws/GetPerson20111201").respond_with_data(
+        PERSON_XML.format(cpr=cpr, given="Anna", surname="Hansen")
+    )
+    hires.poll_sd()
+
+    assert Hire.objects.get().full_name == "Anna Hansen"
+    assert not UnreadHire.objects.exists()
+
+
+def test_getperson_is_not_asked_when_the_feed_has_the_name(sd):
+    sd.expect_oneshot_request(PATH).respond_with_data(answer(make_cpr()))
+    hires.poll_sd()
+    sd.check_assertions()
+    assert all("GetPerson" not in str(request.url) for request, _response in sd.log)
