@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from portal.admin import AreaAdmin as OrganisationAreaAdmin
 from portal.models import Area
@@ -64,26 +66,59 @@ class PositionProfileAdmin(admin.ModelAdmin):
     inlines = [ProfileRequirementInline]
 
 
+class NotificationTemplateFilter(admin.SimpleListFilter):
+    title = _("kind of e-mail")
+    parameter_name = "template"
+
+    def lookups(self, request, model_admin):
+        used = Notification.objects.values_list("template", flat=True).distinct()
+        labels = Notification.TEMPLATE_LABELS
+        return sorted(
+            ((template, labels.get(template, template)) for template in used),
+            key=lambda item: str(item[1]),
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(template=self.value())
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     """E-mails sent or waiting: failures are visible here with their error."""
 
-    list_display = ["created_at", "template", "to", "state", "attempts", "sent_at"]
-    list_filter = ["state", "template"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    list_display = ["created_at", "kind_of_email", "subject", "to", "state", "attempts", "sent_at"]
+    list_filter = ["state", NotificationTemplateFilter]
+    readonly_fields = ["kind_of_email", *(f.name for f in Notification._meta.fields)]
+    exclude = ["template"]
     actions = ["retry"]
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Send again")
+    @admin.display(description=_("kind of e-mail"), ordering="template")
+    def kind_of_email(self, notification: Notification) -> str:
+        return notification.template_label
+
+    @admin.action(description=_("Send again"))
     def retry(self, request, queryset):
         from .notifications import send_notification
 
-        for notification in queryset.exclude(state=Notification.State.SENT):
+        waiting = list(queryset.exclude(state=Notification.State.SENT))
+        for notification in waiting:
             notification.attempts = 0
             notification.save(update_fields=["attempts"])
             send_notification(notification_id=notification.pk)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d e-mail tried again; see its state in the list.",
+                "%(count)d e-mails tried again; see their state in the list.",
+                len(waiting),
+            )
+            % {"count": len(waiting)},
+        )
 
 
 # --- New hires from the HR system (orders/hires.py) ---------------------------------

@@ -264,3 +264,42 @@ class OrderFilterForm(forms.Form):
                 _("Search by name only. Never put a CPR number in a search field.")
             )
         return q
+
+
+class OrderCorrectionForm(forms.Form):
+    """Correcting the new hire's details on an order; the CPR field only while it may change."""
+
+    full_name = OrderForm.base_fields["full_name"]
+    start_date = forms.DateField(
+        label=_("Start date"),
+        # ISO, as the browser's date field needs it to show the current date.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    cpr = forms.CharField(
+        label=_("Correct CPR number"),
+        max_length=11,
+        required=False,
+        help_text=_("Leave empty to keep the CPR number. 10 digits, e.g. 010190-1234."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, order, allow_cpr: bool, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("initial", {"full_name": order.full_name, "start_date": order.start_date})
+        super().__init__(*args, **kwargs)
+        self.order = order
+        if not allow_cpr:
+            del self.fields["cpr"]
+
+    # The same rules as when ordering.
+    clean_full_name = OrderForm.clean_full_name
+
+    def clean_cpr(self) -> str:
+        if not self.cleaned_data["cpr"].strip():
+            return ""
+        return OrderForm.clean_cpr(self)
+
+    def clean_start_date(self):
+        if self.cleaned_data["start_date"] == self.order.start_date:
+            return self.order.start_date  # unchanged, even if it has passed
+        return OrderForm.clean_start_date(self)

@@ -3,9 +3,10 @@
 import datetime
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -292,6 +293,116 @@ def _resubmitted(existing: Order, *, by: User, cpr: str) -> Order:
             )
         )
     return existing
+
+
+@dataclass(frozen=True)
+class OrderCorrection:
+    """What a correction changed, and whether the police hold the old details."""
+
+    changes: list[str]
+    tell_police: bool
+
+
+def may_correct_order(*, order: Order, by: User) -> bool:
+    """Managers correct their units' orders until payroll has them in hand; payroll always.
+    The caller has already found the order through orders_visible_to."""
+    if any(event.action == OrderEvent.Action.ANONYMISED for event in order.events.all()):
+        return False
+    if by.is_payroll:
+        return True
+    return (
+        units_of(by).filter(pk=order.unit_id).exists()
+        and order.has_open_lines
+        and not order.in_payroll_hands
+    )
+
+
+@sensitive_variables("cpr")
+@transaction.atomic
+def correct_order(
+    *,
+    order: Order,
+    by: User,
+    full_name: str,
+    start_date: datetime.date,
+    cpr: str = "",
+) -> OrderCorrection:
+    """Correct the new hire's name, start date or CPR number; one timeline event says what.
+
+    Before payroll has the order in hand the orderer's managers may do it; afterwards
+    only payroll, and once the police have been asked they must be told as well. The
+    CPR number changes only before batching, checked for duplicates as a new order is.
+    """
+    order = Order.objects.select_for_update().select_related("person").get(pk=order.pk)
+    lines = list(OrderLine.objects.select_for_update().filter(order=order).order_by("pk"))
+    order._prefetched_objects_cache = {"lines": lines}
+    if not may_correct_order(order=order, by=by):
+        if order.in_payroll_hands:
+            raise OrderError(
+                _(
+                    "Payroll is already ordering the certificates at the police. "
+                    "Contact payroll to have the order corrected."
+                )
+            )
+        raise OrderError(_("This order can no longer be corrected."))
+    changes = []
+    full_name = full_name.strip()
+    if full_name != order.full_name:
+        changes.append(_("Name: %(old)s → %(new)s") % {"old": order.full_name, "new": full_name})
+        order.full_name = full_name
+    if start_date != order.start_date:
+        changes.append(
+            _("Start date: %(old)s → %(new)s")
+            % {
+                "old": formats.date_format(order.start_date, "j. F Y"),
+                "new": formats.date_format(start_date, "j. F Y"),
+            }
+        )
+        order.start_date = start_date
+    if cpr and hash_cpr(cpr) != order.person.cpr_hash:
+        _change_person(order=order, lines=lines, by=by, cpr=cpr)
+        changes.append(_("CPR number corrected"))
+    if not changes:
+        return OrderCorrection(changes=[], tell_police=False)
+    order.save(update_fields=["full_name", "start_date", "person"])
+    tell_police = any(line.ordered_at is not None for line in lines)
+    note = "; ".join(changes)
+    if tell_police:
+        note += ". " + _("The police have the old details and must be told.")
+    OrderEvent.objects.create(order=order, actor=by, action=OrderEvent.Action.EDITED, note=note)
+    log_access(user=by, action=AccessLog.Action.EDIT_ORDER, orders=[order])
+    return OrderCorrection(changes=changes, tell_police=tell_police)
+
+
+@sensitive_variables("cpr")
+def _change_person(*, order: Order, lines: list[OrderLine], by: User, cpr: str) -> None:
+    if order.in_payroll_hands:
+        raise OrderError(
+            _(
+                "The CPR number cannot be changed once payroll has the order in a police "
+                "batch. Contact payroll."
+            )
+        )
+    open_lines = [line for line in lines if line.is_open]
+    duplicate = find_open_line(cpr=cpr, kind_ids=[line.kind_id for line in open_lines])
+    if duplicate is not None:
+        if by.is_payroll or units_of(by).filter(pk=duplicate.order.unit_id).exists():
+            raise DuplicateOrder(duplicate)
+        # Never say that another unit is hiring the same person.
+        raise OrderError(_("The CPR number cannot be changed right now. Contact payroll."))
+    person = get_or_create_person(cpr=cpr)
+    try:
+        with transaction.atomic():
+            OrderLine.objects.filter(order=order).update(person=person)
+    except IntegrityError:
+        # An order for the same person and kind was placed at the same moment.
+        duplicate = find_open_line(cpr=cpr, kind_ids=[line.kind_id for line in open_lines])
+        if duplicate is not None and units_of(by).filter(pk=duplicate.order.unit_id).exists():
+            raise DuplicateOrder(duplicate) from None
+        raise OrderError(
+            _("The CPR number cannot be changed right now. Contact payroll.")
+        ) from None
+    order.person = person
 
 
 @transaction.atomic

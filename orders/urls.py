@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.order_list, name="list"),
     path("ny/", views.order_create, name="create"),
     path("<uuid:public_id>/", views.order_detail, name="detail"),
+    path("<uuid:public_id>/ret/", views.order_correct, name="correct"),
     path("<uuid:public_id>/linjer/<int:line_id>/annuller/", views.line_cancel, name="line_cancel"),
     path(
         "<uuid:public_id>/linjer/<int:line_id>/bestil-igen/",

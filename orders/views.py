@@ -15,7 +15,7 @@ from django_htmx.http import push_url
 from portal.selectors import units_of
 
 from . import hires, letters, services
-from .forms import OrderFilterForm, OrderForm
+from .forms import OrderCorrectionForm, OrderFilterForm, OrderForm
 from .models import AccessLog, OrderEvent, OrderLine
 from .selectors import orders_visible_to, start_soon_date
 
@@ -92,7 +92,60 @@ def order_detail(request: HttpRequest, public_id) -> HttpResponse:
         public_id=public_id,
     )
     services.log_access(user=request.user, action=AccessLog.Action.VIEW_ORDER, orders=[order])
-    return render(request, "orders/order_detail.html", {"order": order, "soon": start_soon_date()})
+    context = {
+        "order": order,
+        "soon": start_soon_date(),
+        "can_correct": services.may_correct_order(order=order, by=request.user),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@sensitive_post_parameters("cpr")
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_correct(request: HttpRequest, public_id) -> HttpResponse:
+    order = get_object_or_404(
+        orders_visible_to(request.user).select_related("person", "unit").prefetch_related("lines"),
+        public_id=public_id,
+    )
+    if not services.may_correct_order(order=order, by=request.user):
+        messages.error(
+            request,
+            _(
+                "Payroll is already ordering the certificates at the police. "
+                "Contact payroll to have the order corrected."
+            )
+            if order.in_payroll_hands
+            else _("This order can no longer be corrected."),
+        )
+        return redirect("orders:detail", public_id=order.public_id)
+    form = OrderCorrectionForm(
+        request.POST or None, order=order, allow_cpr=not order.in_payroll_hands
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            correction = services.correct_order(by=request.user, order=order, **form.cleaned_data)
+        except services.OrderError as error:
+            form.add_error(None, str(error))
+        else:
+            _report_correction(request, correction)
+            return redirect("orders:detail", public_id=order.public_id)
+    return render(request, "orders/order_correct.html", {"order": order, "form": form})
+
+
+def _report_correction(request: HttpRequest, correction: services.OrderCorrection) -> None:
+    if not correction.changes:
+        messages.info(request, _("Nothing was changed."))
+    elif correction.tell_police:
+        messages.warning(
+            request,
+            _(
+                "The order has been corrected. The police already have the old details: "
+                "tell the police about the correction."
+            ),
+        )
+    else:
+        messages.success(request, _("The order has been corrected. See the timeline."))
 
 
 @login_required

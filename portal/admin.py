@@ -2,14 +2,40 @@ import csv
 import json
 
 import auditlog.admin  # registers LogEntry's admin first, replaced below
+import axes.admin
+from auditlog.filters import CIDFilter
 from auditlog.models import LogEntry
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import F, TextField
+from django.forms import Textarea
 from django.http import HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import Area, GroupMapping, Membership, OrgImport, RoleGrant, Unit, User
+from .models import (
+    Area,
+    GroupMapping,
+    LoginAttempt,
+    LoginFailure,
+    LoginRecord,
+    Membership,
+    OrgImport,
+    RoleGrant,
+    Unit,
+    User,
+    WelcomeSection,
+)
 from .roles import (
     RoleGrantError,
     decide_role,
@@ -17,6 +43,29 @@ from .roles import (
     propose_role,
     save_group_mapping,
 )
+
+# Django stores permission names in English ("Can add unit"); the admin shows them in Danish.
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    model = permission.content_type.model_class()
+    action = permission.codename.split("_", 1)[0]
+    if model is None or action not in PERMISSION_ACTIONS:
+        return str(permission)
+    app = model._meta.app_config.verbose_name
+    return f"{capfirst(app)} | " + PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+
+
+def danish_permissions(formfield):
+    if formfield is not None:
+        formfield.label_from_instance = permission_label
+    return formfield
 
 
 class MembershipInline(admin.TabularInline):
@@ -39,6 +88,9 @@ class UserAdmin(BaseUserAdmin):
     # taking them away is immediate.
     readonly_fields = ["is_payroll", "is_staff", "is_superuser", "sso_subject"]
     actions = ["propose_payroll", "propose_administrator", "remove_roles"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return danish_permissions(super().formfield_for_manytomany(db_field, request, **kwargs))
 
     def _propose(self, request, queryset, role):
         for user in queryset:
@@ -63,9 +115,29 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description=_("Remove the payroll and administrator roles"))
     def remove_roles(self, request, queryset):
+        removed = 0
         for user in queryset.exclude(pk=request.user.pk):
             user.is_payroll = user.is_staff = user.is_superuser = False
             user.save(update_fields=["is_payroll", "is_staff", "is_superuser"])
+            removed += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Roles removed from %(count)d user.",
+                "Roles removed from %(count)d users.",
+                removed,
+            )
+            % {"count": removed},
+        )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return danish_permissions(super().formfield_for_manytomany(db_field, request, **kwargs))
 
 
 class UnitInline(admin.TabularInline):
@@ -85,6 +157,31 @@ class UnitAdmin(admin.ModelAdmin):
     list_filter = ["area", "is_active"]
     search_fields = ["name", "area__name"]
     inlines = [MembershipInline]
+
+
+class WelcomeAreaFilter(admin.RelatedOnlyFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_value_display = _("General sections")
+
+
+@admin.register(WelcomeSection)
+class WelcomeSectionAdmin(admin.ModelAdmin):
+    """The welcome pack's texts: general sections, and an area's own replacing one topic."""
+
+    list_display = ["title", "topic", "area_or_everyone", "sort_order"]
+    list_filter = ["topic", ("area", WelcomeAreaFilter)]
+    search_fields = ["title", "body"]
+    list_select_related = ["area"]
+    # General sections first, then each area's own.
+    ordering = [F("area__name").asc(nulls_first=True), "sort_order", "pk"]
+    fields = ["area", "topic", "title", "body", "sort_order"]
+    empty_value_display = _("Everyone")
+    formfield_overrides = {TextField: {"widget": Textarea(attrs={"rows": 20, "cols": 90})}}
+
+    @admin.display(description=_("shown to"), ordering="area__name")
+    def area_or_everyone(self, section: WelcomeSection) -> str:
+        return section.area.name if section.area else _("Everyone")
 
 
 @admin.register(GroupMapping)
@@ -190,17 +287,124 @@ class OrgImportAdmin(admin.ModelAdmin):
 
 admin.site.unregister(LogEntry)
 
+SHOWN_VALUES = {"None": "–", "True": _("Yes"), "False": _("No"), "": "–"}
+
+
+def audit_changes(entry: LogEntry) -> list[tuple[str, tuple[str, str]]]:
+    """The entry's changed fields with Danish names and values as a person reads them.
+
+    auditlog's own display shows Python's None/True/False and the reverse relations it
+    records on creation ("robot.Phrase.None"); those say nothing and are left out."""
+    model = entry.content_type.model_class()
+    display = entry.changes_display_dict
+    changes = []
+    for name, values in entry.changes_dict.items():
+        if not isinstance(values, list) or len(values) != 2:
+            continue  # many-to-many changes: none of the audited models has one
+        label, shown = name, values
+        if model is not None:
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                field = None
+            if field is not None and field.auto_created and not field.concrete:
+                continue
+            if field is not None:
+                label = capfirst(field.verbose_name)
+                shown = display.get(field.verbose_name, values)
+        before, after = (SHOWN_VALUES.get(str(value), str(value)) for value in shown)
+        changes.append((label, (before, after)))
+    return changes
+
+
+class ObjectTypeFilter(admin.SimpleListFilter):
+    """auditlog's own filter lists raw model names ("childcontactrule")."""
+
+    title = _("type of object")
+    parameter_name = "resource_type"
+
+    def lookups(self, request, model_admin):
+        types = ContentType.objects.filter(
+            pk__in=LogEntry.objects.values("content_type").distinct()
+        )
+        named = [
+            (content_type.pk, capfirst(content_type.model_class()._meta.verbose_name_plural))
+            for content_type in types
+            if content_type.model_class() is not None
+        ]
+        return sorted(named, key=lambda item: str(item[1]))
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(content_type_id=self.value())
+
 
 @admin.register(LogEntry)
 class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
     """Every administrative change, filterable and exportable; never editable."""
 
     list_filter = [
-        *auditlog.admin.LogEntryAdmin.list_filter,
+        "action",
+        ObjectTypeFilter,
+        CIDFilter,
         ("actor", admin.RelatedOnlyFieldListFilter),
         "timestamp",
     ]
     actions = ["export_csv"]
+
+    @admin.display(description=_("User"))
+    def user_url(self, obj):
+        if obj.actor:
+            return super().user_url(obj)
+        return _("the system")
+
+    @admin.display(description=_("Object"))
+    def resource_url(self, obj):
+        model = obj.content_type.model_class()
+        name = capfirst(model._meta.verbose_name) if model else obj.content_type.model
+        object_id = obj.object_pk if obj.object_id is None else obj.object_id
+        try:
+            link = reverse(
+                f"admin:{obj.content_type.app_label}_{obj.content_type.model}_change",
+                args=[object_id],
+            )
+        except NoReverseMatch:
+            return f"{name}: {obj.object_repr}"
+        return format_html('<a href="{}">{}: {}</a>', link, name, obj.object_repr)
+
+    @admin.display(description=_("Changes"))
+    def msg_short(self, obj):
+        if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
+            return ""
+        names = [str(label) for label, _values in audit_changes(obj)]
+        fields = ", ".join(names)
+        if len(fields) > 75:
+            fields = fields[: fields.rfind(" ", 0, 75)] + " …"
+        return ngettext(
+            "%(count)d change: %(fields)s", "%(count)d changes: %(fields)s", len(names)
+        ) % {"count": len(names), "fields": fields}
+
+    @admin.display(description=_("Changes"))
+    def msg(self, obj):
+        rows = [
+            format_html("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", label, before, after)
+            for label, (before, after) in audit_changes(obj)
+        ]
+        if not rows:
+            return _("No field changes")
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            _("Field"),
+            _("From"),
+            _("To"),
+            mark_safe("".join(rows)),  # each row escaped by format_html above
+        )
+
+    @admin.display(description=_("Correlation ID"))
+    def cid_url(self, obj):
+        return super().cid_url(obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -237,3 +441,52 @@ class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
                 ]
             )
         return response
+
+
+# django-axes' lockout records under Danish names (portal.models.Login*): the same tables,
+# shown with our proxies instead of axes' English model names.
+for axes_model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(axes_model):
+        admin.site.unregister(axes_model)
+
+
+if getattr(settings, "AXES_ENABLE_ADMIN", True):
+
+    @admin.register(LoginAttempt)
+    class LoginAttemptAdmin(axes.admin.AccessAttemptAdmin):
+        actions = ["cleanup_expired_attempts"]
+
+        @admin.action(description=_("Clean up expired attempts"))
+        def cleanup_expired_attempts(self, request, queryset):
+            count = self.handler.clean_expired_user_attempts(request=request)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d expired series removed.",
+                    "%(count)d expired series removed.",
+                    count,
+                )
+                % {"count": count},
+            )
+
+        @admin.display(description=_("Expires"))
+        def expiration(self, obj):
+            return super().expiration(obj)
+
+        @admin.display(description=_("Status"))
+        def status(self, obj):
+            limit = settings.AXES_FAILURE_LIMIT
+            if obj.failures_since_start < limit:
+                left = limit - obj.failures_since_start
+                return ngettext("%(count)d attempt left", "%(count)d attempts left", left) % {
+                    "count": left
+                }
+            return _("Locked out")
+
+    @admin.register(LoginRecord)
+    class LoginRecordAdmin(axes.admin.AccessLogAdmin):
+        pass
+
+    @admin.register(LoginFailure)
+    class LoginFailureAdmin(axes.admin.AccessFailureLogAdmin):
+        pass

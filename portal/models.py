@@ -1,6 +1,7 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -359,3 +360,51 @@ class OrgImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Logins as django-axes records them, under Danish names in the admin (axes' own models
+# name themselves in English, e.g. "Attempted Access: <time>").
+
+
+class LoginAttempt(AccessAttempt):
+    """Failed logins per user and address since the last success: what locks someone out."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("failed login series")
+        verbose_name_plural = _("failed logins (lockout)")
+
+    def __str__(self) -> str:
+        return _("%(username)s from %(ip)s, %(failures)s failed") % {
+            "username": self.username or "–",
+            "ip": self.ip_address or "–",
+            "failures": self.failures_since_start,
+        }
+
+
+class LoginFailure(AccessFailureLog):
+    class Meta:
+        proxy = True
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")
+
+    def __str__(self) -> str:
+        return _("%(username)s from %(ip)s at %(time)s") % {
+            "username": self.username or "–",
+            "ip": self.ip_address or "–",
+            "time": formats.localize(timezone.localtime(self.attempt_time)),
+        }
+
+
+class LoginRecord(AccessLog):
+    class Meta:
+        proxy = True
+        verbose_name = _("login")
+        verbose_name_plural = _("logins")
+
+    def __str__(self) -> str:
+        return _("%(username)s from %(ip)s at %(time)s") % {
+            "username": self.username or "–",
+            "ip": self.ip_address or "–",
+            "time": formats.localize(timezone.localtime(self.attempt_time)),
+        }

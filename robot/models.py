@@ -19,8 +19,8 @@ class RuleSet(models.Model):
     version = models.PositiveIntegerField(_("version"), unique=True)
     is_active = models.BooleanField(_("active"), default=False)
     note = models.CharField(_("what changed"), max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
     activated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("activated by"),
@@ -55,7 +55,9 @@ class Phrase(models.Model):
         REGISTRATION = "registration", _("Sign of a registration")
         REFUSAL = "refusal", _("Refusal")
 
-    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="phrases")
+    ruleset = models.ForeignKey(
+        RuleSet, verbose_name=_("rules"), on_delete=models.CASCADE, related_name="phrases"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     kind = models.ForeignKey(
         "orders.CertificateKind",
@@ -191,6 +193,8 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} ({self.ruleset})"
@@ -217,6 +221,8 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-assessed_at"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("assessed_by")),
@@ -279,6 +285,10 @@ class RateSlot(models.Model):
     name = models.CharField(max_length=50, unique=True)
     next_slot_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = _("rate limit")
+        verbose_name_plural = _("rate limits")
+
     def __str__(self) -> str:
         return self.name
 
@@ -298,7 +308,9 @@ class Proposal(models.Model):
     ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="proposals")
     proposed = models.CharField(_("the robot's outcome"), max_length=20, choices=Outcome.choices)
     sampled = models.BooleanField(
-        default=False, help_text="Drawn at random in automatic mode to keep checking the robot."
+        _("drawn at random"),
+        default=False,
+        help_text=_("Drawn at random in automatic mode to keep checking the robot."),
     )
     decided = models.CharField(
         _("the person's outcome"), max_length=20, choices=Outcome.choices, blank=True
@@ -354,14 +366,21 @@ class ModeSwitch(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="+")
+    ruleset = models.ForeignKey(
+        RuleSet, verbose_name=_("rules"), on_delete=models.PROTECT, related_name="+"
+    )
     mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices)
     switched_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("switched by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    switched_at = models.DateTimeField(default=timezone.now)
+    switched_at = models.DateTimeField(_("switched"), default=timezone.now)
     confirmed = models.PositiveIntegerField(
-        default=0, help_text="Confirmed proposals under the rule version at the switch."
+        _("confirmed proposals"),
+        default=0,
+        help_text=_("Confirmed proposals under the rule version at the switch."),
     )
 
     class Meta:

@@ -47,6 +47,11 @@ MATRIX = {
         "get",
         {"anonymous": LOGIN, "manager_a": 200, "manager_b": 404, "payroll": 200, "admin": 404},
     ),
+    # The matrix's order is already in a police batch: its manager is sent back to it.
+    "orders:correct": (
+        "get",
+        {"anonymous": LOGIN, "manager_a": 302, "manager_b": 404, "payroll": 200, "admin": 404},
+    ),
     "orders:line_cancel": (
         "post",
         {"anonymous": LOGIN, "manager_a": 302, "manager_b": 404, "payroll": 302, "admin": 404},
@@ -228,6 +233,7 @@ def url_for(school, teacher, school_manager, payroll):
         "payroll:hire_import": {"public_id": hire_import.public_id},
         "payroll:hire_import_apply": {"public_id": hire_import.public_id},
         "orders:detail": {"public_id": order.public_id},
+        "orders:correct": {"public_id": order.public_id},
         "orders:line_cancel": {"public_id": order.public_id, "line_id": line.pk},
         "orders:line_reorder": {"public_id": order.public_id, "line_id": line.pk},
         "orders:letter": {"public_id": order.public_id, "which": "letter"},

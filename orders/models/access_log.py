@@ -24,6 +24,7 @@ class AccessLog(models.Model):
         LIST_DOCUMENTS = "list_documents", _("Saw a returned certificate in a list")
         HANDLE_DOCUMENT = "handle_document", _("Handled a returned certificate")
         LIST_HIRES = "list_hires", _("Saw a new hire in a list")
+        EDIT_ORDER = "edit_order", _("Corrected the order")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

@@ -20,21 +20,49 @@ class Notification(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    template = models.CharField(max_length=50)
+    # What each template is about, as an administrator reads it in the admin.
+    TEMPLATE_LABELS = {
+        "consent_reminder": _("Reminder: consent not given"),
+        "line_expired": _("Certificate not received in time"),
+        "line_expired_payroll": _("Certificate not received in time (payroll)"),
+        "start_soon": _("Start date close, certificate missing"),
+        "hire_withdrawn": _("New hire withdrawn in the HR system"),
+        "hire_reminder": _("Reminder: new hire without an order"),
+        "duplicate_attempt": _("Order refused as a duplicate"),
+        "line_refused": _("Refused by the police"),
+        "decision": _("Payroll's decision"),
+        "certificate_filed": _("Certificate filed"),
+        "certificate_unmatched": _("Certificate without an order"),
+        "certificate_flagged": _("Certificate to review"),
+    }
+
+    template = models.CharField(_("kind of e-mail"), max_length=50)
     key = models.CharField(
-        max_length=100, help_text="Makes the notice unique, e.g. 'line:12:day:7'."
+        _("key"),
+        max_length=100,
+        help_text=_("Makes the e-mail unique, e.g. 'line:12:day:7'."),
     )
-    to = models.TextField(help_text="Comma-separated recipients.")
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, related_name="+")
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, null=True, related_name="+")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    to = models.TextField(_("to"), help_text=_("Comma-separated recipients."))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    line = models.ForeignKey(
+        OrderLine,
+        verbose_name=_("order line"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -46,4 +74,8 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["state", "created_at"], name="notification_state_idx")]
 
     def __str__(self) -> str:
-        return f"{self.subject or self.template} → {self.to}"
+        return f"{self.subject or self.template_label} → {self.to}"
+
+    @property
+    def template_label(self) -> str:
+        return str(self.TEMPLATE_LABELS.get(self.template, self.template))

@@ -67,6 +67,16 @@ class Order(models.Model):
         return f"{self.full_name} ({self.person.cpr_masked})"
 
     @property
+    def in_payroll_hands(self) -> bool:
+        """Payroll has put a line in a police batch or ordered it: from then on only payroll
+        corrects the order (uses the prefetched lines)."""
+        return any(
+            line.batch_id is not None
+            or line.status not in (OrderLine.Status.NEW, OrderLine.Status.CANCELLED)
+            for line in self.lines.all()
+        )
+
+    @property
     def has_open_lines(self) -> bool:
         """Any certificate still missing (uses the prefetched lines)."""
         return any(line.is_uncleared for line in self.lines.all())
@@ -236,6 +246,7 @@ class OrderEvent(models.Model):
         DECIDED = "decided", _("Payroll's decision")
         FILED = "filed", _("Filed in the case system")
         ANONYMISED = "anonymised", _("Anonymised after the retention period")
+        EDITED = "edited", _("Order details corrected")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     line = models.ForeignKey(
