@@ -438,6 +438,13 @@ OIDC_OP_LOGOUT_ENDPOINT = env.str(
 )
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=120)
+# Entra ID puts at most 200 groups in a token; past that it sends an overage claim and the
+# groups are read from Microsoft Graph with the user's access token (delegated
+# User.Read and GroupMember.Read.All). A failed read refuses the login.
+OIDC_GRAPH_MEMBER_GROUPS_URL = env.str(
+    "OIDC_GRAPH_MEMBER_GROUPS_URL", default="https://graph.microsoft.com/v1.0/me/getMemberGroups"
+)
+OIDC_GRAPH_TIMEOUT = env.float("OIDC_GRAPH_TIMEOUT", default=10)
 OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_USE_PKCE = True

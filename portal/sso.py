@@ -76,6 +76,34 @@ def sync_access_from_groups(*, user: User, groups: list[str]) -> None:
             )
 
 
+class GroupsUnavailable(Exception):
+    """Microsoft Graph did not give the user's groups; the login is refused."""
+
+
+def groups_from_graph(access_token: str) -> list[str]:
+    """Every group the user is in (transitively), from Microsoft Graph's getMemberGroups.
+    Only a whole answer counts: partial groups would give partial, wrong access, and a
+    person who left a group must not keep it because Graph was busy."""
+    try:
+        response = requests.post(
+            settings.OIDC_GRAPH_MEMBER_GROUPS_URL,
+            json={"securityEnabledOnly": True},
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=settings.OIDC_GRAPH_TIMEOUT,
+        )
+    except requests.RequestException as error:
+        raise GroupsUnavailable(type(error).__name__) from None
+    if response.status_code != 200:
+        raise GroupsUnavailable(f"HTTP {response.status_code}")
+    try:
+        groups = response.json()["value"]
+    except (ValueError, KeyError, TypeError):
+        raise GroupsUnavailable("an answer without a list of groups") from None
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise GroupsUnavailable("an answer without a list of groups")
+    return groups
+
+
 def has_access(user: User) -> bool:
     return user.is_payroll or user.is_staff or user.memberships.exists()
 
@@ -122,10 +150,9 @@ class OIDCBackend(OIDCAuthenticationBackend):
         if group_claim in payload:
             claims[group_claim] = payload[group_claim]
         if group_claim in (payload.get("_claim_names") or {}):
-            # Entra ID: more than 200 groups. Reading them from Microsoft Graph is not
-            # built; without them nobody is given access by a guess.
-            logger.warning("Groups overage claim for a login: no groups read")
-            claims[group_claim] = []
+            # Entra ID: more than 200 groups, so none in the token. The token's
+            # _claim_sources names the old Azure AD Graph; Microsoft Graph replaces it.
+            claims[group_claim] = groups_from_graph(access_token)
         return claims
 
     def verify_claims(self, claims) -> bool:
@@ -182,6 +209,18 @@ class CallbackView(OIDCAuthenticationCallbackView):
     def get(self, request):
         try:
             return super().get(request)
+        except GroupsUnavailable as error:
+            logger.warning("Single sign-on refused: groups not read from Graph (%s)", error)
+            messages.error(
+                self.request,
+                _(
+                    "The municipality's login could not tell which groups you are in right "
+                    "now, so you have not been logged in. Try again in a few minutes; if it "
+                    "goes on, contact %(contact)s."
+                )
+                % {"contact": settings.SSO_ACCESS_CONTACT or settings.PAYROLL_CONTACT},
+            )
+            return redirect("login")
         except (SuspiciousOperation, requests.RequestException) as error:
             logger.warning("Single sign-on refused: %s", error)
             return self.login_failure()

@@ -7,6 +7,8 @@
 //   PORT            port on 127.0.0.1 (default 8010); the issuer is http://127.0.0.1:PORT
 //   ACCOUNTS_FILE   JSON {"<login>": {"name": ..., "email": ..., "groups": [...]}}, read at
 //                   every login so a test can change someone's groups between two logins.
+//                   More than 200 groups: the ID token carries Entra ID's overage claim
+//                   (_claim_names/_claim_sources) instead of the groups.
 //                   A login that is not in the file signs in with no groups.
 //   CLIENT_ID, CLIENT_SECRET   the portal's client (default attestportal / dev-secret)
 //   OTHER_CLIENT_ID            a second client, for "wrong audience" tests (default other-app)
@@ -84,7 +86,16 @@ const configuration = {
     return {
       accountId: sub,
       async claims() {
+        const groups = record.groups || [];
+        // Like Entra ID past 200 groups: none in the token, an overage claim instead.
+        const overage = groups.length > 200
+          ? {
+            _claim_names: { groups: 'src1' },
+            _claim_sources: { src1: { endpoint: `https://graph.windows.net/tenant/users/${sub}/getMemberObjects` } },
+          }
+          : { groups };
         return {
+          ...overage,
           sub,
           name: record.name || sub,
           given_name: record.given_name || (record.name || sub).split(' ')[0],
@@ -92,7 +103,6 @@ const configuration = {
           preferred_username: sub,
           email: record.email || `${sub}@kommune.example`,
           email_verified: true,
-          groups: record.groups || [],
         };
       },
     };

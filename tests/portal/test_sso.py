@@ -441,3 +441,79 @@ def test_a_payroll_group_mapped_in_the_admin_gives_nothing_until_a_second_admin_
     proposed, approved = mailoutbox
     assert PAYROLL_GROUP in proposed.subject and PAYROLL_GROUP in approved.body
     assert {first.email, second.email} <= set(approved.bcc)
+
+
+MANY_GROUPS = [SCHOOL_GROUP, *(f"other-group-{i:03d}" for i in range(249))]
+
+
+@pytest.fixture
+def graph(settings, httpserver):
+    """Microsoft Graph on loopback: getMemberGroups for the signed-in user."""
+    settings.OIDC_GRAPH_MEMBER_GROUPS_URL = httpserver.url_for("/v1.0/me/getMemberGroups")
+    settings.OIDC_GRAPH_TIMEOUT = 0.5
+    return httpserver
+
+
+def test_past_200_groups_they_are_read_from_microsoft_graph(client, sso, graph, school_group):
+    from werkzeug import Response
+
+    sso.set_account("many.groups", groups=MANY_GROUPS)
+    seen = []
+
+    def member_groups(request):
+        seen.append((request.headers["Authorization"], request.get_json()))
+        return Response(json.dumps({"value": MANY_GROUPS}), content_type="application/json")
+
+    graph.expect_oneshot_request("/v1.0/me/getMemberGroups", method="POST").respond_with_handler(
+        member_groups
+    )
+
+    response = log_in(client, sso, "many.groups")
+
+    assert response["Location"] == reverse("home")
+    authorization, body = seen[0]
+    assert authorization.startswith("Bearer ") and len(authorization) > 20
+    assert body == {"securityEnabledOnly": True}
+    user = User.objects.get(sso_subject="many.groups")
+    assert list(user.memberships.values_list("unit", flat=True)) == [school_group.unit_id]
+
+
+@pytest.mark.parametrize(
+    "respond",
+    [
+        lambda r: r.respond_with_data(
+            '{"error":{"code":"TooManyRequests"}}', status=429, headers={"Retry-After": "30"}
+        ),
+        lambda r: r.respond_with_data("", status=500),
+        lambda r: r.respond_with_data("", status=503),
+        lambda r: r.respond_with_data('{"value": "not a list"}', content_type="application/json"),
+    ],
+)
+def test_when_graph_fails_the_login_is_refused_rather_than_given_partial_groups(
+    client, sso, graph, school_group, respond
+):
+    sso.set_account("busy.graph", groups=MANY_GROUPS)
+    respond(graph.expect_oneshot_request("/v1.0/me/getMemberGroups"))
+
+    response = log_in(client, sso, "busy.graph")
+
+    assert response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.filter(sso_subject="busy.graph").exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "kunne ikke se, hvilke grupper du er i" in page
+
+
+def test_when_graph_fails_a_known_user_keeps_no_session_and_their_access_is_unchanged(
+    client, sso, graph, school_group
+):
+    sso.set_account("known", groups=[SCHOOL_GROUP])
+    log_in(client, sso, "known")
+    client.logout()
+    sso.set_account("known", groups=MANY_GROUPS[1:] + ["x"])  # left the school's group
+    graph.expect_oneshot_request("/v1.0/me/getMemberGroups").respond_with_data("", status=503)
+
+    response = log_in(client, sso, "known")
+
+    assert response["Location"] == reverse("login")
+    assert client.get(reverse("orders:list")).status_code == 302
