@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from orders import access_log, welcome_views
+from orders import access_log, inbox_views, welcome_views
 
 from . import org_import_views, sso, views
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("velkommen/", welcome_views.welcome, name="welcome"),
     path("velkommen/velkomstpakke.pdf", welcome_views.welcome_pdf, name="welcome_pdf"),
     path("velkommen/skjul/", welcome_views.welcome_dismiss, name="welcome_dismiss"),
+    path("beskeder/", inbox_views.inbox, name="inbox"),
     path("adgangslog/", access_log.access_log_export, name="access_log_export"),
     path("organisation/import/", org_import_views.organisation_import, name="org_import"),
     path("healthz", views.healthz, name="healthz"),

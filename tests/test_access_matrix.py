@@ -34,6 +34,10 @@ MATRIX = {
     # "Ask for access", shown after a login through the provider gave no access.
     "sso_no_access": ("get", {role: 200 for role in ROLES}),
     "healthz": ("get", {role: 200 for role in ROLES}),
+    "inbox": (
+        "get",
+        {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200, "payroll": 200, "admin": 200},
+    ),
     "orders:list": (
         "get",
         {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200, "payroll": 200, "admin": 200},

@@ -25,6 +25,7 @@ class AccessLog(models.Model):
         HANDLE_DOCUMENT = "handle_document", _("Handled a returned certificate")
         LIST_HIRES = "list_hires", _("Saw a new hire in a list")
         EDIT_ORDER = "edit_order", _("Corrected the order")
+        LIST_MESSAGES = "list_messages", _("Saw an e-mail about the order in their messages")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

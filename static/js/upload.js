@@ -1,5 +1,6 @@
-// Uploads the chosen files one at a time, each with its own progress bar; the server
-// answers with the file's result row. Without this script the form posts them together.
+// Uploads the chosen or dropped files one at a time, each with its own progress bar; the
+// server answers with the file's result row. Without this script the form posts the
+// chosen files together and the drop zone stays hidden.
 (function () {
   const form = document.getElementById("upload-form");
   if (!form || !window.FormData) return;
@@ -50,11 +51,45 @@
     });
   }
 
+  async function sendAll(files) {
+    for (const file of files) await send(file);
+  }
+
   form.addEventListener("submit", async (event) => {
     if (!input.files.length) return;
     event.preventDefault();
     const files = Array.from(input.files);
-    for (const file of files) await send(file);
     input.value = "";
+    await sendAll(files);
   });
+
+  // Files dragged from the mail program or a folder onto the drop zone are uploaded at
+  // once, one by one, with the same progress bars as the file picker's.
+  const zone = document.getElementById("drop-zone");
+  if (!zone) return;
+  zone.hidden = false;
+  const carriesFiles = (event) =>
+    event.dataTransfer && Array.from(event.dataTransfer.types || []).includes("Files");
+  ["dragenter", "dragover"].forEach((name) =>
+    zone.addEventListener(name, (event) => {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      zone.classList.add("drop-zone-active");
+    })
+  );
+  ["dragleave", "dragend"].forEach((name) =>
+    zone.addEventListener(name, () => zone.classList.remove("drop-zone-active"))
+  );
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("drop-zone-active");
+    const files = Array.from(event.dataTransfer.files || []);
+    if (files.length) sendAll(files);
+  });
+  // A file dropped beside the zone must not replace the page with the file itself.
+  ["dragover", "drop"].forEach((name) =>
+    window.addEventListener(name, (event) => {
+      if (carriesFiles(event) && !zone.contains(event.target)) event.preventDefault();
+    })
+  );
 })();
