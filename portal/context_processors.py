@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from .selectors import units_of
 from .welcome import should_show_welcome_banner
 
 
@@ -14,4 +15,6 @@ def portal(request):
         "show_welcome_banner": SimpleLazyObject(
             lambda: bool(user and should_show_welcome_banner(user))
         ),
+        # Offer "New order" only to whom may order (an administrator without a unit may not).
+        "can_order": SimpleLazyObject(lambda: bool(user and units_of(user).exists())),
     }
