@@ -11,6 +11,7 @@ def portal(request):
         "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
         "DEMO_MODE": settings.DEMO_MODE,
         "SSO_ENABLED": settings.SSO_ENABLED,
+        "PAYROLL_CONTACT": settings.PAYROLL_CONTACT,
         # Lazy: costs a query only on pages that render the banner slot.
         "show_welcome_banner": SimpleLazyObject(
             lambda: bool(user and should_show_welcome_banner(user))
