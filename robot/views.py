@@ -168,9 +168,18 @@ def _document_context(document: Document, **forms) -> dict:
         "discard_form": forms.get("discard_form") or DiscardForm(),
         "confirm": forms.get("confirm"),
         "four_eyes": settings.REVIEW_FOUR_EYES,
-        "is_pdf": document.outcome != Document.Outcome.UNREADABLE
-        or document.original_name.lower().endswith(".pdf"),
+        "is_pdf": _is_pdf(document),
+        "attachments": document.message_attachments() if document.is_message else [],
     }
+
+
+def _is_pdf(document: Document) -> bool:
+    """Only a PDF gets a preview: anything else would show an empty frame."""
+    path = document_path(document)
+    if not path.exists():
+        return False
+    with path.open("rb") as head:
+        return head.read(5) == b"%PDF-"
 
 
 def _resolve_kwargs(document: Document) -> dict:
