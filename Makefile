@@ -12,7 +12,8 @@ run: install
 	DEMO_MODE=true $(PY) manage.py migrate --noinput
 	DEMO_MODE=true $(PY) manage.py load_demo
 	@if [ -n "$(SSO_DEV_PROVIDER)" ]; then DEMO_MODE=true $(PY) manage.py load_demo_sso; fi
-	DEMO_MODE=true DEBUG=true bash scripts/oidc/with-provider.sh $(PY) manage.py runserver $(HOST)
+	@# Without DEBUG, as in production: the portal's own 403/404/500 pages, static files from WhiteNoise.
+	DEMO_MODE=true bash scripts/oidc/with-provider.sh $(PY) manage.py runserver $(HOST)
 
 test: system-deps install-dev
 	$(PY) manage.py makemigrations --check --dry-run

@@ -13,4 +13,11 @@ LETTERS = {
 
 def render_letter(*, which: str, order: Order) -> bytes:
     lines = [line for line in order.lines.all() if line.status != line.Status.CANCELLED]
-    return render_pdf(LETTERS[which], letter_context(order=order, lines=lines))
+    return render_pdf(
+        LETTERS[which],
+        letter_context(
+            order=order,
+            lines=lines,
+            awaits_the_police=any(line.status == line.Status.NEW for line in lines),
+        ),
+    )

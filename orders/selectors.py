@@ -89,3 +89,17 @@ def start_soon_date():
     from django.utils import timezone
 
     return timezone.localdate() + datetime.timedelta(days=settings.START_SOON_DAYS)
+
+
+def timeline_for(order: Order, user: User) -> list:
+    """The order's events as the user may see them. A manager is not shown payroll's own
+    steps with the police batches (batching, undoing) nor batch references."""
+    events = list(order.events.all())
+    if user.is_payroll:
+        for event in events:
+            event.shown_note = event.note
+        return events
+    shown = [e for e in events if e.action not in e.PAYROLL_INTERNAL]
+    for event in shown:
+        event.shown_note = "" if event.action == event.Action.ORDERED else event.note
+    return shown

@@ -17,7 +17,7 @@ from portal.selectors import units_of
 from . import hires, letters, services
 from .forms import OrderCorrectionForm, OrderFilterForm, OrderForm
 from .models import AccessLog, OrderEvent, OrderLine
-from .selectors import orders_visible_to, start_soon_date
+from .selectors import orders_visible_to, start_soon_date, timeline_for
 
 ORDERS_PER_PAGE = 25
 
@@ -95,6 +95,7 @@ def order_detail(request: HttpRequest, public_id) -> HttpResponse:
     context = {
         "order": order,
         "soon": start_soon_date(),
+        "timeline": timeline_for(order, request.user),
         "can_correct": services.may_correct_order(order=order, by=request.user),
     }
     return render(request, "orders/order_detail.html", context)
@@ -200,6 +201,8 @@ def order_letter(request: HttpRequest, public_id, which: str) -> HttpResponse:
         ),
         public_id=public_id,
     )
+    if which == "letter" and not order.hire_letter_applies:
+        raise Http404  # no letter to someone who cannot be hired, nor for a cancelled order
     services.log_access(user=request.user, action=AccessLog.Action.DOWNLOAD_LETTER, orders=[order])
     response = HttpResponse(
         letters.render_letter(which=which, order=order), content_type="application/pdf"

@@ -72,6 +72,8 @@ class AssessmentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
+        # Several forms share a page: each has its own ids, so every label finds its field.
+        kwargs.setdefault("auto_id", "assess_%s")
         super().__init__(*args, **kwargs)
 
 
@@ -97,9 +99,16 @@ class ResolveForm(forms.Form):
         help_text=_("Why you decide this by hand; shown in the timeline."),
     )
 
-    def __init__(self, *args, candidates=None, **kwargs):
+    def __init__(self, *args, candidates=None, not_clean_only=False, **kwargs):
         kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "resolve_%s")
         super().__init__(*args, **kwargs)
+        if not_clean_only:
+            # The robot found signs of a registration: only an assessment may follow.
+            self.fields["outcome"].choices = [
+                ("", _("Choose")),
+                (Document.Outcome.NOT_CLEAN, _("Not clean: to assessment")),
+            ]
         self.fields["line"].queryset = (
             candidates if candidates is not None else OrderLine.objects.none()
         )
@@ -114,6 +123,7 @@ class DiscardForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "discard_%s")
         super().__init__(*args, **kwargs)
 
 

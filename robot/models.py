@@ -176,6 +176,46 @@ class Document(models.Model):
     def latest_evaluation(self):
         return self.evaluations.order_by("-created_at", "-pk").first()
 
+    @property
+    def in_queue(self) -> bool:
+        return self.state in self.QUEUE_STATES
+
+    @property
+    def is_message(self) -> bool:
+        """A forwarded message whose attachments became documents of their own."""
+        return "attachments" in (self.notice or {}) and self.parent_id is None
+
+    def message_attachments(self) -> list[dict]:
+        """A message's attachments with the document each became (or had been before)."""
+        listed = (self.notice or {}).get("attachments", [])
+        documents = Document.objects.select_related("line__order", "line__kind").in_bulk(
+            [entry["document"] for entry in listed]
+        )
+        return [
+            {**entry, "document": documents[entry["document"]]}
+            for entry in listed
+            if entry["document"] in documents
+        ]
+
+    @property
+    def result(self) -> tuple[str, str]:
+        """What happened to the document, in a word for payroll, and its colour (css)."""
+        if self.state == self.State.RECEIVED:
+            return "pending", _("Being read…")
+        if self.state == self.State.DISCARDED:
+            return "discarded", _("Discarded")
+        if self.is_message:
+            return "message", _("Forwarded message")
+        if self.state == self.State.NOT_CLEAN or self.state == self.State.AWAITING_APPROVAL:
+            return "not_clean", _("Not clean: to assessment")
+        if self.state in self.QUEUE_STATES:
+            return "review", _("Needs review")
+        return {
+            Outcome.CLEAN: ("clean", _("Clean")),
+            Outcome.NOT_CLEAN: ("not_clean", _("Not clean")),
+            Outcome.REFUSED: ("refused", _("Refusal")),
+        }.get(self.outcome, ("review", _("Needs review")))
+
 
 class Evaluation(models.Model):
     """What the rules said about a document, with the evidence for the reviewer."""

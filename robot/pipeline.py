@@ -97,6 +97,7 @@ def _process_message(document: Document, judged: FileJudgement, ruleset, stored:
             document.person = get_or_create_person(cpr=notice.cpr)
         _apply_problem(document, judged.problem, ruleset)
         return
+    listed = []  # each attachment and where it went, for the message's own page
     for judgement in judged.judgements:
         child, created = ingest_bytes(
             judgement.pdf,
@@ -107,11 +108,13 @@ def _process_message(document: Document, judged: FileJudgement, ruleset, stored:
         )
         if created:
             stored.append(document_path(child))
+        listed.append({"name": judgement.name, "document": child.pk, "before": not created})
         if not created or child.state != Document.State.RECEIVED:
             continue
         child.notice = document.notice
         _apply(child, judgement, ruleset)
     document.state = Document.State.DONE
+    document.notice = {**document.notice, "attachments": listed}
     document.reason = _("Forwarded message; its attachments are handled as documents of their own.")
     document.save()
 

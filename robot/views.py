@@ -23,7 +23,7 @@ from .forms import (
     too_large,
 )
 from .intake import document_path, ingest, received_before
-from .models import Document, FilingJob, ModeSwitch, Phrase, Proposal
+from .models import Assessment, Document, FilingJob, ModeSwitch, Phrase, Proposal
 
 
 def _ingest_upload(upload, user) -> tuple[Document, bool]:
@@ -110,6 +110,12 @@ def queue(request: HttpRequest) -> HttpResponse:
         (value, label, counts.get(value, 0))
         for value, label in Document.State.choices
         if value in Document.QUEUE_STATES
+        # Without four eyes nothing ever waits for a colleague: no tab that stays empty.
+        and (
+            value != Document.State.AWAITING_APPROVAL
+            or settings.REVIEW_FOUR_EYES
+            or counts.get(value)
+        )
     ]
     context = {"documents": documents, "tabs": tabs, "state": state, "total": sum(counts.values())}
     template = "robot/queue.html#table" if request.htmx else "robot/queue.html"
@@ -120,6 +126,9 @@ def _candidates(document: Document):
     lines = OrderLine.objects.filter(
         status__in=[OrderLine.Status.NEW, OrderLine.Status.ORDERED]
     ).select_related("order__unit", "kind", "person")
+    if document.kind_id:
+        # Only lines it can answer: the service refuses another kind anyway.
+        lines = lines.filter(kind_id=document.kind_id)
     if document.person_id:
         return lines.filter(person_id=document.person_id)
     return lines.filter(status=OrderLine.Status.ORDERED).order_by("order__full_name")[:300]
@@ -155,10 +164,28 @@ def _document_context(document: Document, **forms) -> dict:
         "overrule_form": forms.get("overrule_form") or OverruleForm(),
         "assessment": document.assessments.select_related("assessed_by", "approved_by").first(),
         "assessment_form": forms.get("assessment_form") or AssessmentForm(),
-        "resolve_form": forms.get("resolve_form") or ResolveForm(candidates=_candidates(document)),
+        "resolve_form": forms.get("resolve_form") or ResolveForm(**_resolve_kwargs(document)),
         "discard_form": forms.get("discard_form") or DiscardForm(),
-        "is_pdf": document.outcome != Document.Outcome.UNREADABLE
-        or document.original_name.lower().endswith(".pdf"),
+        "confirm": forms.get("confirm"),
+        "four_eyes": settings.REVIEW_FOUR_EYES,
+        "is_pdf": _is_pdf(document),
+        "attachments": document.message_attachments() if document.is_message else [],
+    }
+
+
+def _is_pdf(document: Document) -> bool:
+    """Only a PDF gets a preview: anything else would show an empty frame."""
+    path = document_path(document)
+    if not path.exists():
+        return False
+    with path.open("rb") as head:
+        return head.read(5) == b"%PDF-"
+
+
+def _resolve_kwargs(document: Document) -> dict:
+    return {
+        "candidates": _candidates(document),
+        "not_clean_only": document.outcome == Document.Outcome.NOT_CLEAN,
     }
 
 
@@ -194,24 +221,78 @@ def document_file(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-def _act(request: HttpRequest, pk: int, form_class, action, form_name: str, form_kwargs=None):
+def _act(
+    request: HttpRequest,
+    pk: int,
+    form_class,
+    action,
+    form_name: str,
+    *,
+    done,
+    form_kwargs=None,
+    confirm=None,
+):
+    """Validate, ask first when `confirm` says the step is serious, act, and say what
+    happens next (`done`)."""
     document = get_object_or_404(Document, pk=pk)
     form = form_class(request.POST, **(form_kwargs(document) if form_kwargs else {}))
+    context_extra = {form_name: form}
+    status = 400
     if form.is_valid():
-        try:
-            action(document, form.cleaned_data)
-        except services.ReviewError as error:
-            messages.error(request, str(error))
+        question = confirm(document, form.cleaned_data) if confirm else None
+        if question and request.POST.get("confirmed") != "yes":
+            # A server-rendered confirmation step: the same data, posted again on purpose.
+            data = [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"]
+            context_extra["confirm"] = {**question, "data": data, "action": request.path}
+            status = 200
         else:
-            messages.success(request, _("Saved."))
-            return redirect("robot:document", pk=pk)
+            try:
+                result = action(document, form.cleaned_data)
+            except services.ReviewError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, done(result, form.cleaned_data))
+                return redirect("robot:document", pk=pk)
     document.refresh_from_db()
     services.log_document_access(
         user=request.user, document=document, action=AccessLog.Action.VIEW_DOCUMENT
     )
     return render(
-        request, "robot/document.html", _document_context(document, **{form_name: form}), status=400
+        request, "robot/document.html", _document_context(document, **context_extra), status=status
     )
+
+
+def _assessment_question(document: Document, data: dict) -> dict | None:
+    if data["decision"] != Assessment.Decision.MAY_NOT_EMPLOY:
+        return None
+    return {
+        "title": _("Decide that %(name)s cannot be hired?") % {"name": _person_name(document)},
+        "consequence": _assessment_consequence(data["decision"]),
+        "button": _("Yes, cannot be hired"),
+    }
+
+
+def _assessment_consequence(decision: str, *, approved: bool = False) -> str:
+    if settings.REVIEW_FOUR_EYES and not approved and decision != Assessment.Decision.FURTHER:
+        return _(
+            "A colleague in payroll must approve the assessment; until then it waits under "
+            '"Awaiting second approval" and the manager is told nothing.'
+        )
+    if decision == Assessment.Decision.MAY_NOT_EMPLOY:
+        return _(
+            'The certificate line is closed as "may not be employed", the manager is told '
+            "only that decision, and the certificate is filed with your decision note."
+        )
+    if decision == Assessment.Decision.MAY_EMPLOY:
+        return _(
+            "The certificate line is cleared, the manager is told only that decision, and "
+            "the certificate is filed with your decision note."
+        )
+    return _("The certificate stays in the queue for a further assessment.")
+
+
+def _person_name(document: Document) -> str:
+    return document.line.order.full_name if document.line_id else _("the person")
 
 
 @payroll_required
@@ -230,6 +311,14 @@ def document_assess(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data["reason"],
         ),
         "assessment_form",
+        confirm=_assessment_question,
+        done=lambda assessment, data: (
+            _("Assessment saved: %(decision)s. %(next)s")
+            % {
+                "decision": assessment.get_decision_display().lower(),
+                "next": _assessment_consequence(assessment.decision),
+            }
+        ),
     )
 
 
@@ -248,7 +337,18 @@ def document_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data["reason"],
         ),
         "resolve_form",
-        form_kwargs=lambda doc: {"candidates": _candidates(doc)},
+        form_kwargs=_resolve_kwargs,
+        done=lambda document, data: (
+            _(
+                "Attached to %(name)s's %(kind)s with the outcome %(outcome)s; the order's "
+                "timeline shows it."
+            )
+            % {
+                "name": data["line"].order.full_name,
+                "kind": data["line"].kind.name.lower(),
+                "outcome": Document.Outcome(data["outcome"]).label.lower(),
+            }
+        ),
     )
 
 
@@ -263,6 +363,18 @@ def document_discard(request: HttpRequest, pk: int) -> HttpResponse:
             document=doc, by=request.user, reason=data["reason"]
         ),
         "discard_form",
+        confirm=lambda document, data: {
+            "title": _("Discard %(name)s?") % {"name": document.original_name},
+            "consequence": _(
+                "It leaves the queue for good and is neither matched nor filed. "
+                "No order line changes."
+            ),
+            "button": _("Yes, discard"),
+        },
+        done=lambda document, data: (
+            _("%(name)s has been discarded: it has left the queue, and nothing was filed.")
+            % {"name": document.original_name}
+        ),
     )
 
 
@@ -273,10 +385,16 @@ def document_approve(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if request.POST.get("answer") == "reject":
             services.reject_assessment(document=document, by=request.user)
+            done = _("Sent back: the certificate waits for a new assessment.")
         else:
-            services.approve_assessment(document=document, by=request.user)
+            assessment = services.approve_assessment(document=document, by=request.user)
+            done = _("Approved: %(next)s") % {
+                "next": _assessment_consequence(assessment.decision, approved=True)
+            }
     except services.ReviewError as error:
         messages.error(request, str(error))
+    else:
+        messages.success(request, done)
     return redirect("robot:document", pk=pk)
 
 

@@ -81,6 +81,15 @@ class Order(models.Model):
         """Any certificate still missing (uses the prefetched lines)."""
         return any(line.is_uncleared for line in self.lines.all())
 
+    @property
+    def hire_letter_applies(self) -> bool:
+        """A letter to the new hire only while hiring goes ahead: not after "may not be
+        employed", nor when every certificate was cancelled (uses the prefetched lines)."""
+        statuses = [line.status for line in self.lines.all()]
+        return OrderLine.Status.REJECTED not in statuses and any(
+            status != OrderLine.Status.CANCELLED for status in statuses
+        )
+
 
 class OrderLineQuerySet(models.QuerySet):
     def open(self):
@@ -260,6 +269,9 @@ class OrderEvent(models.Model):
     from_status = models.CharField(max_length=20, choices=OrderLine.Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=OrderLine.Status.choices, blank=True)
     note = models.TextField(blank=True)
+
+    # Payroll's own steps with the police batches: not the manager's business.
+    PAYROLL_INTERNAL = (Action.BATCHED, Action.UNBATCHED, Action.ORDER_UNDONE)
 
     class Meta:
         ordering = ["at", "id"]
