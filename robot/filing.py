@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
@@ -26,7 +27,7 @@ from portal.pdf import letter_context, render_pdf
 
 from .esdh import FilingRequest, ManualFilingError, TemporaryFilingError, case_system
 from .intake import document_path
-from .models import Document, FilingJob, RateSlot
+from .models import Assessment, Document, FilingJob, RateSlot
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,18 @@ class FilingStateError(Exception):
 
 def queue_filing(*, document: Document, line: OrderLine) -> FilingJob | None:
     """Create the filing job for a certificate whose line is now answered (once)."""
-    if FilingJob.objects.filter(document=document).exists():
+    # Both questions in one round trip: this runs for every clean certificate.
+    queued, assessed = (
+        Document.objects.filter(pk=document.pk)
+        .values_list(
+            Exists(FilingJob.objects.filter(document=OuterRef("pk"))),
+            Exists(Assessment.objects.filter(document=OuterRef("pk"))),
+        )
+        .get()
+    )
+    if queued:
         return None
     policy = line.kind.filing_policy
-    assessed = document.assessments.exists()
     job = FilingJob.objects.create(
         document=document,
         line=line,
