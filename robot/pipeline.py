@@ -13,7 +13,7 @@ from orders.answers import CertificateResult, record_certificate_result
 from orders.models import CertificateKind, OrderLine
 from orders.notifications import payroll_addresses, queue_email
 from orders.services import ROBOT, Actor, get_or_create_person
-from portal.cpr import mask_cpr
+from portal.cpr import hash_cpr, mask_cpr
 
 from .evaluation import REFUSAL, Result
 from .filing import queue_filing
@@ -169,15 +169,13 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
     document.outcome, document.reason = result.outcome, result.reason
     kind_code = result.refused_kind if result.kind == REFUSAL else result.kind
     document.kind_id = _kind_id(kind_code, ruleset) if kind_code else None
-    if result.cpr:
-        document.person = get_or_create_person(cpr=result.cpr)
     if result.outcome == Document.Outcome.UNREADABLE:
         document.state = Document.State.UNREADABLE
-    elif result.outcome == Document.Outcome.NEEDS_REVIEW or document.person is None:
+    elif result.outcome == Document.Outcome.NEEDS_REVIEW or not result.cpr:
         document.state = Document.State.NEEDS_REVIEW
     elif failed(checks):
         _not_from_the_police(document, checks)
-    elif (line := _match(document, ruleset)) is not None:
+    elif (line := _match(document, ruleset, cpr=result.cpr)) is not None:
         checks.append(check_reference(line, [result.text, judgement.message_text]))
         if failed(checks):
             _not_from_the_police(document, checks)
@@ -187,6 +185,8 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
             propose(document=document, line=line, ruleset=ruleset, mode=line.mode)
         else:
             record_outcome(document=document, line=line, outcome=document.outcome, by=ROBOT)
+    if result.cpr and document.person is None:  # not found with an order line
+        document.person = get_or_create_person(cpr=result.cpr)
     Evaluation.objects.create(
         document=document,
         ruleset=ruleset,
@@ -212,11 +212,16 @@ def _not_from_the_police(document: Document, checks) -> None:
     }
 
 
-def _match(document: Document, ruleset: RuleSet) -> OrderLine | None:
+def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | None:
     """The ordered line this document answers (the oldest), or None with the document's
     state saying why: no order, an answer already given, or a refusal too vague to place.
-    The line comes with its kind's mode (trial or automatic) under `ruleset`."""
-    lines = OrderLine.objects.select_for_update(of=("self",)).filter(person=document.person)
+    The line comes with its kind's mode (trial or automatic) under `ruleset`, and the
+    document with the line's person (found through the line, saving a query)."""
+    lines = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .filter(person__cpr_hash=hash_cpr(cpr))
+        .select_related("person")
+    )
     if document.kind_id is not None:
         lines = lines.filter(kind_id=document.kind_id)
     waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
@@ -232,6 +237,8 @@ def _match(document: Document, ruleset: RuleSet) -> OrderLine | None:
         .select_related("batch", "kind")
         .order_by("ordered_at", "pk")[:2]
     )
+    if ordered:
+        document.person = ordered[0].person
     if document.kind_id is None and len(ordered) > 1:
         document.state = Document.State.NEEDS_REVIEW
         document.reason = _(
@@ -245,6 +252,8 @@ def _match(document: Document, ruleset: RuleSet) -> OrderLine | None:
             .first()
         )
         document.line = answered
+        if answered:
+            document.person = answered.person
         document.state = Document.State.DUPLICATE if answered else Document.State.NO_ORDER
         document.reason = (
             _("The order line already has an answer.")

@@ -186,11 +186,12 @@ def test_a_clean_certificate_is_read_and_matched_in_a_bounded_number_of_queries(
     data = as_from_the_police(sample("offentlig_straffeattest_ren.pdf"))
     document, _ = ingest_bytes(data, filename="second.pdf", source="upload", process=False)
 
-    # Lock, person, line (with its mode), the line again through orders' one door, its
+    # Lock, line (with its person and mode), the line again through orders' one door, its
     # event and status, the filing job's two checks and row, the evaluation, the document;
     # and the savepoint this test's transaction needs.
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         process_document(document_id=document.pk)
 
     document.refresh_from_db()
     assert document.state == "done" and document.line.status == "cleared"
+    assert document.person.cpr == "1502851357"
