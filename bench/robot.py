@@ -7,6 +7,7 @@ Generated PDFs are cached in bench/.cache (WeasyPrint takes a while to make them
 """
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -102,6 +103,34 @@ def main() -> None:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+class QueryCounter:
+    """Counts statements and commits on the default connection, cheaply enough to leave on
+    while timing."""
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.commits = 0
+
+    def _count(self, execute, sql, params, many, context):
+        self.queries += 1
+        return execute(sql, params, many, context)
+
+    @contextlib.contextmanager
+    def counting(self):
+        commit = connection._commit
+
+        def counted_commit():
+            self.commits += 1
+            return commit()
+
+        connection._commit = counted_commit
+        try:
+            with connection.execute_wrapper(self._count):
+                yield
+        finally:
+            del connection._commit
+
+
 def _process_ids(ids: list[int]) -> None:
     from django.db import connections
 
@@ -180,10 +209,14 @@ def run(paths: list[Path], workers: int) -> None:
         assert pdf_text(data).ok
     extraction = len(blobs) / (time.perf_counter() - started)
 
+    counter = QueryCounter()
     started = time.perf_counter()
-    for n, data in enumerate(blobs):
-        document, _ = ingest_bytes(data, filename=f"cert-{n}.pdf", source="upload", process=False)
-        process_document(document_id=document.pk)
+    with counter.counting():
+        for n, data in enumerate(blobs):
+            document, _ = ingest_bytes(
+                data, filename=f"cert-{n}.pdf", source="upload", process=False
+            )
+            process_document(document_id=document.pk)
     elapsed = time.perf_counter() - started
     pipeline = len(blobs) / elapsed
 
@@ -221,6 +254,13 @@ def run(paths: list[Path], workers: int) -> None:
     print(
         f"13,000 documents: {13000 / pipeline / 60:.1f} min in 1 process, "
         f"{13000 / parallel / 60:.1f} min with {workers} workers"
+    )
+    # Round trips: every statement, plus BEGIN and COMMIT of each explicit transaction (a
+    # statement outside one commits by itself).
+    print(
+        f"per document, ingest + process       {counter.queries / len(blobs):8.1f} statements, "
+        f"{counter.commits / len(blobs):.1f} explicit transactions, "
+        f"{(counter.queries + 2 * counter.commits) / len(blobs):.1f} round trips"
     )
     print(f"outcome: {states}")
 

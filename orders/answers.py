@@ -59,7 +59,9 @@ def _locked_line(line: OrderLine) -> OrderLine:
     )
 
 
-@transaction.atomic
+# No savepoint of its own: it runs once per received document inside the robot's
+# transaction, and every caller lets a refusal (OrderError) end its whole transaction.
+@transaction.atomic(savepoint=False)
 def record_certificate_result(
     *, line: OrderLine, result: str, by: Actor, note: str = ""
 ) -> OrderLine:
@@ -67,7 +69,8 @@ def record_certificate_result(
     (the manager's timeline never says more), a refusal tells the manager to order again.
 
     An ordered line takes any result; a cleared line may only be reopened as not clean
-    (payroll found a registration the robot missed)."""
+    (payroll found a registration the robot missed). A refusal marks the caller's
+    transaction for rollback: do not catch OrderError and carry on in it."""
     result = CertificateResult(result)
     line = _locked_line(line)
     reopening = line.status == OrderLine.Status.CLEARED and result == CertificateResult.NOT_CLEAN

@@ -182,6 +182,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A cache shared by every process (Redis in production, e.g. redis://127.0.0.1:6379/1):
+# the case system's access token lives there, so web and worker processes reuse one.
+# The default keeps it in each process's memory, which is right for a laptop.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+CACHES["default"]["KEY_PREFIX"] = "attestportal"
+
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     # django-axes first, so a locked-out user is refused before the password is checked.

@@ -4,7 +4,8 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -12,15 +13,15 @@ from orders.answers import CertificateResult, record_certificate_result
 from orders.models import CertificateKind, OrderLine
 from orders.notifications import payroll_addresses, queue_email
 from orders.services import ROBOT, Actor, get_or_create_person
-from portal.cpr import mask_cpr
+from portal.cpr import hash_cpr, mask_cpr
 
 from .evaluation import REFUSAL, Result
 from .filing import queue_filing
 from .intake import document_path, ingest_bytes, read_document
-from .models import Document, Evaluation, Proposal
+from .models import Document, Evaluation, ModeSwitch, Proposal, RuleSet
 from .provenance import check_reference, failed
 from .reading import FileJudgement, Judgement, judge_file
-from .rules import active_ruleset, rules_from
+from .rules import kind_ids, rules_from
 from .trial import needs_confirmation, propose
 
 logger = logging.getLogger(__name__)
@@ -57,14 +58,21 @@ def process_document(*, document_id: int) -> Document | None:
 
 def _process(document_id: int, stored: list) -> Document | None:
     with transaction.atomic():
+        # The active rule version comes with the locked row: one round trip, not two.
+        active = RuleSet.objects.filter(is_active=True).order_by("pk")
         document = (
-            Document.objects.select_for_update(skip_locked=True)
+            Document.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(pk=document_id, state=Document.State.RECEIVED)
+            .annotate(
+                active_ruleset_id=Subquery(active.values("pk")[:1]),
+                active_version=Subquery(active.values("version")[:1]),
+                active_ruleset_at=Subquery(active.values("activated_at")[:1]),
+            )
             .first()
         )
         if document is None:
             return None
-        ruleset = active_ruleset()
+        ruleset = _ruleset(document)
         if ruleset is None:
             # Fail safe: without rules nothing can be judged, so a person looks at it.
             document.state, document.outcome = (
@@ -82,6 +90,27 @@ def _process(document_id: int, stored: list) -> Document | None:
         else:
             _process_message(document, judged, ruleset, stored)
         return document
+
+
+# An active (or once active) rule version is never edited (see the admin): kept per
+# process. Which version is active is asked anew for every document, with its row lock.
+_rulesets: dict[tuple, RuleSet] = {}
+
+
+def _ruleset(document: Document) -> RuleSet | None:
+    if document.active_ruleset_id is None:
+        return None
+    key = (document.active_ruleset_id, document.active_version, document.active_ruleset_at)
+    if key not in _rulesets:
+        _rulesets[key] = RuleSet.objects.get(pk=document.active_ruleset_id)
+    return _rulesets[key]
+
+
+def _kind_id(code: str, ruleset: RuleSet) -> int | None:
+    known = kind_ids(ruleset).get(code)
+    if known is not None:
+        return known
+    return CertificateKind.objects.filter(code=code).values_list("pk", flat=True).first()
 
 
 def _process_message(document: Document, judged: FileJudgement, ruleset, stored: list) -> None:
@@ -142,23 +171,25 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
     checks = list(judgement.checks)
     document.outcome, document.reason = result.outcome, result.reason
     kind_code = result.refused_kind if result.kind == REFUSAL else result.kind
-    document.kind = CertificateKind.objects.filter(code=kind_code).first() if kind_code else None
-    if result.cpr:
-        document.person = get_or_create_person(cpr=result.cpr)
+    document.kind_id = _kind_id(kind_code, ruleset) if kind_code else None
     if result.outcome == Document.Outcome.UNREADABLE:
         document.state = Document.State.UNREADABLE
-    elif result.outcome == Document.Outcome.NEEDS_REVIEW or document.person is None:
+    elif result.outcome == Document.Outcome.NEEDS_REVIEW or not result.cpr:
         document.state = Document.State.NEEDS_REVIEW
     elif failed(checks):
         _not_from_the_police(document, checks)
-    elif (line := _match(document)) is not None:
+    elif (line := _match(document, ruleset, cpr=result.cpr)) is not None:
         checks.append(check_reference(line, [result.text, judgement.message_text]))
         if failed(checks):
             _not_from_the_police(document, checks)
-        elif needs_confirmation(kind=line.kind, ruleset=ruleset, outcome=document.outcome):
-            propose(document=document, line=line, ruleset=ruleset)
+        elif needs_confirmation(
+            kind=line.kind, ruleset=ruleset, outcome=document.outcome, mode=line.mode
+        ):
+            propose(document=document, line=line, ruleset=ruleset, mode=line.mode)
         else:
             record_outcome(document=document, line=line, outcome=document.outcome, by=ROBOT)
+    if result.cpr and document.person is None:  # not found with an order line
+        document.person = get_or_create_person(cpr=result.cpr)
     Evaluation.objects.create(
         document=document,
         ruleset=ruleset,
@@ -184,19 +215,33 @@ def _not_from_the_police(document: Document, checks) -> None:
     }
 
 
-def _match(document: Document) -> OrderLine | None:
+def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | None:
     """The ordered line this document answers (the oldest), or None with the document's
-    state saying why: no order, an answer already given, or a refusal too vague to place."""
-    lines = OrderLine.objects.select_for_update(of=("self",)).filter(person=document.person)
+    state saying why: no order, an answer already given, or a refusal too vague to place.
+    The line comes with its kind's mode (trial or automatic) under `ruleset`, and the
+    document with the line's person (found through the line, saving a query)."""
+    lines = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .filter(person__cpr_hash=hash_cpr(cpr))
+        .select_related("person")
+    )
     if document.kind_id is not None:
         lines = lines.filter(kind_id=document.kind_id)
     waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
+    switch = ModeSwitch.objects.filter(kind=OuterRef("kind"), ruleset=ruleset).order_by(
+        "-switched_at", "-pk"
+    )
     ordered = list(
         lines.filter(status=OrderLine.Status.ORDERED)
-        .annotate(has_open_proposal=Exists(waiting))
+        .annotate(
+            has_open_proposal=Exists(waiting),
+            mode=Coalesce(Subquery(switch.values("mode")[:1]), Value(ModeSwitch.Mode.TRIAL)),
+        )
         .select_related("batch", "kind")
         .order_by("ordered_at", "pk")[:2]
     )
+    if ordered:
+        document.person = ordered[0].person
     if document.kind_id is None and len(ordered) > 1:
         document.state = Document.State.NEEDS_REVIEW
         document.reason = _(
@@ -210,6 +255,8 @@ def _match(document: Document) -> OrderLine | None:
             .first()
         )
         document.line = answered
+        if answered:
+            document.person = answered.person
         document.state = Document.State.DUPLICATE if answered else Document.State.NO_ORDER
         document.reason = (
             _("The order line already has an answer.")

@@ -73,6 +73,26 @@ def rules_from(ruleset) -> Rules:
     return rules
 
 
+_kind_ids: dict[tuple, dict[str, int]] = {}
+
+
+def kind_ids(ruleset) -> dict[str, int]:
+    """Certificate kind ids by code, for the kinds this ruleset's phrases name (every kind
+    its evaluation can answer); kept per process like the compiled rules."""
+    key = (ruleset.pk, ruleset.version, ruleset.activated_at)
+    if ruleset.is_active and key in _kind_ids:
+        return _kind_ids[key]
+    ids = {
+        code: pk
+        for code, pk in ruleset.phrases.filter(kind__isnull=False).values_list(
+            "kind__code", "kind_id"
+        )
+    }
+    if ruleset.is_active:
+        _kind_ids[key] = ids
+    return ids
+
+
 def _compile(ruleset) -> Rules:
     phrases = list(ruleset.phrases.select_related("kind"))
     by_role = {

@@ -40,9 +40,12 @@ def current_mode(*, kind: CertificateKind, ruleset: RuleSet | None) -> str:
     return switch.mode if switch is not None else ModeSwitch.Mode.TRIAL
 
 
-def needs_confirmation(*, kind: CertificateKind, ruleset: RuleSet, outcome: str) -> bool:
-    """Whether a person must confirm this answer before anything follows from it."""
-    if current_mode(kind=kind, ruleset=ruleset) == ModeSwitch.Mode.TRIAL:
+def needs_confirmation(
+    *, kind: CertificateKind, ruleset: RuleSet, outcome: str, mode: str | None = None
+) -> bool:
+    """Whether a person must confirm this answer before anything follows from it. `mode`,
+    when the caller read it with the line (as `current_mode` would), saves the lookup."""
+    if (mode or current_mode(kind=kind, ruleset=ruleset)) == ModeSwitch.Mode.TRIAL:
         return True
     return outcome == Outcome.CLEAN and _sampled()
 
@@ -51,11 +54,13 @@ def _sampled() -> bool:
     return random.uniform(0, 100) < settings.AUTOMATIC_SAMPLE_PERCENT
 
 
-def propose(*, document: Document, line: OrderLine, ruleset: RuleSet) -> Proposal:
+def propose(
+    *, document: Document, line: OrderLine, ruleset: RuleSet, mode: str | None = None
+) -> Proposal:
     """Hold the robot's answer for a person; the line is untouched until then."""
     from .pipeline import _notify_payroll
 
-    sampled = current_mode(kind=line.kind, ruleset=ruleset) == ModeSwitch.Mode.AUTOMATIC
+    sampled = (mode or current_mode(kind=line.kind, ruleset=ruleset)) == ModeSwitch.Mode.AUTOMATIC
     document.line = line
     document.state = Document.State.PROPOSED
     proposal = Proposal.objects.create(

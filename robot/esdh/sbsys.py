@@ -1,15 +1,19 @@
 """Filing in SBSYS through its REST API (DESIGN.md §4).
 
-One filing takes four calls: a token from the SBSIP Keycloak, a search for the person's
-active personnel case, the case's sub-folders, and the journaliser POST. Only the last
-one changes anything in SBSYS, so only a failure there can leave us unsure whether the
-document was filed (`uncertain=True`).
+A filing takes three calls: a search for the person's active personnel case, the case's
+sub-folders, and the journaliser POST. Only the last one changes anything in SBSYS, so
+only a failure there can leave us unsure whether the document was filed
+(`uncertain=True`). The access token from the SBSIP Keycloak is shared by every job and
+every process through Django's cache (Redis in production) and renewed shortly before
+it expires, or once when SBSYS rejects it early.
 
 The CPR number travels only in the search body: it is never put in a log line or an
-error message, and error bodies from SBSYS (which may echo it) are never copied.
+error message, and error bodies from SBSYS (which may echo it) are never copied. Nor is
+the access token ever logged.
 """
 
 import datetime
+import hashlib
 import json
 import logging
 import time
@@ -20,6 +24,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from urllib3.exceptions import NewConnectionError
 
 from portal.cpr import InvalidCpr, format_cpr, normalise_cpr
@@ -53,7 +58,7 @@ class SbsysCaseSystem(CaseSystem):
         self.timeout = settings.SBSYS_TIMEOUT
         self.session = requests.Session()
         self._token: str | None = None
-        self._token_renew_at = 0.0
+        self._token_renew_at = 0.0  # wall-clock seconds, comparable across processes
 
     def file(self, request: FilingRequest) -> str:
         if not (self.sbsys_url and self.sbsip_url):
@@ -136,24 +141,50 @@ class SbsysCaseSystem(CaseSystem):
     ) -> Any:
         """An SBSYS API call with a valid token; a 401 gets one new token and one retry."""
         for _attempt in range(2):
-            headers = {"Authorization": f"Bearer {self._access_token()}"}
+            token = self._access_token()
+            headers = {"Authorization": f"Bearer {token}"}
             response = self._send(
                 method, self.sbsys_url + path, step=step, filing=filing, headers=headers, **kwargs
             )
             if response.status_code != 401:
                 break
-            self._token = None
+            # Revoked before its time (a Keycloak restart, a changed password): no other
+            # job or process may use it either.
+            self._forget_token(token)
         _check(response, step=step, filing=filing)
         with _answer(step, filing=filing):
             return response.json()
 
     def _access_token(self) -> str:
-        if self._token is None or time.monotonic() >= self._token_renew_at:
-            asked_at = time.monotonic()
-            self._token, lifetime = self._fetch_token()
-            margin = min(TOKEN_MARGIN_SECONDS, lifetime / 2)
-            self._token_renew_at = asked_at + lifetime - margin
-        return self._token
+        now = time.time()
+        if self._token is not None and now < self._token_renew_at:
+            return self._token
+        shared = _cached_token()
+        if shared and now < shared["renew_at"]:
+            self._token, self._token_renew_at = shared["token"], shared["renew_at"]
+            return self._token
+        token, lifetime = self._fetch_token()
+        margin = min(TOKEN_MARGIN_SECONDS, lifetime / 2)
+        self._token, self._token_renew_at = token, now + lifetime - margin
+        try:
+            cache.set(
+                token_cache_key(),
+                {"token": token, "renew_at": self._token_renew_at},
+                timeout=max(1, int(lifetime - margin)),
+            )
+        except Exception:  # a cache outage costs a token per job, never a filing
+            logger.warning("Could not share the SBSYS token through the cache", exc_info=True)
+        return token
+
+    def _forget_token(self, token: str) -> None:
+        self._token = None
+        shared = _cached_token()
+        # Another process may already have put a new one there.
+        if shared and shared["token"] == token:
+            try:
+                cache.delete(token_cache_key())
+            except Exception:
+                logger.warning("Could not drop the SBSYS token from the cache", exc_info=True)
 
     def _fetch_token(self) -> tuple[str, float]:
         form = {
@@ -192,6 +223,26 @@ class SbsysCaseSystem(CaseSystem):
             raise _temporary(
                 f"Fejl i kaldet til SBSYS ({step}): {type(error).__name__}.", uncertain=filing
             ) from error
+
+
+def token_cache_key() -> str:
+    """One shared token per SBSIP realm and service account; a changed account starts afresh."""
+    account = "\n".join([settings.SBSIP_URL, settings.SBSYS_CLIENT_ID, settings.SBSYS_USERNAME])
+    return "sbsys-token:" + hashlib.sha256(account.encode()).hexdigest()[:32]
+
+
+def _cached_token() -> dict | None:
+    try:
+        shared = cache.get(token_cache_key())
+    except Exception:  # a cache outage costs a token per job, never a filing
+        logger.warning("Could not read the SBSYS token from the cache", exc_info=True)
+        return None
+    return shared if isinstance(shared, dict) else None
+
+
+def forget_shared_token() -> None:
+    """Drop the shared token for the configured account (a changed password, the tests)."""
+    cache.delete(token_cache_key())
 
 
 def _check(response: requests.Response, *, step: str, filing: bool = False) -> None:

@@ -24,6 +24,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from robot.esdh import sbsys
+
 TOKEN_PATH = "/auth/realms/sbsip/protocol/openid-connect/token"
 CLIENT_ID = "attestportal"
 CLIENT_SECRET = "klient-hemmelighed"
@@ -81,6 +83,8 @@ class FakeSbsys:
         self.cases: dict[int, Case] = {}
         self.filings: list[Filing] = []
         self.token_requests = 0
+        self.issued_tokens: list[str] = []
+        self.reject_every_token = False  # SBSYS answers 401 even to a brand-new token
         self.rejected = 0  # 429 answers given
         self.api_requests: list[str] = []  # "METHOD /path", in order
         self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
@@ -127,6 +131,7 @@ class FakeSbsys:
         self._stall_next_filing = "after"
 
     def expire_tokens(self) -> None:
+        """Every token issued so far stops working (revoked, or Keycloak restarted)."""
         with self._lock:
             self._tokens.clear()
 
@@ -178,6 +183,7 @@ class FakeSbsys:
         token = f"token-{next(self._ids)}"
         with self._lock:
             self._tokens[token] = time.monotonic() + self.token_lifetime
+            self.issued_tokens.append(token)
         return _json(
             {
                 "access_token": token,
@@ -238,6 +244,8 @@ class FakeSbsys:
     def _authorised(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         expiry = self._tokens.get(token)
+        if self.reject_every_token:
+            return False
         return scheme == "Bearer" and expiry is not None and time.monotonic() < expiry
 
     def _search(self, request: Request) -> Response:
@@ -352,7 +360,10 @@ def fake_sbsys(settings) -> Iterator[FakeSbsys]:
     settings.SBSYS_USERNAME = USERNAME
     settings.SBSYS_PASSWORD = PASSWORD
     settings.SBSYS_FOLDER_TITLE = FOLDER_TITLE
+    # The token is shared through the cache, across tests too: each starts without one.
+    sbsys.forget_shared_token()
     try:
         yield fake
     finally:
         fake.stop()
+        sbsys.forget_shared_token()

@@ -175,3 +175,23 @@ def test_a_not_clean_certificate_for_an_answered_line_is_sent_to_payroll(ordered
 
     assert document.state == "duplicate"
     assert Notification.objects.filter(template="certificate_flagged").exists()
+
+
+def test_a_clean_certificate_is_read_and_matched_in_a_bounded_number_of_queries(
+    ordered_for, django_assert_max_num_queries
+):
+    ordered_for("0101904321")
+    ordered_for("1502851357", name="Jens Peter Hansen")
+    receive("boerneattest_ren.pdf")  # the first document compiles the rules
+    data = as_from_the_police(sample("offentlig_straffeattest_ren.pdf"))
+    document, _ = ingest_bytes(data, filename="second.pdf", source="upload", process=False)
+
+    # Lock, line (with its person and mode), the line again through orders' one door, its
+    # event and status, the filing job's two checks and row, the evaluation, the document;
+    # and the savepoint this test's transaction needs.
+    with django_assert_max_num_queries(11):
+        process_document(document_id=document.pk)
+
+    document.refresh_from_db()
+    assert document.state == "done" and document.line.status == "cleared"
+    assert document.person.cpr == "1502851357"

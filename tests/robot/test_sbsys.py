@@ -10,6 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from robot import filing
 from robot.esdh import (
     FilingRequest,
     ManualFilingError,
@@ -18,8 +19,10 @@ from robot.esdh import (
     sbsys,
 )
 from robot.esdh.sbsys import SbsysCaseSystem
+from robot.models import FilingJob
 
 from .fake_sbsys import FakeSbsys
+from .test_pipeline import receive
 
 CPR = "0101904321"
 CPR_FORMS = (CPR, "010190-4321", "010190")
@@ -88,38 +91,108 @@ def test_one_token_serves_two_filings(fake_sbsys):
     assert len(fake_sbsys.filings) == 2
 
 
-def test_token_rejected_by_sbsys_is_renewed_once(fake_sbsys):
+def test_second_filing_within_the_tokens_life_costs_three_requests(fake_sbsys, settings, tmp_path):
+    # A cache outside the process's memory, as Redis is in production: each job (and each
+    # worker process) makes its own adapter, and only the cache carries the token across.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
     fake_sbsys.add_case(CPR)
-    adapter = SbsysCaseSystem()
-    adapter.file(filing_request(reference="AP-00000001"))
-    fake_sbsys.expire_tokens()
+    SbsysCaseSystem().file(filing_request(reference="AP-00000001"))
+    assert fake_sbsys.token_requests + len(fake_sbsys.api_requests) == 4
+    before = fake_sbsys.token_requests + len(fake_sbsys.api_requests)
 
-    adapter.file(filing_request(reference="AP-00000002"))
+    SbsysCaseSystem().file(filing_request(reference="AP-00000002"))
 
-    assert fake_sbsys.token_requests == 2
+    assert fake_sbsys.token_requests + len(fake_sbsys.api_requests) - before == 3
+    assert fake_sbsys.token_requests == 1
     assert len(fake_sbsys.filings) == 2
 
 
-def test_token_is_renewed_shortly_before_it_expires(fake_sbsys, monkeypatch):
+def test_token_rejected_by_sbsys_is_renewed_once(fake_sbsys):
+    fake_sbsys.add_case(CPR)
+    SbsysCaseSystem().file(filing_request(reference="AP-00000001"))
+    fake_sbsys.expire_tokens()  # revoked long before its 300 seconds are up
+
+    SbsysCaseSystem().file(filing_request(reference="AP-00000002"))
+
+    assert fake_sbsys.token_requests == 2
+    assert len(fake_sbsys.filings) == 2
+    # The rejected token is gone for every job: the next one uses the new token.
+    SbsysCaseSystem().file(filing_request(reference="AP-00000003"))
+    assert fake_sbsys.token_requests == 2
+    assert len({f.metadata["DokumentNavn"] for f in fake_sbsys.filings}) == 3
+
+
+def test_still_rejected_after_a_new_token_the_job_goes_to_a_person(ordered_for, fake_sbsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake_sbsys.add_case("0101904321")
+    ordered_for("0101904321")
+    document = receive("boerneattest_ren.pdf")
+    SbsysCaseSystem().file(filing_request(reference="AP-00000001"))
+    fake_sbsys.reject_every_token = True
+
+    assert filing.file_due() == 1
+
+    job = FilingJob.objects.get(document=document)
+    assert job.state == "manual"
+    assert job.last_error == "SBSYS afviste kaldet (HTTP 401, søgning efter personalesag)."
+    assert fake_sbsys.token_requests == 2  # one new token, one retry, no loop
+    assert fake_sbsys.api_requests[-2:] == ["POST /api/sag/search"] * 2
+    assert fake_sbsys.filings[1:] == []
+    for token in fake_sbsys.issued_tokens:
+        assert token not in caplog.text
+
+
+def _clock(monkeypatch):
     class Clock:
-        now = 1000.0
+        now = 1_800_000_000.0
+
+        def time(self) -> float:
+            return self.now
 
         def monotonic(self) -> float:
             return self.now
 
     clock = Clock()
     monkeypatch.setattr(sbsys, "time", clock)
+    return clock
+
+
+def test_token_is_renewed_shortly_before_it_expires(fake_sbsys, monkeypatch):
+    clock = _clock(monkeypatch)
     fake_sbsys.add_case(CPR)
-    adapter = SbsysCaseSystem()
-    adapter.file(filing_request(reference="AP-00000001"))
+    SbsysCaseSystem().file(filing_request(reference="AP-00000001"))
 
     clock.now += 300 - 31
-    adapter.file(filing_request(reference="AP-00000002"))
+    SbsysCaseSystem().file(filing_request(reference="AP-00000002"))
     assert fake_sbsys.token_requests == 1
 
     clock.now += 2  # within the last 30 seconds of the token's 300
+    adapter = SbsysCaseSystem()
     adapter.file(filing_request(reference="AP-00000003"))
     assert fake_sbsys.token_requests == 2
+
+    clock.now += 300  # long expired, also for an adapter that held it
+    adapter.file(filing_request(reference="AP-00000004"))
+    assert fake_sbsys.token_requests == 3
+    assert len(fake_sbsys.filings) == 4
+
+
+def test_the_token_is_never_logged(fake_sbsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake_sbsys.add_case(CPR)
+    adapter = SbsysCaseSystem()
+    adapter.file(filing_request(reference="AP-00000001"))
+    fake_sbsys.expire_tokens()
+    adapter.file(filing_request(reference="AP-00000002"))
+
+    assert len(fake_sbsys.issued_tokens) == 2
+    for token in fake_sbsys.issued_tokens:
+        assert token not in caplog.text
 
 
 def test_wrong_credentials_need_a_person(fake_sbsys, settings):
