@@ -8,11 +8,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from .admin_labels import LabelledTabularInline
 from .models import Area, GroupMapping, Membership, RoleGrant, Unit, User
 from .roles import RoleGrantError, decide_role, propose_role
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ["unit"]
@@ -28,6 +29,9 @@ class UserAdmin(BaseUserAdmin):
         (_("Attestportal"), {"fields": ["is_payroll", "sso_subject"]}),
     )
     inlines = [MembershipInline]
+    # Plain multiple selects: Django's two-box filter widget gives its search icons a name
+    # that no role allows (axe: aria-prohibited-attr).
+    filter_horizontal = ()
     # Giving payroll or administrator rights takes two administrators (actions below);
     # taking them away is immediate.
     readonly_fields = ["is_payroll", "is_staff", "is_superuser", "sso_subject"]
@@ -61,7 +65,7 @@ class UserAdmin(BaseUserAdmin):
             user.save(update_fields=["is_payroll", "is_staff", "is_superuser"])
 
 
-class UnitInline(admin.TabularInline):
+class UnitInline(LabelledTabularInline):
     model = Unit
     extra = 0
 
