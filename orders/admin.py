@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.admin import AreaAdmin as OrganisationAreaAdmin
+from portal.admin_labels import LabelledTabularInline
 from portal.models import Area
 
 from .models import (
@@ -18,7 +19,7 @@ from .models import (
 # maintain the catalogue and the organisation and have no need to see criminal-record data.
 
 
-class LegalBasisInline(admin.TabularInline):
+class LegalBasisInline(LabelledTabularInline):
     model = LegalBasis
     extra = 0
 
@@ -52,7 +53,7 @@ class AreaAdmin(OrganisationAreaAdmin):
     inlines = [ChildContactRuleInline, *OrganisationAreaAdmin.inlines]
 
 
-class ProfileRequirementInline(admin.TabularInline):
+class ProfileRequirementInline(LabelledTabularInline):
     model = ProfileRequirement
     extra = 1
     autocomplete_fields = ["legal_basis"]

@@ -23,6 +23,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .admin_labels import LabelledTabularInline
 from .models import (
     Area,
     GroupMapping,
@@ -68,7 +69,7 @@ def danish_permissions(formfield):
     return formfield
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ["unit"]
@@ -84,6 +85,9 @@ class UserAdmin(BaseUserAdmin):
         (_("Attestportal"), {"fields": ["is_payroll", "sso_subject"]}),
     )
     inlines = [MembershipInline]
+    # Plain multiple selects: Django's two-box filter widget gives its search icons a name
+    # that no role allows (axe: aria-prohibited-attr).
+    filter_horizontal = ()
     # Giving payroll or administrator rights takes two administrators (actions below);
     # taking them away is immediate.
     readonly_fields = ["is_payroll", "is_staff", "is_superuser", "sso_subject"]
@@ -140,7 +144,7 @@ class GroupAdmin(BaseGroupAdmin):
         return danish_permissions(super().formfield_for_manytomany(db_field, request, **kwargs))
 
 
-class UnitInline(admin.TabularInline):
+class UnitInline(LabelledTabularInline):
     model = Unit
     extra = 0
 

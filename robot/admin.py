@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin_labels import LabelledTabularInline
+
 from .models import Document, Phrase, RuleSet
 from .rules import activate_ruleset, copy_ruleset, try_ruleset
 
@@ -9,7 +11,7 @@ from .rules import activate_ruleset, copy_ruleset, try_ruleset
 # and are handled by payroll in the portal, with access logging.
 
 
-class PhraseInline(admin.TabularInline):
+class PhraseInline(LabelledTabularInline):
     model = Phrase
     extra = 1
 
