@@ -407,6 +407,8 @@ ORG_DROP_FOLDER = env.str("ORG_DROP_FOLDER", default=str(BASE_DIR / "var" / "org
 # SD's department level whose departments are areas (forvaltninger), e.g. "NY3-niveau";
 # empty: the top of SD's tree.
 SD_AREA_LEVEL = env.str("SD_AREA_LEVEL", default="")
+# A scheduled import that would close more than this share of the units is not applied.
+ORG_IMPORT_MAX_CLOSE_PERCENT = env.int("ORG_IMPORT_MAX_CLOSE_PERCENT", default=20)
 CELERY_BEAT_SCHEDULE["org-import"] = {
     "task": "portal.tasks.import_organisation",
     "schedule": env.float("ORG_IMPORT_EVERY_SECONDS", default=3600),
