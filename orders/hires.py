@@ -572,6 +572,10 @@ def send_hire_reminders(*, now: datetime.datetime) -> int:
     HireImport.objects.filter(
         state=HireImport.State.DRY_RUN, created_at__lt=now - datetime.timedelta(days=1)
     ).update(state=HireImport.State.DISCARDED, payload_encrypted="")
+    # An employment SD keeps sending unusable is not kept (with its CPR) for ever.
+    UnreadHire.objects.filter(
+        first_seen_at__lt=now - datetime.timedelta(days=settings.HIRE_UNREAD_KEEP_DAYS)
+    ).delete()
     today = timezone.localdate(now)
     hires = Hire.objects.prompting().filter(
         start_date__lte=today + datetime.timedelta(days=settings.HIRE_REMINDER_DAYS),

@@ -386,6 +386,9 @@ HIRE_REMINDER_DAYS = env.int("HIRE_REMINDER_DAYS", default=10)
 # look-back, without every required certificate answered.
 HIRE_COMPLIANCE_DAYS = env.int("HIRE_COMPLIANCE_DAYS", default=7)
 HIRE_COMPLIANCE_LOOKBACK_DAYS = env.int("HIRE_COMPLIANCE_LOOKBACK_DAYS", default=90)
+# An employment from SD that could not be used is tried at every poll, and forgotten
+# (with its encrypted CPR number) this many days after it was first seen.
+HIRE_UNREAD_KEEP_DAYS = env.int("HIRE_UNREAD_KEEP_DAYS", default=60)
 # SD Løn's web service (empty SD_URL: not polled), e.g. https://service.sd.dk/sdws
 SD_URL = env.str("SD_URL", default="")
 SD_USERNAME = env.str("SD_USERNAME", default="")
