@@ -46,6 +46,54 @@ def measure(label: str, fn):
     return result
 
 
+def measure_sd_organisation(n_units: int, areas) -> None:
+    """The same organisation as SD Løn's GetOrganization20111201 and GetDepartment20111201
+    would send it (areas at NY3-niveau, units below), read and planned; no HTTP."""
+    from portal import org_import
+    from portal.org_sources import SDOrgSource
+    from portal.sd import parse_sd_xml
+
+    def ref(dep_id, level, inner=""):
+        return (
+            f"<DepartmentReference><DepartmentIdentifier>{dep_id}</DepartmentIdentifier>"
+            f"<DepartmentLevelIdentifier>{level}</DepartmentLevelIdentifier>{inner}"
+            "</DepartmentReference>"
+        )
+
+    leaves, departments = [], []
+    for a, area in enumerate(areas):
+        departments.append((f"A{a}", "NY3-niveau", area.name))
+    for i in range(n_units):
+        area_ref = ref(f"A{i % 4}", "NY3-niveau")
+        parent = "" if i < 4 else ref(str(i % 4), "NY2-niveau", area_ref)
+        leaves.append(
+            ref(str(i), "NY2-niveau" if i < 4 else "Afdelings-niveau", parent or area_ref)
+        )
+        departments.append((str(i), "", f"Enhed {i}"))
+    tree = (
+        "<GetOrganization20111201><Organization>"
+        + "".join(leaves)
+        + "</Organization></GetOrganization20111201>"
+    )
+    names = "".join(
+        f"<Department><DepartmentIdentifier>{d}</DepartmentIdentifier>"
+        f"<DepartmentLevelIdentifier>{level}</DepartmentLevelIdentifier>"
+        f"<DepartmentName>{name}</DepartmentName></Department>"
+        for d, level, name in departments
+    )
+    source = SDOrgSource(client=None, area_level="NY3-niveau")
+
+    def read_and_plan():
+        rows = source.units_from(
+            parse_sd_xml(tree.encode()),
+            parse_sd_xml(f"<GetDepartment20111201>{names}</GetDepartment20111201>".encode()),
+        )
+        return org_import.plan_org_import(rows)
+
+    plan = measure(f"organisation from SD XML ({n_units} depts)", read_and_plan)
+    assert not plan.errors and not plan.has_changes, (plan.errors[:3], plan.summary())
+
+
 def run(n_units: int, n_hires: int) -> None:
     from django.utils import timezone
 
@@ -87,6 +135,8 @@ def run(n_units: int, n_hires: int) -> None:
         "organisation again (no change)",
         lambda: org_import.plan_org_import(org_import.read_units(units_csv, "units.csv")),
     )
+
+    measure_sd_organisation(n_units, areas)
 
     start = timezone.localdate() + datetime.timedelta(days=30)
     lines = ["Ansættelsesnummer;Navn;CPR-nummer;Afdeling;Startdato;Stillingskode"]

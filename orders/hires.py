@@ -572,6 +572,10 @@ def send_hire_reminders(*, now: datetime.datetime) -> int:
     HireImport.objects.filter(
         state=HireImport.State.DRY_RUN, created_at__lt=now - datetime.timedelta(days=1)
     ).update(state=HireImport.State.DISCARDED, payload_encrypted="")
+    # An employment SD keeps sending unusable is not kept (with its CPR) for ever.
+    UnreadHire.objects.filter(
+        first_seen_at__lt=now - datetime.timedelta(days=settings.HIRE_UNREAD_KEEP_DAYS)
+    ).delete()
     today = timezone.localdate(now)
     hires = Hire.objects.prompting().filter(
         start_date__lte=today + datetime.timedelta(days=settings.HIRE_REMINDER_DAYS),
@@ -774,7 +778,7 @@ def _record_unread(plan: HirePlan, unread: list[UnreadHire], *, now) -> None:
             "employment_id": hire_record.employment_id[:100],
             "full_name": hire_record.full_name[:200],
             "unit": hire_record.unit[:100],
-            "start_date": str(hire_record.start_date)[:40],
+            "start_date": _shown_date(hire_record.start_date)[:40],
             "reason": reason,
             "payload_encrypted": _encrypt_records([hire_record]),
             "last_seen_at": now,
@@ -792,6 +796,14 @@ def _record_unread(plan: HirePlan, unread: list[UnreadHire], *, now) -> None:
     UnreadHire.objects.filter(
         pk__in=[i.pk for k, i in earlier.items() if k not in still_bad]
     ).delete()
+
+
+def _shown_date(value) -> str:
+    """SD's ISO dates as payroll reads dates; anything else as it came."""
+    try:
+        return datetime.date.fromisoformat(str(value)).strftime("%d.%m.%Y")
+    except ValueError:
+        return str(value)
 
 
 def unread_hires():

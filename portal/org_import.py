@@ -8,6 +8,7 @@ history. Units made by hand (no HR id) and memberships from single sign-on are l
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
@@ -403,13 +404,36 @@ def _audit(units, before: dict, plan: OrgPlan, *, actor, source: str, now) -> No
     LogEntry.objects.bulk_create(entries, batch_size=500)
 
 
+def _closes_too_many(plan: OrgPlan) -> str:
+    """A source that suddenly lacks most units (an empty or cut-off answer) must not
+    close the organisation on its own: past ORG_IMPORT_MAX_CLOSE_PERCENT a person
+    applies it, after looking, through the upload or the command."""
+    open_units = Unit.objects.filter(external_id__isnull=False, is_active=True).count()
+    limit = settings.ORG_IMPORT_MAX_CLOSE_PERCENT
+    if not plan.closed or open_units < 10 or len(plan.closed) * 100 <= open_units * limit:
+        return ""
+    return _(
+        "It would close %(closed)s of %(total)s units, more than %(limit)s%%; nothing has "
+        "been changed. If it is right, apply it through the upload or the command."
+    ) % {"closed": len(plan.closed), "total": open_units, "limit": limit}
+
+
 def run_import(source, *, by: User | None = None) -> OrgImport:
     """Read a source, plan and apply in one go (the scheduled import): whole or not at
     all, and recorded either way. A drop folder's files then move aside."""
     try:
         units, managers = source.read()
         plan = plan_org_import(units, managers)
-        if plan.errors:
+        closing_too_many = _closes_too_many(plan)
+        if closing_too_many:
+            record = OrgImport.objects.create(
+                source=source.label,
+                state=OrgImport.State.FAILED,
+                summary=plan.summary(),
+                error=closing_too_many,
+                created_by=by,
+            )
+        elif plan.errors:
             record = OrgImport.objects.create(
                 source=source.label,
                 state=OrgImport.State.FAILED,

@@ -396,6 +396,9 @@ HIRE_REMINDER_DAYS = env.int("HIRE_REMINDER_DAYS", default=10)
 # look-back, without every required certificate answered.
 HIRE_COMPLIANCE_DAYS = env.int("HIRE_COMPLIANCE_DAYS", default=7)
 HIRE_COMPLIANCE_LOOKBACK_DAYS = env.int("HIRE_COMPLIANCE_LOOKBACK_DAYS", default=90)
+# An employment from SD that could not be used is tried at every poll, and forgotten
+# (with its encrypted CPR number) this many days after it was first seen.
+HIRE_UNREAD_KEEP_DAYS = env.int("HIRE_UNREAD_KEEP_DAYS", default=60)
 # SD Løn's web service (empty SD_URL: not polled), e.g. https://service.sd.dk/sdws
 SD_URL = env.str("SD_URL", default="")
 SD_USERNAME = env.str("SD_USERNAME", default="")
@@ -417,6 +420,8 @@ ORG_DROP_FOLDER = env.str("ORG_DROP_FOLDER", default=str(BASE_DIR / "var" / "org
 # SD's department level whose departments are areas (forvaltninger), e.g. "NY3-niveau";
 # empty: the top of SD's tree.
 SD_AREA_LEVEL = env.str("SD_AREA_LEVEL", default="")
+# A scheduled import that would close more than this share of the units is not applied.
+ORG_IMPORT_MAX_CLOSE_PERCENT = env.int("ORG_IMPORT_MAX_CLOSE_PERCENT", default=20)
 CELERY_BEAT_SCHEDULE["org-import"] = {
     "task": "portal.tasks.import_organisation",
     "schedule": env.float("ORG_IMPORT_EVERY_SECONDS", default=3600),

@@ -345,3 +345,19 @@ def test_getperson_is_not_asked_when_the_feed_has_the_name(sd):
     hires.poll_sd()
     sd.check_assertions()
     assert all("GetPerson" not in str(request.url) for request, _response in sd.log)
+
+
+def test_an_employment_that_never_reads_is_forgotten_after_the_keep_days(sd, settings):
+    from django.utils import timezone
+
+    start = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
+    sd.expect_oneshot_request(PATH).respond_with_data(
+        several({"cpr": make_cpr(), "start": start, "employment": "9", "department": "UKENDT"})
+    )
+    hires.poll_sd()
+    settings.HIRE_UNREAD_KEEP_DAYS = 60
+
+    hires.send_hire_reminders(now=timezone.now() + datetime.timedelta(days=59))
+    assert UnreadHire.objects.exists()
+    hires.send_hire_reminders(now=timezone.now() + datetime.timedelta(days=61))
+    assert not UnreadHire.objects.exists()

@@ -306,3 +306,16 @@ def test_the_command_shows_sds_difference_without_applying_it(sd, capsys, settin
 
     assert "new: Nordskolen" in capsys.readouterr().out
     assert not Unit.objects.exists()
+
+
+def test_a_scheduled_import_that_would_close_most_units_changes_nothing(sd, school_area):
+    for i in range(12):
+        UnitFactory(area=school_area, name=f"Skole {i}", external_id=f"S{i}")
+    answer(sd, organization_xml(NORTH), department_xml(*NAMES[:3]))  # SD cut short
+
+    record = org_import.run_import(source())
+
+    assert record.state == OrgImport.State.FAILED
+    assert "would close 12 of 12 units" in record.error
+    assert Unit.objects.filter(is_active=True).count() == 12
+    assert not Unit.objects.filter(external_id="NORD").exists()
