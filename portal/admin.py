@@ -397,6 +397,10 @@ if getattr(settings, "AXES_ENABLE_ADMIN", True):
 
         @admin.action(description=_("Clean up expired attempts"))
         def cleanup_expired_attempts(self, request, queryset):
+            # axes reads the time of a login attempt from the request, which an admin
+            # request is not: without one it counts the cool-off from now.
+            if getattr(request, "axes_attempt_time", None) is None:
+                request.axes_attempt_time = None
             count = self.handler.clean_expired_user_attempts(request=request)
             self.message_user(
                 request,
