@@ -8,6 +8,7 @@ from auditlog.models import LogEntry
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, Permission
@@ -52,7 +53,9 @@ def permission_label(permission: Permission) -> str:
     if model is None or action not in PERMISSION_ACTIONS:
         return str(permission)
     app = model._meta.app_config.verbose_name
-    return f"{capfirst(app)} | " + PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    # Django's own admin log and django-auditlog's share the msgid "log entry".
+    name = _("admin history entry") if model is AdminLogEntry else model._meta.verbose_name
+    return f"{capfirst(app)} | " + PERMISSION_ACTIONS[action] % {"model": name}
 
 
 def danish_permissions(formfield):
