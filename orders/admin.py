@@ -91,12 +91,29 @@ class NotificationAdmin(admin.ModelAdmin):
 
     list_display = ["created_at", "kind_of_email", "subject", "to", "state", "attempts", "sent_at"]
     list_filter = ["state", NotificationTemplateFilter]
-    readonly_fields = ["kind_of_email", *(f.name for f in Notification._meta.fields)]
-    exclude = ["template"]
+    fields = [
+        "kind_of_email",
+        "to",
+        "subject",
+        "body",
+        "order",
+        "line",
+        "state",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "key",
+    ]
+    readonly_fields = fields
     actions = ["retry"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a record of what was sent; "Send again" is the only thing to do
 
     @admin.display(description=_("kind of e-mail"), ordering="template")
     def kind_of_email(self, notification: Notification) -> str:

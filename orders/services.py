@@ -365,7 +365,7 @@ def correct_order(
     if not changes:
         return OrderCorrection(changes=[], tell_police=False)
     order.save(update_fields=["full_name", "start_date", "person"])
-    tell_police = any(line.ordered_at is not None for line in lines)
+    tell_police = order.police_asked
     note = "; ".join(changes)
     if tell_police:
         note += ". " + _("The police have the old details and must be told.")

@@ -8,6 +8,7 @@ from auditlog.models import LogEntry
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, Permission
@@ -60,7 +61,9 @@ def permission_label(permission: Permission) -> str:
     if model is None or action not in PERMISSION_ACTIONS:
         return str(permission)
     app = model._meta.app_config.verbose_name
-    return f"{capfirst(app)} | " + PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    # Django's own admin log and django-auditlog's share the msgid "log entry".
+    name = _("admin history entry") if model is AdminLogEntry else model._meta.verbose_name
+    return f"{capfirst(app)} | " + PERMISSION_ACTIONS[action] % {"model": name}
 
 
 def danish_permissions(formfield):
@@ -462,6 +465,10 @@ if getattr(settings, "AXES_ENABLE_ADMIN", True):
 
         @admin.action(description=_("Clean up expired attempts"))
         def cleanup_expired_attempts(self, request, queryset):
+            # axes reads the time of a login attempt from the request, which an admin
+            # request is not: without one it counts the cool-off from now.
+            if getattr(request, "axes_attempt_time", None) is None:
+                request.axes_attempt_time = None
             count = self.handler.clean_expired_user_attempts(request=request)
             self.message_user(
                 request,

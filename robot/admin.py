@@ -2,8 +2,10 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from orders.models import CertificateKind
 from portal.admin_labels import LabelledTabularInline
 
+from .evaluation import REFUSAL, UNKNOWN
 from .models import Document, Phrase, RuleSet
 from .rules import activate_ruleset, copy_ruleset, try_ruleset
 
@@ -43,6 +45,12 @@ class RuleSetAdmin(admin.ModelAdmin):
         ruleset = queryset.get()
         changes, tried = try_ruleset(ruleset)
         outcomes = dict(Document.Outcome.choices)
+        # The rules speak in kind codes; the administrator reads the kinds' names.
+        kinds = {
+            **dict(CertificateKind.objects.values_list("code", "name")),
+            UNKNOWN: _("Not recognised"),
+            REFUSAL: _("Refusal"),
+        }
         return TemplateResponse(
             request,
             "admin/robot/ruleset_try.html",
@@ -55,6 +63,7 @@ class RuleSetAdmin(admin.ModelAdmin):
                 "changes": [
                     (
                         change,
+                        kinds.get(change.kind, change.kind),
                         outcomes.get(change.before, change.before or "–"),
                         outcomes.get(change.after, change.after),
                     )

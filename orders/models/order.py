@@ -77,6 +77,11 @@ class Order(models.Model):
         )
 
     @property
+    def police_asked(self) -> bool:
+        """A line has been ordered at the police, who then hold the order's details."""
+        return any(line.ordered_at is not None for line in self.lines.all())
+
+    @property
     def has_open_lines(self) -> bool:
         """Any certificate still missing (uses the prefetched lines)."""
         return any(line.is_uncleared for line in self.lines.all())

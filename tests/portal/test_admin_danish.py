@@ -187,6 +187,36 @@ def test_every_admin_page_is_danish(client, everything):
     assert len(pages) > 40
 
 
+def test_every_admin_action_and_its_message_is_danish(client, everything, mailoutbox):
+    """Each action of each model, run on one row: the page it leads to and its messages."""
+    admin_user = User.objects.get(username="admin")
+    client.force_login(admin_user)
+    data = {*User.objects.values_list("username", flat=True), "<unknown>", "Firefox"}
+    problems: dict[str, str] = {}
+    ran = 0
+    request = _request(client)
+    for model, model_admin in admin.site._registry.items():
+        info = model._meta.app_label, model._meta.model_name
+        changelist = reverse("admin:{}_{}_changelist".format(*info))
+        first = model._default_manager.exclude(pk=admin_user.pk).first()
+        if first is None:
+            continue
+        for name in model_admin.get_actions(request):
+            response = client.post(
+                changelist,
+                {"action": name, "_selected_action": [first.pk]},
+                follow=True,
+            )
+            assert response.status_code == 200, (changelist, name)
+            ran += 1
+            if not response["Content-Type"].startswith("text/html"):
+                continue  # the CSV export
+            for found in english_in(visible_text(response.content.decode()), data):
+                problems.setdefault(found, f"{changelist} {name}")
+    assert not problems, "\n".join(f"{where}: {found}" for found, where in problems.items())
+    assert ran > 15
+
+
 def test_a_notification_is_named_by_its_subject_and_recipient_not_object_number(everything):
     notification = Notification.objects.get(key="test:1")
 
