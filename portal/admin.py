@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area, GroupMapping, Membership, RoleGrant, Unit, User
+from .models import Area, GroupMapping, Membership, RoleGrant, Unit, UnitType, User
 from .roles import RoleGrantError, decide_role, propose_role
 
 
@@ -72,10 +72,16 @@ class AreaAdmin(admin.ModelAdmin):
     inlines = [UnitInline]
 
 
+@admin.register(UnitType)
+class UnitTypeAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ["name", "area", "is_active"]
-    list_filter = ["area", "is_active"]
+    list_display = ["name", "area", "unit_type", "is_active"]
+    list_filter = ["area", "unit_type", "is_active"]
     search_fields = ["name", "area__name"]
     inlines = [MembershipInline]
 
