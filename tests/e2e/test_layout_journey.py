@@ -63,3 +63,20 @@ def test_captions_sit_above_their_tables(browser, live_server, demo, login):
     caption = box(page.locator("table.list caption").first)
     head = box(page.locator("table.list thead").first)
     assert caption["y"] < head["y"]
+
+
+def test_the_review_page_gives_the_certificate_most_of_the_screen(
+    browser, live_server, demo, login
+):
+    from robot.models import Document
+
+    from ..robot.conftest import sample
+    from ..robot.test_pipeline import receive
+
+    receive("scan.pdf", sample("ukendt_dokument.pdf"))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    login(page, "loen")
+    page.goto(f"{live_server.url}/modtagelse/dokument/{Document.objects.get().pk}/")
+    viewer = box(page.locator(".viewer object"))
+    assert viewer["width"] >= 650, f"the PDF is {viewer['width']} px wide"
+    assert viewer["height"] >= 0.75 * 900, f"the PDF is {viewer['height']} px high"
