@@ -134,6 +134,7 @@ def test_an_administrator_without_a_unit_is_not_offered_a_new_order(client, demo
     client.force_login(User.objects.get(username="admin"))
     html = client.get("/bestillinger/").content.decode()
     assert "/bestillinger/ny/" not in html
+    assert "Du er ikke knyttet til en enhed" in html
     client.force_login(User.objects.get(username="leder.skole"))
     assert "/bestillinger/ny/" in client.get("/bestillinger/").content.decode()
 

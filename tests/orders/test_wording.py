@@ -78,7 +78,7 @@ def test_the_duplicate_message_names_every_open_kind(client, school, school_mana
 def test_the_search_field_says_cpr_numbers_cannot_be_searched(client, school_manager):
     client.force_login(school_manager)
     html = client.get(reverse("orders:list")).content.decode()
-    assert 'placeholder="Navn, ikke CPR-nummer"' in html
+    assert 'placeholder="Navn, ikke CPR"' in html
 
 
 def test_the_login_page_names_every_demo_user(client, settings):
