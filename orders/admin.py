@@ -61,8 +61,8 @@ class ProfileRequirementInline(LabelledTabularInline):
 
 @admin.register(PositionProfile)
 class PositionProfileAdmin(admin.ModelAdmin):
-    list_display = ["name", "area", "is_active"]
-    list_filter = ["area", "is_active"]
+    list_display = ["name", "area", "unit_type", "is_active"]
+    list_filter = ["area", "unit_type", "is_active"]
     search_fields = ["name"]
     inlines = [ProfileRequirementInline]
 

@@ -42,7 +42,12 @@ def seed_timeline(
             continue
         for _ in range(rng.randint(0, round(2 * per_weekday))):
             profile = rng.choice(profiles)
-            unit = rng.choice(list(profile.area.units.all()))
+            fitting = [
+                u
+                for u in profile.area.units.all()
+                if profile.unit_type_id in (None, u.unit_type_id)
+            ]
+            unit = rng.choice(fitting or list(profile.area.units.all()))
             placed = date.replace(hour=rng.randint(8, 15), minute=rng.randint(0, 59))
             base = serial // 10000  # a unique synthetic CPR number per serial
             cpr = (

@@ -5,7 +5,7 @@ Every view goes through these functions; access rules live nowhere else.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from portal.models import Unit, User
 
@@ -22,15 +22,22 @@ def orders_visible_to(user: User) -> QuerySet[Order]:
 
 
 def profiles_for(unit: Unit | None) -> QuerySet[PositionProfile]:
+    """The positions a unit may order for: its area's, narrowed to its unit type (a
+    daycare is not offered school positions). A unit without a type gets them all."""
     if unit is None:
         return PositionProfile.objects.none()
-    return PositionProfile.objects.filter(area_id=unit.area_id, is_active=True)
+    profiles = PositionProfile.objects.filter(area_id=unit.area_id, is_active=True)
+    if unit.unit_type_id is not None:
+        profiles = profiles.filter(Q(unit_type__isnull=True) | Q(unit_type_id=unit.unit_type_id))
+    return profiles
 
 
 @dataclass(frozen=True)
 class CertificateOption:
     basis: LegalBasis
     required: bool
+    # Added by the answer "yes" to the children question, not by the position.
+    for_children: bool = False
 
     @property
     def kind(self):
@@ -55,7 +62,7 @@ def certificate_options(
     ]
     child_basis = child_contact_basis(profile)
     if child_contact and child_basis is not None:
-        options.append(CertificateOption(basis=child_basis, required=True))
+        options.append(CertificateOption(basis=child_basis, required=True, for_children=True))
         options.sort(key=lambda o: o.kind.sort_order)
     return options
 

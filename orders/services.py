@@ -68,13 +68,21 @@ class ResubmittedForm(OrderError):
 class DuplicateOrder(OrderError):
     """The person already has an open line of this kind."""
 
-    def __init__(self, line: OrderLine):
+    def __init__(self, line: OrderLine, *, kinds: Sequence[str] = ()):
         self.line = line
         # No name here: the existing order may belong to a unit the user cannot see.
-        super().__init__(
-            _("This person already has an open order for a %(kind)s.")
-            % {"kind": line.kind.name.lower()}
-        )
+        names = [kind.lower() for kind in kinds] or [line.kind.name.lower()]
+        if len(names) == 1:
+            message = _("This person already has an open order for a %(kind)s.") % {
+                "kind": names[0]
+            }
+        else:
+            each = [_("a %(kind)s") % {"kind": name} for name in names]
+            message = _("This person already has open orders for %(kinds)s.") % {
+                "kinds": _("%(first)s and %(last)s")
+                % {"first": ", ".join(each[:-1]), "last": each[-1]}
+            }
+        super().__init__(message)
 
 
 @sensitive_variables("cpr")
@@ -92,6 +100,22 @@ def get_or_create_person(*, cpr: str) -> Person:
 
 
 @sensitive_variables("cpr")
+def open_kind_names(*, cpr: str, kind_ids: Iterable[int], by: User) -> list[str]:
+    """Every kind the person has an open line of, in the orderer's own units: a duplicate
+    message names them all."""
+    return list(
+        OrderLine.objects.open()
+        .filter(
+            person__cpr_hash=hash_cpr(cpr),
+            kind_id__in=list(kind_ids),
+            order__unit__in=units_of(by),
+        )
+        .order_by("kind__sort_order")
+        .values_list("kind__name", flat=True)
+        .distinct()
+    )
+
+
 def find_open_line(*, cpr: str, kind_ids: Iterable[int]) -> OrderLine | None:
     return (
         OrderLine.objects.open()
@@ -180,9 +204,10 @@ def _create_order(
         raise OrderError(_("The certificates do not match the position. Please choose again."))
     if not {o.basis.pk for o in options if o.required} <= chosen:
         raise OrderError(_("A certificate the position requires is missing."))
-    duplicate = find_open_line(cpr=cpr, kind_ids=[b.kind_id for b in legal_bases])
+    kind_ids = [b.kind_id for b in legal_bases]
+    duplicate = find_open_line(cpr=cpr, kind_ids=kind_ids)
     if duplicate is not None:
-        raise DuplicateOrder(duplicate)
+        raise DuplicateOrder(duplicate, kinds=open_kind_names(cpr=cpr, kind_ids=kind_ids, by=by))
 
     person = get_or_create_person(cpr=cpr)
     now = timezone.now()

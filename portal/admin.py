@@ -35,6 +35,7 @@ from .models import (
     OrgImport,
     RoleGrant,
     Unit,
+    UnitType,
     User,
     WelcomeSection,
 )
@@ -158,10 +159,16 @@ class AreaAdmin(admin.ModelAdmin):
     inlines = [UnitInline]
 
 
+@admin.register(UnitType)
+class UnitTypeAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ["name", "area", "is_active"]
-    list_filter = ["area", "is_active"]
+    list_display = ["name", "area", "unit_type", "is_active"]
+    list_filter = ["area", "unit_type", "is_active"]
     search_fields = ["name", "area__name"]
     inlines = [MembershipInline]
 

@@ -19,6 +19,7 @@ REGISTERED = {
     "orders.ProfileRequirement": {},
     "orders.ChildContactRule": {},
     "portal.Area": {},
+    "portal.UnitType": {},
     "portal.Unit": {},
     "portal.Membership": {},
     "portal.GroupMapping": {},

@@ -49,6 +49,21 @@ class Area(models.Model):
         return self.name
 
 
+class UnitType(models.Model):
+    """What kind of institution a unit is (school, daycare, club): position profiles can be
+    limited to one type, so a daycare is not offered a teacher."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("unit type")
+        verbose_name_plural = _("unit types")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Unit(models.Model):
     """An institution or department inside an area (a school, a care home)."""
 
@@ -56,6 +71,15 @@ class Unit(models.Model):
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="units"
     )
     name = models.CharField(_("name"), max_length=200)
+    unit_type = models.ForeignKey(
+        UnitType,
+        verbose_name=_("unit type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        help_text=_("Empty: the unit is offered every position profile of its area."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # Kept in step with the HR system by the organisation import (portal/org_import.py).
     external_id = models.CharField(_("HR id"), max_length=50, unique=True, null=True, blank=True)

@@ -17,7 +17,7 @@ from orders.models import (
     ProfileRequirement,
 )
 from orders.services import place_order
-from portal.models import Area, Membership, Unit, User, WelcomeSection
+from portal.models import Area, Membership, Unit, UnitType, User, WelcomeSection
 from portal.welcome_content import ensure_general_sections
 
 from .models import Phrase, RuleSet
@@ -90,6 +90,22 @@ AREAS = {
             "Vejarbejder": [],
         },
     ),
+}
+
+# Unit types narrow the positions of "Børn og Unge": a daycare is not offered a teacher.
+UNIT_TYPES = {
+    "Nordskolen": "Skole",
+    "Søndervangskolen": "Skole",
+    "Børnehuset Mælkebøtten": "Dagtilbud",
+    "Ungdomsklubben Fristedet": "Klub",
+    "Musikskolen": "Musikskole",
+}
+# Profiles not named here fit every unit type of their area (Pædagog, Pædagogmedhjælper).
+PROFILE_TYPES = {
+    "Lærer": "Skole",
+    "Vikar i folkeskolen": "Skole",
+    "Skolesekretær": "Skole",
+    "Musikunderviser": "Musikskole",
 }
 
 # username: (first name, last name, [(unit, role)], payroll, admin)
@@ -173,6 +189,7 @@ def load_demo_data(*, with_orders: bool = True, with_history: bool = False) -> N
                     ProfileRequirement(profile=profile, legal_basis=bases[text], level=level)
                     for text, level in requirements
                 )
+    _set_unit_types()
     users = {}
     for username, (first, last, memberships, payroll, admin) in USERS.items():
         user, created = User.objects.get_or_create(
@@ -370,3 +387,17 @@ def _history_window(
         for document, plan in proposals
     )
     return orders
+
+
+def _set_unit_types() -> None:
+    """Give the demo's units and profiles their types; also an older demo database, as
+    `make run` loads the demo each time. What an administrator set is left alone."""
+    types = {name: UnitType.objects.get_or_create(name=name)[0] for name in {*UNIT_TYPES.values()}}
+    for unit_name, type_name in UNIT_TYPES.items():
+        Unit.objects.filter(name=unit_name, unit_type__isnull=True).update(
+            unit_type=types[type_name]
+        )
+    for profile_name, type_name in PROFILE_TYPES.items():
+        PositionProfile.objects.filter(
+            area__name="Børn og Unge", name=profile_name, unit_type__isnull=True
+        ).update(unit_type=types[type_name])

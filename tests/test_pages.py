@@ -1,6 +1,7 @@
 """Every page type, for every role of the demo, as the server renders it: no id twice
 on a page (a label would point at another form's field), every label finds its field,
-and no link offers what the role cannot do (a link that answers 403 or 404)."""
+every form leaves checking to the server (Danish messages, not browser bubbles), and no
+link offers what the role cannot do (a link that answers 403 or 404)."""
 
 from collections import Counter, defaultdict
 from html.parser import HTMLParser
@@ -25,6 +26,7 @@ class Page(HTMLParser):
     def __init__(self):
         super().__init__()
         self.ids, self.label_targets, self.links = [], [], []
+        self.forms_validated_by_the_browser = 0
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -34,6 +36,8 @@ class Page(HTMLParser):
             self.label_targets.append(attrs["for"])
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
+        if tag == "form" and "novalidate" not in attrs:
+            self.forms_validated_by_the_browser += 1
 
 
 def view_name(path: str) -> str | None:
@@ -105,6 +109,8 @@ def test_every_page_has_unique_ids_and_offers_only_what_the_role_can_do(
         orphans = set(page.label_targets) - set(page.ids)
         if orphans:
             problems.append(f"{path}: labels for missing fields: {sorted(orphans)}")
+        if page.forms_validated_by_the_browser:
+            problems.append(f"{path}: a form without novalidate shows browser bubbles")
     assert not problems, "\n".join(problems)
     assert visited["orders:list"] and len(visited) >= 4, visited
 
@@ -128,5 +134,30 @@ def test_an_administrator_without_a_unit_is_not_offered_a_new_order(client, demo
     client.force_login(User.objects.get(username="admin"))
     html = client.get("/bestillinger/").content.decode()
     assert "/bestillinger/ny/" not in html
+    assert "Du er ikke knyttet til en enhed" in html
     client.force_login(User.objects.get(username="leder.skole"))
     assert "/bestillinger/ny/" in client.get("/bestillinger/").content.decode()
+
+
+def test_empty_lists_say_so(client, db, payroll):
+    client.force_login(payroll)
+    assert "Ingen filer modtaget endnu." in client.get("/modtagelse/").content.decode()
+    assert "Ingen importer endnu." in client.get("/loen/nyansatte/import/").content.decode()
+    assert "Intet journaliseret endnu." in client.get("/modtagelse/arkivering/").content.decode()
+
+
+def test_the_filing_pages_counts_are_not_made_to_look_clickable(client, db, payroll):
+    client.force_login(payroll)
+    html = client.get("/modtagelse/arkivering/").content.decode()
+    counts = html[html.index('class="state-counts"') :].split("</ul>")[0]
+    assert "<a " not in counts and 'class="tabs"' not in html
+    assert "Journaliseret: <strong>0</strong>" in counts
+
+
+def test_the_review_page_gives_the_pdf_the_room_and_no_thumbnails(client, demo_with_queue):
+    from portal.models import User
+
+    document = Document.objects.get(original_name="ukendt_dokument.pdf")
+    client.force_login(User.objects.get(username="loen"))
+    html = client.get(f"/modtagelse/dokument/{document.pk}/").content.decode()
+    assert "#navpanes=0" in html

@@ -75,6 +75,15 @@ class PositionProfile(models.Model):
         "portal.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="profiles"
     )
     name = models.CharField(_("name"), max_length=200)
+    unit_type = models.ForeignKey(
+        "portal.UnitType",
+        verbose_name=_("unit type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="profiles",
+        help_text=_("Offered only to units of this type. Empty: every unit in the area."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     renewal_years = models.PositiveSmallIntegerField(
         _("renew every (years)"),

@@ -93,10 +93,12 @@ def test_payroll_uploads_returned_certificates_and_decides_a_flagged_one(
     page.get_by_role("button", name="Upload").click()
 
     rows = page.locator("#upload-results tbody tr")
+    # Each row says what happened, not just that reading is done.
     expect(rows.filter(has_text="boerneattest_plettet.pdf")).to_contain_text(
-        "Ikke ren: afventer vurdering"
+        "Ikke ren: til vurdering"
     )
-    expect(rows.filter(has_text="boerneattest_ren.pdf")).to_contain_text("Færdig")
+    expect(rows.filter(has_text="boerneattest_ren.pdf")).to_contain_text("Ren")
+    expect(rows.filter(has_text="boerneattest_ren.pdf")).not_to_contain_text("Færdig")
     expect(rows.filter(has_text="ukendt_dokument.pdf")).to_contain_text("Skal vurderes")
     unproven = rows.filter(has_text="offentlig_straffeattest_ren.pdf")
     expect(unproven).to_contain_text("Skal vurderes")

@@ -161,6 +161,7 @@ def test_payroll_confirms_one_proposal_by_keyboard_and_overrules_the_next(
     manager.context.close()
 
     # Payroll sees the figures too, but only an administrator may switch the mode.
+    page.locator("summary", has_text="Lønkontor").click()  # payroll's tools menu
     page.get_by_role("link", name="Robotten").click()
     expect(page.get_by_role("heading", name="Børneattest", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Lad robotten handle selv")).to_have_count(0)
@@ -172,6 +173,7 @@ def test_payroll_confirms_one_proposal_by_keyboard_and_overrules_the_next(
     admin.get_by_label("Adgangskode").fill("demo")
     admin.get_by_role("button", name="Log ind").click()
     admin.wait_for_url(f"{live_server.url}/")
+    admin.locator("summary", has_text="Administration").click()  # the administrator's menu
     admin.get_by_role("link", name="Robotten").click()
     child = admin.locator(
         "section", has=admin.get_by_role("heading", name="Børneattest", exact=True)
