@@ -8,6 +8,7 @@ def portal(request):
     user = getattr(request, "user", None)
     return {
         "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
+        "ACCESSIBILITY_STATEMENT_URL": settings.ACCESSIBILITY_STATEMENT_URL,
         "DEMO_MODE": settings.DEMO_MODE,
         "SSO_ENABLED": settings.SSO_ENABLED,
         # Lazy: costs a query only on pages that render the banner slot.
