@@ -9,6 +9,7 @@ def portal(request):
     user = getattr(request, "user", None)
     return {
         "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
+        "ACCESSIBILITY_STATEMENT_URL": settings.ACCESSIBILITY_STATEMENT_URL,
         "DEMO_MODE": settings.DEMO_MODE,
         "SSO_ENABLED": settings.SSO_ENABLED,
         "PAYROLL_CONTACT": settings.PAYROLL_CONTACT,

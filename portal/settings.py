@@ -36,6 +36,13 @@ PAYROLL_CONTACT = env(
 )
 # A team mailbox for payroll's notices; without it, every payroll user's address.
 PAYROLL_EMAIL = env("PAYROLL_EMAIL", default="")
+# The municipality's accessibility statement (tilgængelighedserklæring), linked from every
+# page's footer as webtilgængelighedsloven requires. Statements are made and published in
+# the Agency for Digital Government's WAS tool (was.digst.dk); the default points there
+# until the municipality has published its own.
+ACCESSIBILITY_STATEMENT_URL = env(
+    "ACCESSIBILITY_STATEMENT_URL", default="https://www.was.digst.dk/"
+)
 # Logo for letters and the header, a path under static/.
 MUNICIPALITY_LOGO = env("MUNICIPALITY_LOGO", default="img/logo.svg")
 
