@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.cpr import InvalidCpr, normalise_cpr
+from portal.listing import Sort, ordering_for, sort_choices
 from portal.models import User
 from portal.selectors import units_of
 
@@ -232,6 +233,26 @@ class OrderForm(forms.Form):
         self.data[self.add_prefix("submission_token")] = str(uuid.uuid4())
 
 
+ORDER_SORTS = [
+    Sort("newest", _("Newest orders first"), ("-created_at", "-id")),
+    Sort("oldest", _("Oldest orders first"), ("created_at", "id")),
+    Sort("name", _("Name (A–Z)"), ("full_name", "id")),
+    Sort("start", _("Start date, earliest first"), ("start_date", "id")),
+    Sort("start_desc", _("Start date, latest first"), ("-start_date", "-id")),
+]
+
+
+def refuse_cpr_in_search(q: str) -> str:
+    """A CPR number typed in a search field would end up in the address bar and server
+    logs: anything with six digits or more is refused."""
+    q = q.strip()
+    if sum(ch.isdigit() for ch in q) >= 6:
+        raise forms.ValidationError(
+            _("Search by name only. Never put a CPR number in a search field.")
+        )
+    return q
+
+
 class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
@@ -244,26 +265,36 @@ class OrderFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
+    unit = forms.TypedChoiceField(label=_("Unit"), required=False, coerce=int, empty_value=None)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=sort_choices(ORDER_SORTS))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, data=None, *, units=(), **kwargs):
         kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
+        allowed = {str(unit.pk) for unit in units}
+        if data is not None and data.get("unit") and data.get("unit") not in allowed:
+            # Another unit's id is dropped, never shown an error or a hint that it exists.
+            data = data.copy()
+            data.pop("unit")
+        super().__init__(data, **kwargs)
+        self.fields["unit"].choices = [("", _("All your units"))] + [
+            (unit.pk, unit.name) for unit in units
+        ]
+        self.offers_units = len(units) > 1
 
-    def clean_query(self) -> str:
+    def clean_query(self, **changes) -> str:
         """The filter as a query string, leaving out anything that was refused."""
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
-        values = {k: v for k in ("q", "status") if (v := self.cleaned_data.get(k))}
-        return urlencode(values)
+        values = {k: v for k in ("q", "status", "unit", "sort") if (v := self.cleaned_data.get(k))}
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v})
 
     def clean_q(self) -> str:
-        q = self.cleaned_data["q"].strip()
-        if sum(ch.isdigit() for ch in q) >= 6:
-            # A CPR number typed here would end up in the address bar and server logs.
-            raise forms.ValidationError(
-                _("Search by name only. Never put a CPR number in a search field.")
-            )
-        return q
+        return refuse_cpr_in_search(self.cleaned_data["q"])
+
+    @property
+    def ordering(self) -> tuple[str, ...]:
+        return ordering_for(ORDER_SORTS, getattr(self, "cleaned_data", {}).get("sort"))
 
 
 class OrderCorrectionForm(forms.Form):

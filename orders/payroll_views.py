@@ -1,6 +1,6 @@
 """Payroll's pages: police batches and orders on paper consent. Payroll only; 404 for others."""
 
-import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -11,25 +11,36 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.decorators import payroll_required
+from portal.listing import Sort, ordering_for, paginate, sort_choices
 
 from . import batching, services
 from .models import AccessLog, DuplicateAttempt, OrderLine, PoliceBatch
-from .selectors import payroll_batches, start_soon_date
+from .selectors import ordered_batches, payroll_batches, start_soon_date
+
+BATCH_SORTS = [
+    Sort("newest", _("Newest first"), ("-ordered_at", "-id")),
+    Sort("oldest", _("Oldest first"), ("ordered_at", "id")),
+    Sort("reference", _("Reference"), ("reference",)),
+]
+BATCHES_PER_PAGE = 25
 
 
 @payroll_required
 @require_GET
 def batches(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort") or BATCH_SORTS[0].value
     context = {
         "groups": batching.waiting_groups(),
         "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED),
-        # Recent batches stay at hand for the CSV again, or to look up a reference.
-        "ordered_recent": payroll_batches()
-        .filter(
-            state=PoliceBatch.State.ORDERED,
-            ordered_at__gte=timezone.now() - datetime.timedelta(days=30),
-        )
-        .order_by("-ordered_at")[:50],
+        # Ordered batches stay at hand for the CSV again, or to look up a reference.
+        "ordered": paginate(
+            ordered_batches().order_by(*ordering_for(BATCH_SORTS, sort)),
+            request,
+            per_page=BATCHES_PER_PAGE,
+        ),
+        "sort_choices": sort_choices(BATCH_SORTS),
+        "sort": sort,
+        "query": urlencode({"sort": sort}),
         "paper_lines": list(
             OrderLine.objects.awaiting_paper_consent().order_by("order__created_at")
         ),

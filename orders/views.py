@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
+from portal.listing import paginate
 from portal.selectors import units_of
 
 from . import hires, letters, services
@@ -25,22 +25,27 @@ ORDERS_PER_PAGE = 25
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    filters = OrderFilterForm(request.GET)
+    filters = OrderFilterForm(request.GET, units=list(units_of(request.user)))
     orders = orders_visible_to(request.user).for_listing()
     if filters.is_valid():
         if status := filters.cleaned_data["status"]:
             orders = orders.filter(pk__in=OrderLine.objects.filter(status=status).values("order"))
         if q := filters.cleaned_data["q"]:
-            orders = orders.filter(full_name__icontains=q)
+            orders = orders.filter(full_name__icontains=q)  # pg_trgm index on PostgreSQL
+        if unit := filters.cleaned_data["unit"]:
+            orders = orders.filter(unit_id=unit)
+        orders = orders.order_by(*filters.ordering)
     else:
         orders = orders.none()  # e.g. a CPR number in the search field: show nothing of it
-    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(orders, request, per_page=ORDERS_PER_PAGE)
     services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=page)
     context = {
         "page": page,
         "filters": filters,
         "soon": start_soon_date(),
         "query": filters.clean_query(),
+        "filtered": filters.is_valid()
+        and any(filters.cleaned_data[k] for k in ("q", "status", "unit")),
     }
     if not request.htmx:
         context["hire_prompts"] = hires.prompts_for(request.user)

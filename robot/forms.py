@@ -1,8 +1,14 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from orders.forms import refuse_cpr_in_search
 from orders.models import OrderLine
+from portal.cpr import CPR_PATTERN
+from portal.listing import Sort, ordering_for, sort_choices
 
 from .models import Assessment, Document
 
@@ -149,3 +155,62 @@ class OverruleForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         kwargs.setdefault("auto_id", "overrule_%s")
         super().__init__(*args, **kwargs)
+
+
+DOCUMENT_SORTS = [
+    Sort("oldest", _("Oldest first"), ("received_at", "pk")),
+    Sort("newest", _("Newest first"), ("-received_at", "-pk")),
+    Sort("name", _("Name (A–Z)"), ("line__order__full_name", "received_at", "pk")),
+]
+# Our own references may carry many digits; anything else with six digits may be a CPR number.
+REFERENCE_PREFIXES = ("ATT-", "AP-")
+
+
+class DocumentFilterForm(forms.Form):
+    """Search and sort in payroll's queue. Searching by CPR number is refused, as in the
+    order list: the query string ends up in the address bar and the server's logs."""
+
+    state = forms.ChoiceField(
+        required=False,
+        choices=[("", "")] + [(s.value, s.label) for s in Document.QUEUE_STATES],
+        widget=forms.HiddenInput,
+    )
+    q = forms.CharField(
+        label=_("Search by name or reference"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"), required=False, choices=sort_choices(DOCUMENT_SORTS)
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"].strip()
+        if q.upper().startswith(REFERENCE_PREFIXES) and not CPR_PATTERN.search(q):
+            return q
+        return refuse_cpr_in_search(q)
+
+    def clean_query(self) -> str:
+        """The search as a query string, leaving out anything that was refused."""
+        data = getattr(self, "cleaned_data", {})
+        return urlencode({k: v for k in ("state", "q", "sort") if (v := data.get(k))})
+
+    def filter(self, documents):
+        """The documents that match, in the chosen order (none when the search was refused)."""
+        if not self.is_valid():
+            return documents.none()
+        if state := self.cleaned_data["state"]:
+            documents = documents.filter(state=state)
+        if q := self.cleaned_data["q"]:
+            documents = documents.filter(
+                Q(line__order__full_name__icontains=q)
+                | Q(original_name__icontains=q)
+                | Q(line__batch__reference__iexact=q)
+                | Q(filing__reference__iexact=q)
+            )
+        return documents.order_by(*ordering_for(DOCUMENT_SORTS, self.cleaned_data["sort"]))

@@ -306,7 +306,12 @@ class FilingJob(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("filing")
         verbose_name_plural = _("filings")
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="filing_due_idx")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="filing_due_idx"),
+            # The filing page lists the most recently filed, and pages back through them.
+            models.Index(fields=["state", "-filed_at", "-id"], name="filing_state_filed_idx"),
+            models.Index(fields=["state", "created_at", "id"], name="filing_state_created_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="filed") | ~Q(esdh_reference=""),

@@ -1,5 +1,7 @@
 """Payroll's intake, queue and review of returned certificates. Payroll only; 404 otherwise."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
@@ -9,14 +11,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
 
 from orders.models import AccessLog, CertificateKind, OrderLine
 from portal.decorators import payroll_or_staff_required, payroll_required, staff_required
+from portal.listing import COUNT_LIMIT, Sort, ordering_for, paginate, sort_choices
 
 from . import filing, services, trial
 from .forms import (
     AssessmentForm,
     DiscardForm,
+    DocumentFilterForm,
     OverruleForm,
     ResolveForm,
     UploadForm,
@@ -88,6 +93,9 @@ def document_row(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "robot/intake.html#row", {"document": document})
 
 
+DOCUMENTS_PER_PAGE = 50
+
+
 @payroll_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
@@ -95,17 +103,16 @@ def queue(request: HttpRequest) -> HttpResponse:
         Document.objects.filter(state__in=Document.QUEUE_STATES)
         .values_list("state")
         .annotate(n=Count("pk"))
+        .order_by()
     )
-    state = request.GET.get("state")
-    documents = Document.objects.filter(state__in=Document.QUEUE_STATES)
-    if state in Document.QUEUE_STATES:
-        documents = documents.filter(state=state)
-    documents = list(
-        documents.select_related("kind", "line__order__unit", "person").order_by(
-            "received_at", "pk"
-        )[:200]
+    filters = DocumentFilterForm(request.GET)
+    documents = filters.filter(
+        Document.objects.filter(state__in=Document.QUEUE_STATES).select_related(
+            "kind", "line__order__unit", "person"
+        )
     )
-    services.log_documents_listed(user=request.user, documents=documents)
+    page = paginate(documents, request, per_page=DOCUMENTS_PER_PAGE)
+    services.log_documents_listed(user=request.user, documents=page.object_list)
     tabs = [
         (value, label, counts.get(value, 0))
         for value, label in Document.State.choices
@@ -117,9 +124,22 @@ def queue(request: HttpRequest) -> HttpResponse:
             or counts.get(value)
         )
     ]
-    context = {"documents": documents, "tabs": tabs, "state": state, "total": sum(counts.values())}
-    template = "robot/queue.html#table" if request.htmx else "robot/queue.html"
-    return render(request, template, context)
+    context = {
+        "documents": page.object_list,
+        "page": page,
+        "filters": filters,
+        "query": filters.clean_query(),
+        "tabs": tabs,
+        "state": filters.cleaned_data.get("state") if filters.is_valid() else None,
+        "total": sum(counts.values()),
+    }
+    if not request.htmx:
+        return render(request, "robot/queue.html", context)
+    response = render(request, "robot/queue.html#table", context)
+    if not filters.is_valid():
+        # Keep the refused text (perhaps a CPR number) out of the address bar and history.
+        return push_url(response, reverse("robot:queue") + "?" + filters.clean_query())
+    return response
 
 
 def _candidates(document: Document):
@@ -398,29 +418,54 @@ def document_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("robot:document", pk=pk)
 
 
+FILING_SORTS = [
+    Sort("newest", _("Newest first"), ("-created_at", "-id")),
+    Sort("oldest", _("Oldest first"), ("created_at", "id")),
+]
+FILINGS_PER_PAGE = 50
+
+
 @payroll_required
 @require_GET
 def filing_queue(request: HttpRequest) -> HttpResponse:
-    """What is being filed in the case system: waiting, failing with the reason, filed."""
-    jobs = FilingJob.objects.select_related("line__order__unit", "line__kind", "document")
-    counts = dict(jobs.values_list("state").annotate(n=Count("pk")).order_by())
+    """What is being filed in the case system: waiting, failing with the reason, filed; or
+    every job in one state, a page at a time."""
+    jobs = FilingJob.objects.select_related("line__order__unit", "line__kind", "document__line")
+    State = FilingJob.State
+    counts = dict(
+        jobs.filter(state__in=[s for s in State.values if s != State.FILED])
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    # Filed jobs pile up for years: count them only as far as a page needs.
+    counts[State.FILED] = jobs.filter(state=State.FILED).order_by()[: COUNT_LIMIT + 1].count()
+    state = request.GET.get("state")
     context = {
-        "counts": [
-            (value, label, counts.get(value, 0)) for value, label in FilingJob.State.choices
-        ],
-        "attention": list(
-            jobs.filter(state__in=[FilingJob.State.FAILED, FilingJob.State.MANUAL]).order_by(
-                "created_at"
-            )[:200]
-        ),
-        "waiting": list(
-            jobs.filter(state__in=[FilingJob.State.PENDING, FilingJob.State.IN_PROGRESS]).order_by(
-                "next_attempt_at"
-            )[:100]
-        ),
-        "filed": list(jobs.filter(state=FilingJob.State.FILED).order_by("-filed_at")[:50]),
+        "counts": [(value, label, counts.get(value, 0)) for value, label in State.choices],
+        "count_limit": COUNT_LIMIT,
+        "state": state if state in State.values else None,
+        "sort_choices": sort_choices(FILING_SORTS),
+        "sort": request.GET.get("sort") or FILING_SORTS[0].value,
     }
-    shown = context["attention"] + context["waiting"] + context["filed"]
+    if context["state"]:
+        ordering = ordering_for(FILING_SORTS, context["sort"])
+        page = paginate(jobs.filter(state=state).order_by(*ordering), request, per_page=50)
+        context.update(page=page, query=urlencode({"state": state, "sort": context["sort"]}))
+        shown = list(page.object_list)
+    else:
+        context.update(
+            attention=list(
+                jobs.filter(state__in=[State.FAILED, State.MANUAL]).order_by("created_at")[:200]
+            ),
+            waiting=list(
+                jobs.filter(state__in=[State.PENDING, State.IN_PROGRESS]).order_by(
+                    "next_attempt_at"
+                )[:100]
+            ),
+            filed=list(jobs.filter(state=State.FILED).order_by("-filed_at", "-id")[:50]),
+        )
+        shown = context["attention"] + context["waiting"] + context["filed"]
     services.log_documents_listed(user=request.user, documents=[job.document for job in shown])
     return render(request, "robot/filing.html", context)
 

@@ -146,12 +146,18 @@ def test_empty_lists_say_so(client, db, payroll):
     assert "Intet journaliseret endnu." in client.get("/modtagelse/arkivering/").content.decode()
 
 
-def test_the_filing_pages_counts_are_not_made_to_look_clickable(client, db, payroll):
+def test_the_filing_pages_tabs_are_filters_that_keep_the_choice_in_the_address(
+    client, db, payroll
+):
+    from robot.models import FilingJob
+
     client.force_login(payroll)
-    html = client.get("/modtagelse/arkivering/").content.decode()
-    counts = html[html.index('class="state-counts"') :].split("</ul>")[0]
-    assert "<a " not in counts and 'class="tabs"' not in html
-    assert "Journaliseret: <strong>0</strong>" in counts
+    overview = client.get("/modtagelse/arkivering/").content.decode()
+    filed = str(FilingJob.State.FILED.label)
+    assert f'href="?state={FilingJob.State.FILED}"' in overview
+    html = client.get("/modtagelse/arkivering/", {"state": FilingJob.State.FILED}).content.decode()
+    assert f'<a href="?state={FilingJob.State.FILED}" aria-current="page">{filed}' in html
+    assert f'<h2 id="state-title">{filed}</h2>' in html
 
 
 def test_the_review_page_gives_the_pdf_the_room_and_no_thumbnails(client, demo_with_queue):

@@ -61,7 +61,16 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
-        indexes = [models.Index(fields=["unit", "-created_at"], name="order_unit_created_idx")]
+        # One index per way the order list sorts, for payroll (every unit) and per unit;
+        # name search has a pg_trgm index of its own (migration 0016, PostgreSQL only).
+        indexes = [
+            models.Index(fields=["unit", "-created_at", "-id"], name="order_unit_newest_idx"),
+            models.Index(fields=["-created_at", "-id"], name="order_newest_idx"),
+            models.Index(fields=["full_name", "id"], name="order_name_idx"),
+            models.Index(fields=["unit", "full_name", "id"], name="order_unit_name_idx"),
+            models.Index(fields=["start_date", "id"], name="order_start_idx"),
+            models.Index(fields=["unit", "start_date", "id"], name="order_unit_start_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.person.cpr_masked})"
@@ -104,7 +113,7 @@ class OrderLineQuerySet(models.QuerySet):
         """Lines payroll still has to order at politi.dk through a batch (Digital Post)."""
         return self.filter(
             status=OrderLine.Status.NEW, batch__isnull=True, order__digital_post_exempt=False
-        ).select_related("order__unit", "kind", "legal_basis", "person")
+        ).select_related("order__unit", "order__created_by", "legal_basis__kind", "kind", "person")
 
     def awaiting_paper_consent(self):
         """Lines for people exempt from Digital Post: ordered one by one with a paper form."""

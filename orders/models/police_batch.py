@@ -45,6 +45,9 @@ class PoliceBatch(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("police batch")
         verbose_name_plural = _("police batches")
+        indexes = [
+            models.Index(fields=["state", "-ordered_at", "-id"], name="batch_state_ordered_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(state="ordered", ordered_at__isnull=False) | ~Q(state="ordered"),
