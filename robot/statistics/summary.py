@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from orders.models import OrderEvent, OrderLine
@@ -84,7 +84,8 @@ def bring_up_to_date(*, max_lines: int | None = None) -> bool:
 
 def refresh(*, max_lines: int | None = None, wait: bool = True) -> int:
     """Summarise stale lines and documents, a chunk per transaction, until none is left (or
-    `max_lines` marks are done). Idempotent; one process at a time. Returns the marks done."""
+    `max_lines` are done). Idempotent; one process at a time. Returns how many lines and
+    documents were summarised."""
     done = 0
     while max_lines is None or done < max_lines:
         chunk = CHUNK if max_lines is None else min(CHUNK, max_lines - done)
@@ -92,20 +93,37 @@ def refresh(*, max_lines: int | None = None, wait: bool = True) -> int:
             state = _locked_state(wait=wait)
             if state is None:
                 break
-            stale = list(
-                StatisticsStale.objects.order_by("pk").values_list("pk", "line_id", "document_id")[
-                    :chunk
-                ]
-            )
-            if not stale:
+            lines = _stale("line_id", chunk)
+            documents = _stale("document_id", chunk - len(lines))
+            if not lines and not documents:
                 break
-            summarise_lines({line_id for _pk, line_id, _doc in stale if line_id})
-            summarise_documents({doc_id for _pk, _line, doc_id in stale if doc_id})
-            StatisticsStale.objects.filter(pk__in=[pk for pk, _line, _doc in stale]).delete()
+            # Only marks read before the data are taken away: a change committed later
+            # keeps its mark for the next round.
+            marks = list(
+                StatisticsStale.objects.filter(
+                    Q(line_id__in=lines) | Q(document_id__in=documents)
+                ).values_list("pk", flat=True)
+            )
+            summarise_lines(lines)
+            summarise_documents(documents)
+            StatisticsStale.objects.filter(pk__in=marks).delete()
             state.refreshed_at = timezone.now()
             state.save(update_fields=["refreshed_at"])
-        done += len(stale)
+        done += len(lines) + len(documents)
     return done
+
+
+def _stale(column: str, limit: int) -> list[int]:
+    """Up to `limit` distinct stale line or document ids, the longest-waiting first."""
+    if limit <= 0:
+        return []
+    return list(
+        StatisticsStale.objects.filter(**{f"{column}__isnull": False})
+        .values(column)
+        .annotate(first=Min("pk"))
+        .order_by("first")
+        .values_list(column, flat=True)[:limit]
+    )
 
 
 def mark_all_stale() -> int:
