@@ -394,6 +394,14 @@ CELERY_BEAT_SCHEDULE["monthly-report"] = {
     "task": "robot.tasks.send_monthly_report",
     "schedule": crontab(day_of_month=env.int("STATS_REPORT_DAY", default=1), hour=6, minute=0),
 }
+# The statistics' summary of the timeline is brought up to date this often (and before any
+# page is shown); a page does at most this many stale order lines itself, beat the rest.
+STATS_SUMMARY_EVERY_SECONDS = env.float("STATS_SUMMARY_EVERY_SECONDS", default=300)
+STATS_SUMMARY_ON_PAGE = env.int("STATS_SUMMARY_ON_PAGE", default=2000)
+CELERY_BEAT_SCHEDULE["statistics-summary"] = {
+    "task": "robot.tasks.refresh_statistics",
+    "schedule": STATS_SUMMARY_EVERY_SECONDS,
+}
 
 # --- HR and payroll system ---------------------------------------------------------------
 # New hires from the HR system prompt their managers to order (orders/hires.py).

@@ -20,7 +20,7 @@ urlpatterns = [
     path("bestillinger/", include("orders.urls")),
     path("loen/", include("orders.payroll_urls")),
     path("modtagelse/", include("robot.urls")),
-    path("statistik/", include("robot.statistics_urls")),
+    path("statistik/", include("robot.statistics.urls")),
     path("velkommen/", welcome_views.welcome, name="welcome"),
     path("velkommen/velkomstpakke.pdf", welcome_views.welcome_pdf, name="welcome_pdf"),
     path("velkommen/skjul/", welcome_views.welcome_dismiss, name="welcome_dismiss"),

@@ -222,6 +222,10 @@ def load_demo_data(*, with_orders: bool = True, with_history: bool = False) -> N
         _place_demo_orders(units, users)
     if with_orders and with_history:
         load_demo_history()
+        # The statistics page is current from the first visit.
+        from .statistics import summary
+
+        summary.refresh()
 
 
 def _place_demo_orders(units, users) -> None:

@@ -311,6 +311,8 @@ class FilingJob(models.Model):
             # The filing page lists the most recently filed, and pages back through them.
             models.Index(fields=["state", "-filed_at", "-id"], name="filing_state_filed_idx"),
             models.Index(fields=["state", "created_at", "id"], name="filing_state_created_idx"),
+            # The statistics count the jobs created in a period.
+            models.Index(fields=["created_at"], name="filing_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -372,7 +374,9 @@ class Proposal(models.Model):
         verbose_name = _("robot proposal")
         verbose_name_plural = _("robot proposals")
         indexes = [
-            models.Index(fields=["kind", "ruleset", "decided"], name="proposal_agreement_idx")
+            models.Index(fields=["kind", "ruleset", "decided"], name="proposal_agreement_idx"),
+            # The statistics count the proposals made in a period.
+            models.Index(fields=["created_at"], name="proposal_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -435,3 +439,123 @@ class ModeSwitch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.get_mode_display()}"
+
+
+# The statistics' summary ---------------------------------------------------------------
+# Derived from the order timeline and the robot's documents (robot.statistics.summary keeps
+# it current); nothing reads it but the statistics, and it can be rebuilt at any time.
+
+
+class StatisticsLine(models.Model):
+    """One order line as the statistics see it: who, what, and when each stage ended, with
+    the hours each stage took (None when the stage has not happened or its end came first)."""
+
+    line = models.OneToOneField(
+        "orders.OrderLine", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "portal.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.ForeignKey(
+        "orders.CertificateKind", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=20)
+    start_date = models.DateField()
+    # An answer was recorded on or before the hire's start date.
+    answered_by_start = models.BooleanField(default=False)
+    placed_at = models.DateTimeField(null=True)
+    received_at = models.DateTimeField(null=True)
+    total_hours = models.FloatField(null=True)
+    batch_hours = models.FloatField(null=True)
+    police_hours = models.FloatField(null=True)
+    evaluation_hours = models.FloatField(null=True)
+    review_hours = models.FloatField(null=True)
+    filing_hours = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["start_date"], name="statline_start_idx")]
+
+    def __str__(self) -> str:
+        return f"line {self.line_id}"
+
+
+class StatisticsMonth(models.Model):
+    """What happened to one order line in one month (the portal's time zone): the counts
+    the statistics add up, so a period is a range of these rows and never the timeline."""
+
+    line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    unit = models.ForeignKey(
+        "portal.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.ForeignKey(
+        "orders.CertificateKind", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    placed = models.PositiveIntegerField(default=0)  # placed or ordered again
+    batched = models.PositiveIntegerField(default=0)
+    received = models.PositiveIntegerField(default=0)
+    received_by_robot = models.PositiveIntegerField(default=0)
+    cleared_by_robot = models.PositiveIntegerField(default=0)
+    filed_by_robot = models.PositiveIntegerField(default=0)
+    filed_by_person = models.PositiveIntegerField(default=0)
+    decided = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "month"], name="statmonth_line_month_uniq")
+        ]
+        indexes = [models.Index(fields=["month", "unit", "kind"], name="statmonth_month_idx")]
+
+    def __str__(self) -> str:
+        return f"line {self.line_id} {self.month:%Y-%m}"
+
+
+class StatisticsDocument(models.Model):
+    """A document the robot judged, as the statistics see it: the month it arrived, the
+    unit of the line it answers (None: no line), its kind, outcome and state, and whether
+    it went to a person as a trial-mode proposal."""
+
+    document = models.OneToOneField(
+        Document, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField()
+    unit = models.ForeignKey(
+        "portal.Unit", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.ForeignKey(
+        "orders.CertificateKind",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    outcome = models.CharField(max_length=20)
+    state = models.CharField(max_length=20)
+    proposed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "unit", "kind"], name="statdoc_month_idx")]
+
+    def __str__(self) -> str:
+        return f"document {self.document_id}"
+
+
+class StatisticsStale(models.Model):
+    """An order line or a document whose summary must be computed again. Written by
+    database triggers (robot migration 0007) in the same transaction as the change, so no
+    write, bulk or not, can be missed; emptied by the summary's refresh."""
+
+    line_id = models.BigIntegerField(null=True)
+    document_id = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"line {self.line_id} / document {self.document_id}"
+
+
+class StatisticsState(models.Model):
+    """One row: locked while the summary is refreshed, and when that last happened."""
+
+    refreshed_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"refreshed {self.refreshed_at}"

@@ -37,6 +37,14 @@ def apply_retention() -> dict:
 @shared_task(acks_late=True)
 def send_monthly_report(month: str | None = None) -> int:
     """E-mail last month's statistics (PDF) to STATS_REPORT_RECIPIENTS."""
-    from .statistics_mail import send_monthly_report as send
+    from .statistics.mail import send_monthly_report as send
 
     return send(month=month)
+
+
+@shared_task(acks_late=True, time_limit=3600)
+def refresh_statistics() -> int:
+    """Bring the statistics' summary up to date (every stale order line)."""
+    from .statistics import summary
+
+    return summary.refresh()

@@ -146,9 +146,7 @@ def test_empty_lists_say_so(client, db, payroll):
     assert "Intet journaliseret endnu." in client.get("/modtagelse/arkivering/").content.decode()
 
 
-def test_the_filing_pages_tabs_are_filters_that_keep_the_choice_in_the_address(
-    client, db, payroll
-):
+def test_the_filing_pages_tabs_are_filters_that_keep_the_choice_in_the_address(client, db, payroll):
     from robot.models import FilingJob
 
     client.force_login(payroll)

@@ -20,6 +20,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from orders.answers import anonymise_order, record_certificate_result, record_decision, record_filed
@@ -355,3 +356,86 @@ def test_percentile_interpolates_between_ranks():
     assert statistics.percentile([3], 0.9) == 3
     assert statistics.percentile([1, 2, 3, 4], 0.5) == 2.5
     assert statistics.percentile([10, 0, 20, 30, 40], 0.9) == pytest.approx(36)
+
+
+def test_monthly_report_pdf_has_each_chart_beside_its_table(history, payroll, client):
+    from pypdf import PdfReader
+
+    client.force_login(payroll)
+    response = client.get(reverse("statistics:monthly_report"), {"maaned": "2026-03"})
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+
+    with translation.override("da"):
+        police = lead(everything())["police"]
+        # A duration in words is drawn only by the chart (its bar's value); the table beside
+        # it has the hours.
+        assert police.median_display == "3,0 dage" and "3,0 dage" in text
+        assert "72,0" in text
+    # An area is in the chart of lines per area and in three tables (lines per month,
+    # hires who started early, volumes); a unit only in the volumes table (once per kind).
+    assert text.count("Ældre og Handicap") == 4
+    assert text.count("Nordskolen") == 2
+
+
+def test_summary_rebuilt_from_scratch_gives_the_same_figures(history, payroll):
+    from robot.statistics import summary
+
+    before = statistics.current_statistics(user=payroll, filters=MARCH).tables()
+    assert summary.mark_all_stale() == OrderLine.objects.count()
+    assert summary.refresh() == OrderLine.objects.count() + Document.objects.count()
+
+    after = statistics.compute(user=payroll, filters=MARCH).tables()
+    assert {name: t.rows for name, t in after.items()} == {
+        name: t.rows for name, t in before.items()
+    }
+
+
+def test_a_page_summarises_only_its_share_and_beat_does_the_rest(history, settings):
+    from robot.models import StatisticsStale
+    from robot.statistics import summary
+    from robot.tasks import refresh_statistics
+
+    settings.STATS_SUMMARY_ON_PAGE = 2
+    stale_lines = (
+        StatisticsStale.objects.filter(line_id__isnull=False).values("line_id").distinct().count()
+    )
+    assert stale_lines == OrderLine.objects.count()  # every line the history touched
+
+    assert summary.bring_up_to_date() is False
+    assert StatisticsStale.objects.exists()
+    assert refresh_statistics() > 0
+    assert summary.bring_up_to_date() is True
+    assert lead(everything())["total"].count == 4
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["statistics-summary"]["task"]
+        == "robot.tasks.refresh_statistics"
+    )
+
+
+def test_a_document_moved_to_another_line_moves_its_arrival(history):
+    """Triggers on documents mark both lines stale, so the police's time follows."""
+    care1 = history["care"][0].lines.get()
+    document = Document.objects.get(line=care1)
+    assert lead(everything())["police"].median == pytest.approx(72)
+
+    Document.objects.filter(pk=document.pk).update(line=None)
+
+    # Care 1 is now measured to its answer (9:00) instead of the document (8:00).
+    police = lead(everything())["police"]
+    assert police.median == pytest.approx((24 + 121) / 2)
+
+
+def test_refresh_command_summarises_everything_again(history, payroll):
+    from django.core.management import call_command
+
+    before = statistics.current_statistics(user=payroll, filters=MARCH).tables()
+    out = io.StringIO()
+    call_command("refresh_statistics", "--all", stdout=out)
+
+    assert (
+        out.getvalue().strip()
+        == f"{OrderLine.objects.count() + Document.objects.count()} summarised"
+    )
+    after = statistics.compute(user=payroll, filters=MARCH).tables()
+    assert after["lead_times"].rows == before["lead_times"].rows

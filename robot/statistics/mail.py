@@ -8,7 +8,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .statistics import add_months
+from .period import add_months
 
 
 class _Everyone:
@@ -22,7 +22,7 @@ class _Everyone:
 def send_monthly_report(*, month: str | None = None) -> int:
     """Render the report for `month` (YYYY-MM; default: the month before) and send it.
     Returns the number of recipients."""
-    from .statistics_views import monthly_report_pdf
+    from .views import monthly_report_pdf
 
     recipients = settings.STATS_REPORT_RECIPIENTS
     if not recipients:

@@ -1,10 +1,9 @@
-"""The statistics page, its exports and the monthly report. Figures come from
-robot.statistics; what a user may see is decided there (Scope.for_user)."""
+"""The statistics page, its exports and the monthly report. Figures come from the
+package; what a user may see is decided there (Scope.for_user)."""
 
 import csv
 import datetime
 import io
-from dataclasses import dataclass
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -19,8 +18,9 @@ from orders.models import CertificateKind
 from portal.models import Area
 from portal.pdf import letter_context, render_pdf
 
-from . import statistics
-from .statistics import Filters, Statistics, add_months
+from .. import statistics
+from .charts import charts_for
+from .period import Filters, add_months
 
 MONTH_FORMAT = "%Y-%m"
 
@@ -94,112 +94,16 @@ def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
     return form, form.filters()
 
 
-# Charts: SVG drawn here, coloured by classes in portal.css (the CSP refuses style attributes).
-
-
-@dataclass
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    css: str
-    title: str
-
-
-def month_chart(stats: Statistics) -> dict:
-    """Lines ordered per month, stacked by certificate kind."""
-    months = stats.months
-    kinds = sorted({row["kind"] for row in stats.per_month})
-    values = {(row["month"].replace(day=1), row["kind"]): 0 for row in stats.per_month}
-    for row in stats.per_month:
-        values[(row["month"].replace(day=1), row["kind"])] += row["n"]
-    totals = dict(stats.monthly_totals())
-    top = max(totals.values(), default=0) or 1
-    width, height, left, bottom = 640, 220, 40, 30
-    slot = (width - left) / max(len(months), 1)
-    bars, labels = [], []
-    for i, month in enumerate(months):
-        y = height - bottom
-        for k, kind in enumerate(kinds):
-            n = values.get((month, kind), 0)
-            if not n:
-                continue
-            h = (height - bottom - 10) * n / top
-            y -= h
-            bars.append(
-                Bar(
-                    x=round(left + i * slot + slot * 0.15, 1),
-                    y=round(y, 1),
-                    width=round(slot * 0.7, 1),
-                    height=round(h, 1),
-                    css=f"series-{k % 4}",
-                    title=f"{month:%Y-%m} {kind}: {n}",
-                )
-            )
-        labels.append(
-            {
-                "x": round(left + i * slot + slot / 2, 1),
-                "text": f"{month:%m/%y}",
-                "total": totals.get(month, 0),
-            }
-        )
-    return {
-        "width": width,
-        "height": height,
-        "bars": bars,
-        "labels": labels,
-        "axis_y": height - bottom,
-        "top": top,
-        "left": left,
-        "legend": [{"css": f"series-{k % 4}", "text": kind} for k, kind in enumerate(kinds)],
-    }
-
-
-def hbar_chart(items: list[tuple[str, float | None, str]]) -> dict:
-    """Horizontal bars: (label, value, shown value)."""
-    top = max((value or 0 for _label, value, _shown in items), default=0) or 1
-    width, row, left = 640, 28, 250
-    bars = []
-    for i, (label, value, shown) in enumerate(items):
-        w = (width - left - 70) * (value or 0) / top
-        bars.append(
-            {
-                "y": i * row + 4,
-                "ty": i * row + 19,
-                "width": round(max(w, 1), 1),
-                "label": label,
-                "shown": shown,
-                "vx": round(left + max(w, 1) + 6, 1),
-            }
-        )
-    return {"width": width, "height": max(len(items), 1) * row + 8, "left": left, "bars": bars}
-
-
-def _charts(stats: Statistics) -> dict:
-    areas: dict[str, int] = {}
-    for row in stats.volumes:
-        areas[row["area"]] = areas.get(row["area"], 0) + row["n"]
-    return {
-        "months": month_chart(stats),
-        "stages": hbar_chart([(f.label, f.median, f.median_display) for f in stats.lead]),
-        "areas": hbar_chart([(area, n, str(n)) for area, n in areas.items()]),
-        "to_person": hbar_chart(
-            [(row["reason"], row["n"], str(row["n"])) for row in stats.robot.to_person]
-        ),
-    }
-
-
 @login_required
 @require_GET
 def statistics_page(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    stats = statistics.compute(user=request.user, filters=filters)
+    stats = statistics.current_statistics(user=request.user, filters=filters)
     context = {
         "form": form,
         "stats": stats,
         "tables": stats.tables(),
-        "charts": _charts(stats),
+        "charts": charts_for(stats),
         "query": request.GET.urlencode(),
         "last_month": add_months(timezone.localdate().replace(day=1), -1),
     }
@@ -211,7 +115,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def statistics_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     _form, filters = _filters(request)
-    tables = statistics.compute(user=request.user, filters=filters).tables()
+    tables = statistics.current_statistics(user=request.user, filters=filters).tables()
     if table not in tables:
         raise Http404
     data = tables[table]
@@ -258,10 +162,17 @@ def xlsx_bytes(table) -> bytes:
 def monthly_report_pdf(*, user, month: datetime.date) -> bytes:
     """The month's figures as a PDF, for what the user may see."""
     filters = Filters.month(month)
-    stats = statistics.compute(user=user, filters=filters)
+    stats = statistics.current_statistics(user=user, filters=filters)
     return render_pdf(
         "letters/monthly_report.html",
-        letter_context(stats=stats, tables=stats.tables(), month=filters.start, sender=""),
+        letter_context(
+            stats=stats,
+            tables=stats.tables(),
+            charts=charts_for(stats),
+            pdf=True,
+            month=filters.start,
+            sender="",
+        ),
     )
 
 

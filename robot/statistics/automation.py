@@ -1,0 +1,174 @@
+"""The robot: answers cleared without a person, outcomes by kind, trial-mode agreement,
+documents sent to a person and why; and filing in the case system."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..models import Document, FilingJob, Proposal, StatisticsDocument, StatisticsMonth
+from . import summary
+from .numbers import share
+from .period import Filters, Scope, lines_q, summary_q
+
+
+@dataclass
+class RobotFigures:
+    answers: int = 0
+    by_robot: int = 0
+    cleared_by_robot: int = 0
+    outcomes: list[dict] = field(default_factory=list)
+    agreement: list[dict] = field(default_factory=list)
+    to_person: list[dict] = field(default_factory=list)
+
+    @property
+    def share_alone(self) -> float | None:
+        return share(self.by_robot, self.answers)
+
+    @property
+    def share_cleared_alone(self) -> float | None:
+        return share(self.cleared_by_robot, self.answers)
+
+
+TO_PERSON_REASONS = {
+    "trial": gettext_lazy("Trial mode or random check: a person confirms"),
+    "not_clean": gettext_lazy("Not clean: payroll assesses"),
+    "unreadable": gettext_lazy("Unreadable"),
+    "needs_review": gettext_lazy("Doubtful or not proven to come from the police"),
+    "no_order": gettext_lazy("No order found"),
+    "duplicate": gettext_lazy("Duplicate or already answered"),
+}
+
+
+@summary.current
+def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
+    figures = RobotFigures()
+    answers = StatisticsMonth.objects.filter(
+        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
+    ).aggregate(
+        total=Sum("received", default=0),
+        robot=Sum("received_by_robot", default=0),
+        cleared=Sum("cleared_by_robot", default=0),
+    )
+    figures.answers, figures.by_robot = answers["total"], answers["robot"]
+    figures.cleared_by_robot = answers["cleared"]
+
+    documents = StatisticsDocument.objects.filter(month__gte=filters.start, month__lt=filters.end)
+    if not scope.is_everything or filters.area_id:
+        # Only documents matched to a line have a unit.
+        documents = documents.filter(
+            summary_q(scope, Filters(filters.start, filters.end, filters.area_id))
+        )
+    if filters.kind_id:
+        documents = documents.filter(kind_id=filters.kind_id)
+    labels = dict(Document.Outcome.choices)
+    outcomes: dict[tuple, int] = {}  # in the database's order of kind and outcome
+    reasons: dict[str, int] = {}
+    for row in (
+        documents.values("kind__name", "outcome", "state", "proposed")
+        .annotate(n=Count("pk"))
+        .order_by("kind__name", "outcome")
+    ):
+        key = (row["kind__name"], row["outcome"])
+        outcomes[key] = outcomes.get(key, 0) + row["n"]
+        if reason := _why_a_person(row):
+            reasons[reason] = reasons.get(reason, 0) + row["n"]
+    figures.outcomes = [
+        {
+            "kind": kind or _("Unknown"),
+            "outcome": str(labels.get(outcome, outcome)),
+            "n": n,
+        }
+        for (kind, outcome), n in outcomes.items()
+    ]
+    figures.to_person = [
+        {"reason": str(TO_PERSON_REASONS[key]), "n": n}
+        for key, n in sorted(reasons.items(), key=lambda item: -item[1])
+    ]
+
+    proposals = Proposal.objects.filter(
+        created_at__gte=filters.start_at, created_at__lt=filters.end_at
+    )
+    proposals = proposals.filter(lines_q(scope, filters, "line__"))
+    for row in (
+        proposals.values("kind__name")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(decided="")),
+            sampled=Count("pk", filter=Q(sampled=True)),
+        )
+        .order_by("kind__name")
+    ):
+        figures.agreement.append(
+            {
+                "kind": row["kind__name"],
+                "total": row["total"],
+                "open": row["open"],
+                "sampled": row["sampled"],
+            }
+        )
+    decided = (
+        proposals.exclude(decided="")
+        .values("kind__name", "proposed", "decided")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_kind: dict[str, list[int]] = {}
+    for row in decided:
+        agreed = row["proposed"] == row["decided"]
+        entry = by_kind.setdefault(row["kind__name"], [0, 0, 0])
+        entry[0 if agreed else 1] += row["n"]
+        if (row["proposed"], row["decided"]) == (
+            Document.Outcome.CLEAN,
+            Document.Outcome.NOT_CLEAN,
+        ):
+            entry[2] += row["n"]
+    for item in figures.agreement:
+        agreed, overruled, dangerous = by_kind.get(item["kind"], [0, 0, 0])
+        item.update(
+            confirmed=agreed,
+            overruled=overruled,
+            dangerous=dangerous,
+            agreement=share(agreed, agreed + overruled),
+        )
+    return figures
+
+
+def _why_a_person(row: dict) -> str | None:
+    """Why a document went to a person (None: the robot handled it alone)."""
+    if row["proposed"]:
+        return "trial"
+    if row["outcome"] == Document.Outcome.NOT_CLEAN and row["state"] in (
+        Document.State.NOT_CLEAN,
+        Document.State.AWAITING_APPROVAL,
+        Document.State.DONE,
+    ):
+        return "not_clean"
+    if Document.Outcome.UNREADABLE in (row["state"], row["outcome"]):
+        return "unreadable"
+    if row["state"] == Document.State.NO_ORDER:
+        return "no_order"
+    if row["state"] == Document.State.DUPLICATE:
+        return "duplicate"
+    if Document.Outcome.NEEDS_REVIEW in (row["state"], row["outcome"]):
+        return "needs_review"
+    return None
+
+
+def filing_figures(scope: Scope, filters: Filters) -> dict:
+    """Filing jobs created in the period: filed, retried, failing, handed to a person."""
+    return FilingJob.objects.filter(
+        lines_q(scope, filters, "line__"),
+        created_at__gte=filters.start_at,
+        created_at__lt=filters.end_at,
+    ).aggregate(
+        total=Count("pk"),
+        filed=Count("pk", filter=Q(state=FilingJob.State.FILED)),
+        retried=Count("pk", filter=Q(attempts__gt=1)),
+        failing=Count("pk", filter=Q(state=FilingJob.State.FAILED)),
+        manual=Count("pk", filter=Q(state=FilingJob.State.MANUAL)),
+        waiting=Count(
+            "pk", filter=Q(state__in=[FilingJob.State.PENDING, FilingJob.State.IN_PROGRESS])
+        ),
+    )

@@ -1,0 +1,231 @@
+"""The whole page: every figure for a period and a scope, and the tables the page, the
+exports and the monthly report show."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from portal.models import User
+
+from . import summary
+from .automation import RobotFigures, filing_figures, robot_figures
+from .hours import hours_saved
+from .lead_times import DurationFigure, lead_times
+from .numbers import Table, round_hours
+from .period import Filters, Scope, add_months
+from .stuck import StuckStage, stuck_cases
+from .volumes import ordered_per_month, started_before_answer, volumes
+
+
+@dataclass
+class Statistics:
+    filters: Filters
+    scope: Scope
+    per_month: list[dict]
+    lead: list[DurationFigure]
+    stuck: list[StuckStage]
+    robot: RobotFigures
+    filing: dict
+    early: list[dict]
+    volumes: list[dict]
+    hours: list[dict]
+    # False while more of the timeline waits to be summarised than a page does itself.
+    up_to_date: bool = True
+
+    @property
+    def months(self) -> list[datetime.date]:
+        months, month = [], self.filters.start
+        while month < self.filters.end:
+            months.append(month)
+            month = add_months(month, 1)
+        return months
+
+    @property
+    def hours_saved_total(self) -> float:
+        return round(sum(row["saved"] for row in self.hours), 1)
+
+    @property
+    def hours_spent_total(self) -> float:
+        return round(sum(row["spent"] for row in self.hours), 1)
+
+    def monthly_totals(self) -> list[tuple[datetime.date, int]]:
+        totals = {month: 0 for month in self.months}
+        for row in self.per_month:
+            month = row["month"].replace(day=1)
+            if month in totals:
+                totals[month] += row["n"]
+        return list(totals.items())
+
+    def tables(self) -> dict[str, Table]:
+        """Every table of the page, as the exports and the monthly report show them."""
+        r = self.robot
+        tables = [
+            Table(
+                "ordered",
+                _("Lines ordered per month"),
+                [_("Month"), _("Area"), _("Certificate"), _("Lines")],
+                [
+                    [row["month"].strftime("%Y-%m"), row["area"], row["kind"], row["n"]]
+                    for row in self.per_month
+                ],
+            ),
+            Table(
+                "lead_times",
+                _("Lead time and time per stage"),
+                [_("Stage"), _("Lines"), _("Median (hours)"), _("90th percentile (hours)")],
+                [[f.label, f.count, round_hours(f.median), round_hours(f.p90)] for f in self.lead],
+                note=_(
+                    "Lines answered in the period. Review and filing count when they have happened."
+                ),
+            ),
+            Table(
+                "stuck",
+                _("Stuck cases now"),
+                [_("Stage"), _("Older than (days)"), _("Cases")],
+                [[s.label, s.days, s.count] for s in self.stuck],
+            ),
+            Table(
+                "robot",
+                _("The robot's answers"),
+                [_("Figure"), _("Value")],
+                [
+                    [_("Answers recorded"), r.answers],
+                    [_("Answered without a person"), r.by_robot],
+                    [_("Cleared without a person"), r.cleared_by_robot],
+                    [_("Share cleared without a person (%)"), r.share_cleared_alone],
+                ],
+            ),
+            Table(
+                "outcomes",
+                _("Outcomes by certificate kind"),
+                [_("Certificate"), _("Outcome"), _("Documents")],
+                [[row["kind"], row["outcome"], row["n"]] for row in r.outcomes],
+            ),
+            Table(
+                "agreement",
+                _("Trial mode: agreement between robot and person"),
+                [
+                    _("Certificate"),
+                    _("Proposals"),
+                    _("Confirmed"),
+                    _("Overruled"),
+                    _("Dangerous (robot clean, person not clean)"),
+                    _("Waiting"),
+                    _("Agreement (%)"),
+                ],
+                [
+                    [
+                        row["kind"],
+                        row["total"],
+                        row["confirmed"],
+                        row["overruled"],
+                        row["dangerous"],
+                        row["open"],
+                        row["agreement"],
+                    ]
+                    for row in r.agreement
+                ],
+            ),
+            Table(
+                "to_person",
+                _("Documents sent to a person, and why"),
+                [_("Reason"), _("Documents")],
+                [[row["reason"], row["n"]] for row in r.to_person],
+            ),
+            Table(
+                "filing",
+                _("Filing in the case system"),
+                [_("Figure"), _("Jobs")],
+                [
+                    [_("Filing jobs created"), self.filing["total"]],
+                    [_("Filed"), self.filing["filed"]],
+                    [_("Needed more than one attempt"), self.filing["retried"]],
+                    [_("Failing, will be retried"), self.filing["failing"]],
+                    [_("Handed to a person"), self.filing["manual"]],
+                    [_("Waiting"), self.filing["waiting"]],
+                ],
+            ),
+            Table(
+                "started_early",
+                _("Hires who started before their certificate was answered"),
+                [
+                    _("Area"),
+                    _("Lines with a start date in the period"),
+                    _("Started before the answer"),
+                    _("Share (%)"),
+                ],
+                [[row["area"], row["lines"], row["early"], row["share"]] for row in self.early],
+            ),
+            Table(
+                "volumes",
+                _("Volumes per department"),
+                [_("Area"), _("Unit"), _("Certificate"), _("Lines"), _("Share (%)")],
+                [
+                    [row["area"], row["unit"], row["kind"], row["n"], row["share"]]
+                    for row in self.volumes
+                ],
+            ),
+            Table(
+                "hours",
+                _("Hours saved"),
+                [
+                    _("Step"),
+                    _("Minutes by hand"),
+                    _("Done by the portal"),
+                    _("Done by people"),
+                    _("Hours saved"),
+                    _("Hours people spent"),
+                ],
+                [
+                    [
+                        row["step"],
+                        row["minutes"],
+                        row["portal"],
+                        row["people"],
+                        row["saved"],
+                        row["spent"],
+                    ]
+                    for row in self.hours
+                ],
+            ),
+        ]
+        return {table.name: table for table in tables}
+
+
+def compute(*, user: User, filters: Filters) -> Statistics:
+    """Every figure of the statistics page for what the user may see, from the summary as
+    it stands (see current_statistics)."""
+    scope = Scope.for_user(user)
+    with summary.as_it_stands(), transaction.atomic():
+        if connection.vendor == "postgresql":
+            # PostgreSQL's JIT can spend more time compiling these small aggregates than
+            # running them.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _compute(scope, filters)
+
+
+def current_statistics(*, user: User, filters: Filters) -> Statistics:
+    """The page, the exports and the report: the summary brought up to date (at most
+    STATS_SUMMARY_ON_PAGE lines; beat does the rest), then every figure."""
+    up_to_date = summary.bring_up_to_date()
+    stats = compute(user=user, filters=filters)
+    stats.up_to_date = up_to_date
+    return stats
+
+
+def _compute(scope: Scope, filters: Filters) -> Statistics:
+    return Statistics(
+        filters=filters,
+        scope=scope,
+        per_month=ordered_per_month(scope, filters),
+        lead=lead_times(scope, filters),
+        stuck=stuck_cases(scope, filters),
+        robot=robot_figures(scope, filters),
+        filing=filing_figures(scope, filters),
+        early=started_before_answer(scope, filters),
+        volumes=volumes(scope, filters),
+        hours=hours_saved(scope, filters),
+    )

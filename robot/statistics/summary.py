@@ -1,0 +1,321 @@
+"""The statistics' summary: one row per order line (StatisticsLine: when each stage ended
+and how long it took) and one per line and month (StatisticsMonth: what happened that
+month), so a page adds up a compact table instead of reading the whole timeline.
+
+It is derived data and always computed the same way, from the line, its timeline and its
+documents. Database triggers (migration 0007) mark a line stale in the same transaction
+as any write that concerns it, bulk writes included, so nothing can be missed and orders
+need not know the summary exists. Stale lines are summarised again by the beat task
+`robot.tasks.refresh_statistics`, and on demand before any figure is read, a chunk at a
+time. Anonymised orders keep their lines and timeline, and so their summary.
+"""
+
+import contextvars
+import datetime
+import functools
+from collections import defaultdict
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from orders.models import OrderEvent, OrderLine
+
+from ..models import (
+    Document,
+    Proposal,
+    StatisticsDocument,
+    StatisticsLine,
+    StatisticsMonth,
+    StatisticsStale,
+    StatisticsState,
+)
+from .numbers import hours_between
+
+Action = OrderEvent.Action
+CHUNK = 2000
+COUNTED_ACTIONS = (
+    Action.PLACED,
+    Action.REORDERED,
+    Action.BATCHED,
+    Action.ORDERED,
+    Action.RECEIVED,
+    Action.DECIDED,
+    Action.FILED,
+)
+
+
+_as_it_stands = contextvars.ContextVar("statistics_summary_as_it_stands", default=False)
+
+
+@contextmanager
+def as_it_stands():
+    """Figures read inside read the summary as it is (the caller brought it up to date)."""
+    token = _as_it_stands.set(True)
+    try:
+        yield
+    finally:
+        _as_it_stands.reset(token)
+
+
+def current(figure):
+    """A figure read from the summary: the summary is brought up to date first, unless the
+    caller did that already (as_it_stands)."""
+
+    @functools.wraps(figure)
+    def read(*args, **kwargs):
+        if not _as_it_stands.get():
+            bring_up_to_date()
+        return figure(*args, **kwargs)
+
+    return read
+
+
+def bring_up_to_date(*, max_lines: int | None = None) -> bool:
+    """Summarise up to `max_lines` (STATS_SUMMARY_ON_PAGE) stale lines now, unless another
+    process is at it. One query when nothing is stale. Returns whether it is current."""
+    if not StatisticsStale.objects.exists():
+        return True
+    refresh(max_lines=max_lines or settings.STATS_SUMMARY_ON_PAGE, wait=False)
+    return not StatisticsStale.objects.exists()
+
+
+def refresh(*, max_lines: int | None = None, wait: bool = True) -> int:
+    """Summarise stale lines and documents, a chunk per transaction, until none is left (or
+    `max_lines` are done). Idempotent; one process at a time. Returns how many lines and
+    documents were summarised."""
+    done = 0
+    while max_lines is None or done < max_lines:
+        chunk = CHUNK if max_lines is None else min(CHUNK, max_lines - done)
+        with transaction.atomic():
+            state = _locked_state(wait=wait)
+            if state is None:
+                break
+            lines = _stale("line_id", chunk)
+            documents = _stale("document_id", chunk - len(lines))
+            if not lines and not documents:
+                break
+            # Only marks read before the data are taken away: a change committed later
+            # keeps its mark for the next round.
+            marks = list(
+                StatisticsStale.objects.filter(
+                    Q(line_id__in=lines) | Q(document_id__in=documents)
+                ).values_list("pk", flat=True)
+            )
+            summarise_lines(lines)
+            summarise_documents(documents)
+            StatisticsStale.objects.filter(pk__in=marks).delete()
+            state.refreshed_at = timezone.now()
+            state.save(update_fields=["refreshed_at"])
+        done += len(lines) + len(documents)
+    return done
+
+
+def _stale(column: str, limit: int) -> list[int]:
+    """Up to `limit` distinct stale line or document ids, the longest-waiting first."""
+    if limit <= 0:
+        return []
+    return list(
+        StatisticsStale.objects.filter(**{f"{column}__isnull": False})
+        .values(column)
+        .annotate(first=Min("pk"))
+        .order_by("first")
+        .values_list(column, flat=True)[:limit]
+    )
+
+
+def mark_all_stale() -> int:
+    """Every order line and document is summarised again (after a change of time zone or
+    of the rules below); the work itself is left to `refresh`. Returns the lines marked."""
+    stale = StatisticsStale._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {stale} (document_id) SELECT id FROM {Document._meta.db_table}"
+        )
+        cursor.execute(f"INSERT INTO {stale} (line_id) SELECT id FROM {OrderLine._meta.db_table}")
+        return cursor.rowcount
+
+
+def _locked_state(*, wait: bool) -> StatisticsState | None:
+    """The state row, locked; None when another process holds it and we do not wait."""
+    locked = StatisticsState.objects.select_for_update(skip_locked=not wait).filter(pk=1)
+    state = locked.first()
+    if state is None and not StatisticsState.objects.filter(pk=1).exists():
+        StatisticsState.objects.bulk_create([StatisticsState(pk=1)], ignore_conflicts=True)
+        state = locked.first()
+    return state
+
+
+def last_refreshed() -> datetime.datetime | None:
+    return StatisticsState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
+
+
+def summarise_lines(line_ids) -> None:
+    """Compute the summary rows of these lines from scratch (called under the state lock)."""
+    ids = sorted(line_ids)
+    for start in range(0, len(ids), CHUNK):
+        _summarise_chunk(ids[start : start + CHUNK])
+
+
+LINE_COLUMNS = (
+    "line_id",
+    "unit_id",
+    "kind_id",
+    "status",
+    "start_date",
+    "answered_by_start",
+    "placed_at",
+    "received_at",
+    "total_hours",
+    "batch_hours",
+    "police_hours",
+    "evaluation_hours",
+    "review_hours",
+    "filing_hours",
+)
+MONTH_COUNTS = (
+    "placed",
+    "batched",
+    "received",
+    "received_by_robot",
+    "cleared_by_robot",
+    "filed_by_robot",
+    "filed_by_person",
+    "decided",
+)
+MONTH_COLUMNS = ("line_id", "month", "unit_id", "kind_id", *MONTH_COUNTS)
+DOCUMENT_COLUMNS = ("document_id", "month", "unit_id", "kind_id", "outcome", "state", "proposed")
+
+
+def _summarise_chunk(ids) -> None:
+    lines = OrderLine.objects.filter(pk__in=ids).values_list(
+        "pk", "order__unit_id", "kind_id", "status", "order__start_date"
+    )
+    events = defaultdict(list)
+    for line_id, action, at, actor_id, to_status in (
+        OrderEvent.objects.filter(line_id__in=ids, action__in=COUNTED_ACTIONS)
+        .values_list("line_id", "action", "at", "actor_id", "to_status")
+        .order_by()
+    ):
+        events[line_id].append((action, at, actor_id is None, to_status))
+    arrivals = dict(
+        Document.objects.filter(line_id__in=ids)
+        .values("line_id")
+        .annotate(arrived=Min("received_at"))
+        .values_list("line_id", "arrived")
+        .order_by()
+    )
+    summaries, months = [], []
+    for line_id, unit_id, kind_id, status, start_date in lines:
+        summary, per_month = summarise_line(
+            events[line_id], arrived=arrivals.get(line_id), start_date=start_date
+        )
+        row = {"line_id": line_id, "unit_id": unit_id, "kind_id": kind_id, "status": status}
+        summaries.append(tuple({**row, **summary}[column] for column in LINE_COLUMNS))
+        months += [
+            (line_id, month, unit_id, kind_id, *(counts.get(name, 0) for name in MONTH_COUNTS))
+            for month, counts in per_month.items()
+        ]
+    StatisticsMonth.objects.filter(line_id__in=ids).delete()
+    StatisticsLine.objects.filter(line_id__in=ids).delete()
+    _insert(StatisticsLine, LINE_COLUMNS, summaries)
+    _insert(StatisticsMonth, MONTH_COLUMNS, months)
+
+
+def summarise_documents(document_ids) -> None:
+    """The summary rows of these documents: those the robot has judged (an outcome)."""
+    ids = sorted(document_ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        proposed = set(
+            Proposal.objects.filter(document_id__in=chunk).values_list("document_id", flat=True)
+        )
+        rows = [
+            (
+                pk,
+                timezone.localdate(received_at).replace(day=1),
+                unit_id,
+                kind_id,
+                outcome,
+                state,
+                pk in proposed,
+            )
+            for pk, received_at, unit_id, kind_id, outcome, state in Document.objects.filter(
+                pk__in=chunk
+            )
+            .exclude(outcome="")
+            .values_list("pk", "received_at", "line__order__unit_id", "kind_id", "outcome", "state")
+        ]
+        StatisticsDocument.objects.filter(document_id__in=chunk).delete()
+        _insert(StatisticsDocument, DOCUMENT_COLUMNS, rows)
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows of plain values into a summary table: COPY on PostgreSQL (a rebuild of ten
+    years writes half a million rows), bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            copy_sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+    else:
+        model.objects.bulk_create(model(**dict(zip(columns, row, strict=True))) for row in rows)
+
+
+def summarise_line(events, *, arrived, start_date) -> tuple[dict, dict]:
+    """One line's summary from its events (action, at, by the robot, to status), when its
+    first document arrived and the hire's start date: the StatisticsLine fields and the
+    StatisticsMonth counts per month."""
+
+    def moments(*actions, moved=False):
+        return [at for action, at, _r, to in events if action in actions and (to or not moved)]
+
+    placed = min(moments(Action.PLACED, Action.REORDERED), default=None)
+    ordered = max(moments(Action.ORDERED), default=None)
+    received = min(moments(Action.RECEIVED), default=None)
+    # A decision that moved the line (not "further assessment needed").
+    decided = max(moments(Action.DECIDED, moved=True), default=None)
+    filed = min(moments(Action.FILED), default=None)
+    # The police's time ends when the document reached the portal; without one (recorded by
+    # hand) or with one older than the order (an earlier answer), at the answer.
+    if received is not None and (
+        arrived is None or (ordered and arrived < ordered) or arrived > received
+    ):
+        arrived = received
+    summary = {
+        "start_date": start_date,
+        "answered_by_start": any(
+            action == Action.RECEIVED and timezone.localdate(at) <= start_date
+            for action, at, _r, _to in events
+        ),
+        "placed_at": placed,
+        "received_at": received,
+        "total_hours": hours_between(received, placed),
+        "batch_hours": hours_between(ordered, placed),
+        "police_hours": hours_between(arrived, ordered),
+        "evaluation_hours": hours_between(received, arrived),
+        "review_hours": hours_between(decided, received),
+        "filing_hours": hours_between(filed, decided or received),
+    }
+    months: dict[datetime.date, dict] = {}
+    for action, at, by_robot, to_status in events:
+        month = timezone.localdate(at).replace(day=1)
+        counts = months.setdefault(month, defaultdict(int))
+        if action in (Action.PLACED, Action.REORDERED):
+            counts["placed"] += 1
+        elif action == Action.BATCHED:
+            counts["batched"] += 1
+        elif action == Action.RECEIVED:
+            counts["received"] += 1
+            counts["received_by_robot"] += by_robot
+            counts["cleared_by_robot"] += by_robot and to_status == OrderLine.Status.CLEARED
+        elif action == Action.FILED:
+            counts["filed_by_robot" if by_robot else "filed_by_person"] += 1
+        elif action == Action.DECIDED:
+            counts["decided"] += 1
+    return summary, {month: dict(counts) for month, counts in months.items() if counts}
