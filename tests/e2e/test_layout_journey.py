@@ -80,3 +80,27 @@ def test_the_review_page_gives_the_certificate_most_of_the_screen(
     viewer = box(page.locator(".viewer object"))
     assert viewer["width"] >= 650, f"the PDF is {viewer['width']} px wide"
     assert viewer["height"] >= 0.75 * 900, f"the PDF is {viewer['height']} px high"
+
+
+def test_a_forwarded_messages_page_keeps_its_text_inside_the_cards(
+    browser, live_server, demo, login
+):
+    from robot.models import Document
+
+    from ..robot.conftest import sample
+    from ..robot.test_pipeline import receive
+
+    receive("attest.pdf", sample("boerneattest_ren.pdf"))
+    message = receive("besked.eml", sample("boerneattest_ren.eml"))
+    assert Document.objects.get(pk=message.pk).is_message
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    login(page, "loen")
+    page.goto(f"{live_server.url}/modtagelse/dokument/{message.pk}/")
+
+    expect(page.locator("object")).to_have_count(0)  # no blank preview
+    expect(page.get_by_text("Modtaget før")).to_be_visible()
+    spilling = page.evaluate(
+        """() => [...document.querySelectorAll('.card')]
+              .filter(card => card.scrollWidth > card.clientWidth + 1).length"""
+    )
+    assert spilling == 0
