@@ -98,6 +98,7 @@ class Audit:
 
     def assert_clean(self) -> None:
         assert self.pages, "no page was checked"
+        print(f"\naxe: {len(self.pages)} page states checked, {len(self.found)} violation(s)")
         assert not self.found, (
             f"{len(self.found)} WCAG 2.1 A/AA violation(s) on {len(self.pages)} page states:\n\n"
             + "\n\n".join(self.found)
