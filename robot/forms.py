@@ -114,6 +114,8 @@ class DiscardForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
+        # Ids of its own: it shares the page with ResolveForm, whose field has the same name.
+        kwargs.setdefault("auto_id", "id_discard_%s")
         super().__init__(*args, **kwargs)
 
 
