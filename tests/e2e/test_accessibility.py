@@ -1,8 +1,9 @@
 """axe-core on every page type for every role, including the states htmx changes and the
 error states: no violation of a WCAG 2.1 A or AA rule anywhere (webtilgængelighedsloven).
 
-One browser; one context per role; each test visits its role's pages in turn and reports
-every violation it met at the end, so one run shows all that is wrong."""
+One browser; one context per role; each test visits its role's pages in turn, checks each
+state at a phone's width (390 px) and the desktop's (1280 px), and reports every violation
+it met at the end, so one run shows all that is wrong."""
 
 import datetime
 import re
@@ -43,6 +44,7 @@ STRUCTURE = (
     "landmark-no-duplicate-main",
     "region",
 )
+WIDTHS = ((390, 844), (1280, 900))
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": WCAG_21_AA},
     "rules": {rule: {"enabled": True} for rule in STRUCTURE},
@@ -93,14 +95,20 @@ class Audit:
 
     def check(self, page, state: str) -> None:
         page.wait_for_load_state("load")
-        results = self.axe.run(page, options=AXE_OPTIONS)
         self.pages.append(state)
         for id_, tags in page.evaluate(DUPLICATE_IDS).items():
             self.found.append(
                 f"{state} ({page.url})\n  duplicate-id [serious]: id {id_!r} is used by "
                 f"{', '.join(tags)}; a label or reference to it finds only the first"
             )
-        for violation in results.response["violations"]:
+        # On a phone, then back on the desktop where the journey goes on.
+        for width, height in WIDTHS:
+            page.set_viewport_size({"width": width, "height": height})
+            results = self.axe.run(page, options=AXE_OPTIONS)
+            self._keep(page, f"{state}, {width} px", results.response["violations"])
+
+    def _keep(self, page, state: str, violations: list) -> None:
+        for violation in violations:
             nodes = "\n".join(
                 f"      {' '.join(map(str, node['target']))}: {one_line(node['html'], 160)}\n"
                 f"        {one_line(node.get('failureSummary', ''), 300)}"
