@@ -22,7 +22,8 @@ from .selectors import payroll_batches, start_soon_date
 def batches(request: HttpRequest) -> HttpResponse:
     context = {
         "groups": batching.waiting_groups(),
-        "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED),
+        # A paper order being prepared is reached from its line in the paper section.
+        "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED, on_paper=False),
         # Recent batches stay at hand for the CSV again, or to look up a reference.
         "ordered_recent": payroll_batches()
         .filter(
@@ -31,7 +32,9 @@ def batches(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-ordered_at")[:50],
         "paper_lines": list(
-            OrderLine.objects.awaiting_paper_consent().order_by("order__created_at")
+            OrderLine.objects.awaiting_paper_consent()
+            .select_related("batch")
+            .order_by("order__created_at")
         ),
         "max_persons": PoliceBatch.MAX_PERSONS,
         "soon": start_soon_date(),
@@ -142,19 +145,15 @@ def batch_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @payroll_required
 @require_POST
-def paper_line_ordered(request: HttpRequest, line_id: int) -> HttpResponse:
-    line = get_object_or_404(OrderLine.objects.select_related("order", "kind"), pk=line_id)
+def paper_order(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Open the paper-order step: the line's batch of one, with its Rekvirent reference."""
+    line = get_object_or_404(OrderLine, pk=line_id)
     try:
-        batching.mark_line_ordered_on_paper(line=line, by=request.user)
+        batch = batching.prepare_paper_batch(line=line, by=request.user)
     except services.OrderError as error:
         messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("The %(kind)s for %(name)s is marked as ordered.")
-            % {"kind": line.kind.name.lower(), "name": line.order.full_name},
-        )
-    return redirect("payroll:batches")
+        return redirect("payroll:batches")
+    return redirect("payroll:batch", pk=batch.pk)
 
 
 @payroll_required
