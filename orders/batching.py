@@ -96,34 +96,40 @@ def prepare_batches(*, by: User) -> list[PoliceBatch]:
         by_basis[line.legal_basis_id].append(line)
     now = timezone.now()
     batches = []
-    for basis_id, lines in by_basis.items():
+    for lines in by_basis.values():
         for start in range(0, len(lines), PoliceBatch.MAX_PERSONS):
             chunk = lines[start : start + PoliceBatch.MAX_PERSONS]
-            # The readable reference needs the primary key; a unique placeholder until then.
-            batch = PoliceBatch.objects.create(
-                reference=uuid.uuid4().hex[:30],
-                secret=new_batch_secret(),
-                kind_id=chunk[0].kind_id,
-                legal_basis_id=basis_id,
-                created_at=now,
-                created_by=by,
-            )
-            batch.reference = f"ATT-{now:%y%m%d}-B{batch.pk:04d}"
-            batch.save(update_fields=["reference"])
-            OrderLine.objects.filter(pk__in=[line.pk for line in chunk]).update(batch=batch)
-            OrderEvent.objects.bulk_create(
-                OrderEvent(
-                    order_id=line.order_id,
-                    line=line,
-                    at=now,
-                    actor=by,
-                    action=OrderEvent.Action.BATCHED,
-                    note=batch.reference,
-                )
-                for line in chunk
-            )
-            batches.append(batch)
+            batches.append(_new_batch(chunk, now=now, by=by))
     return batches
+
+
+def _new_batch(lines: list[OrderLine], *, now, by: User, on_paper: bool = False) -> PoliceBatch:
+    """A batch of the given (locked) lines of one legal basis, with its secret reference."""
+    # The readable reference needs the primary key; a unique placeholder until then.
+    batch = PoliceBatch.objects.create(
+        reference=uuid.uuid4().hex[:30],
+        secret=new_batch_secret(),
+        on_paper=on_paper,
+        kind_id=lines[0].kind_id,
+        legal_basis_id=lines[0].legal_basis_id,
+        created_at=now,
+        created_by=by,
+    )
+    batch.reference = f"ATT-{now:%y%m%d}-B{batch.pk:04d}"
+    batch.save(update_fields=["reference"])
+    OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(batch=batch)
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order_id=line.order_id,
+            line=line,
+            at=now,
+            actor=by,
+            action=OrderEvent.Action.BATCHED,
+            note=batch.reference,
+        )
+        for line in lines
+    )
+    return batch
 
 
 def _locked_batch(batch: PoliceBatch) -> PoliceBatch:
@@ -138,7 +144,10 @@ def mark_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
         raise OrderError(_("The batch has already been marked as ordered."))
     now = timezone.now()
     lines = OrderLine.objects.select_for_update().filter(batch=batch, status=OrderLine.Status.NEW)
-    _set_ordered(lines, ordered_at=now, by=by, note=batch.reference)
+    note = batch.reference
+    if batch.on_paper:
+        note += " (" + _("Paper consent") + ")"
+    _set_ordered(lines, ordered_at=now, by=by, note=note)
     batch.state, batch.ordered_at, batch.ordered_by = PoliceBatch.State.ORDERED, now, by
     batch.save(update_fields=["state", "ordered_at", "ordered_by"])
     return batch
@@ -210,13 +219,29 @@ def release_batch(*, batch: PoliceBatch, by: User) -> PoliceBatch:
 
 
 @transaction.atomic
-def mark_line_ordered_on_paper(*, line: OrderLine, by: User) -> OrderLine:
-    """A person exempt from Digital Post: ordered singly, with the signed paper consent."""
-    line = OrderLine.objects.select_for_update().select_related("order").get(pk=line.pk)
+def prepare_paper_batch(*, line: OrderLine, by: User) -> PoliceBatch:
+    """A person exempt from Digital Post is ordered singly with the signed paper consent:
+    a batch of one, so the order gets its own secret Rekvirent reference for payroll to
+    type in at politi.dk. Opening the step again gives the same batch."""
+    line = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("order", "batch")
+        .get(pk=line.pk)
+    )
     if line.status != OrderLine.Status.NEW or not line.order.digital_post_exempt:
         raise OrderError(_("This certificate is not waiting for a paper consent order."))
-    _set_ordered([line], ordered_at=timezone.now(), by=by, note=_("Paper consent"))
-    return line
+    if line.batch is not None:
+        return line.batch
+    return _new_batch([line], now=timezone.now(), by=by, on_paper=True)
+
+
+@transaction.atomic
+def mark_line_ordered_on_paper(*, line: OrderLine, by: User) -> OrderLine:
+    """A person exempt from Digital Post: ordered singly, with the signed paper consent,
+    under the reference of its batch of one."""
+    batch = prepare_paper_batch(line=line, by=by)
+    mark_batch_ordered(batch=batch, by=by)
+    return OrderLine.objects.get(pk=line.pk)
 
 
 def batch_lines(batch: PoliceBatch) -> list[OrderLine]:

@@ -31,7 +31,8 @@ def batches(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort") or BATCH_SORTS[0].value
     context = {
         "groups": batching.waiting_groups(),
-        "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED),
+        # A paper order being prepared is reached from its line in the paper section.
+        "prepared": payroll_batches().filter(state=PoliceBatch.State.PREPARED, on_paper=False),
         # Ordered batches stay at hand for the CSV again, or to look up a reference.
         "ordered": paginate(
             ordered_batches().order_by(*ordering_for(BATCH_SORTS, sort)),
@@ -42,7 +43,9 @@ def batches(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "query": urlencode({"sort": sort}),
         "paper_lines": list(
-            OrderLine.objects.awaiting_paper_consent().order_by("order__created_at")
+            OrderLine.objects.awaiting_paper_consent()
+            .select_related("batch")
+            .order_by("order__created_at")
         ),
         "max_persons": PoliceBatch.MAX_PERSONS,
         "soon": start_soon_date(),
@@ -153,19 +156,15 @@ def batch_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @payroll_required
 @require_POST
-def paper_line_ordered(request: HttpRequest, line_id: int) -> HttpResponse:
-    line = get_object_or_404(OrderLine.objects.select_related("order", "kind"), pk=line_id)
+def paper_order(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Open the paper-order step: the line's batch of one, with its Rekvirent reference."""
+    line = get_object_or_404(OrderLine, pk=line_id)
     try:
-        batching.mark_line_ordered_on_paper(line=line, by=request.user)
+        batch = batching.prepare_paper_batch(line=line, by=request.user)
     except services.OrderError as error:
         messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("The %(kind)s for %(name)s is marked as ordered.")
-            % {"kind": line.kind.name.lower(), "name": line.order.full_name},
-        )
-    return redirect("payroll:batches")
+        return redirect("payroll:batches")
+    return redirect("payroll:batch", pk=batch.pk)
 
 
 @payroll_required

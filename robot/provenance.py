@@ -4,7 +4,9 @@ A certificate is believed for its provenance and its content, never its content 
 Three checks, each recorded for the reviewer:
 
 - reference: the secret part of the Rekvirent reference of the batch in which the
-  person's line was ordered is written on the certificate or in its forwarding message;
+  person's line was ordered is written on the certificate or in its forwarding message
+  (an order on paper consent is a batch of one with its own reference; lines ordered on
+  paper before that have none, and their answers always go to a person);
 - mail: a forwarded message comes from a configured forwarder and its DKIM signature
   verifies, or a trusted receiving server says it passed;
 - signature: a PDF's digital signature, if it has one (or if one is required), is

@@ -80,6 +80,7 @@ def order_for(
     cpr: str | None = None,
     bases=None,
     start_date=None,
+    digital_post_exempt: bool = False,
 ):
     """Place an order through the service, as a manager would."""
     return place_order(
@@ -92,6 +93,7 @@ def order_for(
         legal_bases=bases or [r.legal_basis for r in profile.requirements.all()],
         child_contact=None,
         submission_token=uuid.uuid4(),
+        digital_post_exempt=digital_post_exempt,
     )
 
 

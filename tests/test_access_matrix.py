@@ -91,7 +91,7 @@ MATRIX = {
             ("payroll:batch_ordered", "post", 302),
             ("payroll:batch_undo", "post", 302),
             ("payroll:batch_release", "post", 302),
-            ("payroll:paper_ordered", "post", 302),
+            ("payroll:paper_order", "post", 302),
             ("payroll:duplicate_handled", "post", 302),
             ("payroll:hire_compliance", "get", 200),
             ("payroll:hire_imports", "get", 200),
@@ -251,7 +251,7 @@ def url_for(school, teacher, school_manager, payroll):
                 "payroll:batch_release",
             )
         },
-        "payroll:paper_ordered": {"line_id": line.pk},
+        "payroll:paper_order": {"line_id": line.pk},
         "payroll:duplicate_handled": {"pk": duplicate.pk},
         "robot:proposal_confirm": {"pk": proposal.pk},
         "robot:proposal_overrule": {"pk": proposal.pk},

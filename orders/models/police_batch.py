@@ -10,7 +10,12 @@ from .catalogue import CertificateKind, LegalBasis
 
 
 class PoliceBatch(models.Model):
-    """Up to 50 lines of one kind and legal basis, ordered together by hand at politi.dk."""
+    """Up to 50 lines of one kind and legal basis, ordered together by hand at politi.dk.
+
+    A person exempt from Digital Post is ordered singly with a signed paper consent form:
+    that order is a batch of one, flagged `on_paper`, so that its answer is tied to it by
+    the same secret Rekvirent reference as any other batch's.
+    """
 
     MAX_PERSONS = 50  # the police's limit per mass order
 
@@ -23,6 +28,11 @@ class PoliceBatch(models.Model):
     # The unguessable part of the Rekvirent text, shown only to payroll: a certificate
     # that carries it was ordered in this batch. Empty for batches made before it existed.
     secret = models.CharField(max_length=20, blank=True, editable=False)
+    on_paper = models.BooleanField(
+        _("paper consent"),
+        default=False,
+        help_text=_("One person ordered singly at politi.dk with a signed paper consent form."),
+    )
     kind = models.ForeignKey(CertificateKind, on_delete=models.PROTECT, related_name="+")
     legal_basis = models.ForeignKey(LegalBasis, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(

@@ -153,7 +153,9 @@ def test_people_exempt_from_digital_post_are_set_aside_for_paper_consent(
 
     batching.mark_line_ordered_on_paper(line=paper[0], by=payroll)
 
-    assert OrderLine.objects.get(pk=paper[0].pk).status == "ordered"
+    line = OrderLine.objects.select_related("batch").get(pk=paper[0].pk)
+    assert line.status == "ordered"
+    assert line.batch.on_paper and line.batch.state == "ordered" and line.batch.secret
     with pytest.raises(
         OrderError, match="Denne attest venter ikke på at blive bestilt med samtykke på papir"
     ):
@@ -200,3 +202,62 @@ def test_undo_uses_the_copenhagen_day(school, teacher, school_manager, payroll):
     with time_machine.travel(just_after_midnight + datetime.timedelta(hours=20), tick=False):
         batching.undo_batch_ordered(batch=batch, by=payroll)
     assert OrderLine.objects.get(batch=batch).status == "new"
+
+
+def test_a_paper_consent_order_gets_its_own_secret_reference(
+    school, teacher, school_manager, payroll, settings
+):
+    first = order_for(unit=school, profile=teacher, by=school_manager, digital_post_exempt=True)
+    second = order_for(unit=school, profile=teacher, by=school_manager, digital_post_exempt=True)
+    line = first.lines.get(kind__code="child")
+
+    batch = batching.prepare_paper_batch(line=line, by=payroll)
+
+    # A batch of one, with a secret made as every batch's is, and payroll's text to type.
+    assert batch.on_paper and batch.state == "prepared"
+    assert lines_of(batch) == [line]
+    assert len(batch.secret) == batching.SECRET_LENGTH
+    assert set(batch.secret) <= set(batching.SECRET_ALPHABET)
+    assert batching.requester_text(batch) == (
+        f"{batch.reference}-{batch.secret} {settings.MUNICIPALITY_NAME}"
+    )
+    assert batching.references_in(batching.requester_text(batch))
+    # Opening the step again (a reload, a second click) gives the same reference.
+    assert batching.prepare_paper_batch(line=line, by=payroll) == batch
+    other = batching.prepare_paper_batch(line=second.lines.get(kind__code="child"), by=payroll)
+    assert other.secret != batch.secret and other.reference != batch.reference
+    # The paper lines never end up in a mass order.
+    assert batching.prepare_batches(by=payroll) == []
+
+    batching.mark_batch_ordered(batch=batch, by=payroll)
+
+    line.refresh_from_db()
+    assert line.status == "ordered" and line.ordered_at is not None
+    assert OrderEvent.objects.get(line=line, action="ordered").note == (
+        f"{batch.reference} (Samtykke på papir)"
+    )
+
+
+def test_a_paper_order_not_sent_goes_back_to_the_paper_list(
+    school, teacher, school_manager, payroll
+):
+    order = order_for(unit=school, profile=teacher, by=school_manager, digital_post_exempt=True)
+    line = order.lines.get(kind__code="child")
+    batch = batching.prepare_paper_batch(line=line, by=payroll)
+
+    batching.release_batch(batch=batch, by=payroll)
+
+    line.refresh_from_db()
+    assert line.batch is None and line.status == "new"
+    assert line in OrderLine.objects.awaiting_paper_consent()
+    assert batching.prepare_paper_batch(line=line, by=payroll) != batch
+
+
+def test_only_a_line_waiting_for_paper_consent_can_be_ordered_on_paper(
+    school, teacher, school_manager, payroll
+):
+    order = order_for(unit=school, profile=teacher, by=school_manager)
+
+    with pytest.raises(OrderError, match="venter ikke på at blive bestilt med samtykke på papir"):
+        batching.prepare_paper_batch(line=order.lines.first(), by=payroll)
+    assert not PoliceBatch.objects.exists()

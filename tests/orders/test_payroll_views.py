@@ -132,3 +132,59 @@ def test_a_dissolved_batch_page_offers_nothing_to_copy(client, batch, payroll):
     client.force_login(payroll)
     html = client.get(reverse("payroll:batch", kwargs={"pk": batch.pk})).content.decode()
     assert "Markér som bestilt" not in html and "data-copy" not in html
+
+
+@pytest.fixture
+def paper_line(school, teacher, school_manager):
+    order = order_for(
+        unit=school,
+        profile=teacher,
+        by=school_manager,
+        name="Sofie Holm",
+        cpr="1203961234",
+        digital_post_exempt=True,
+    )
+    return order.lines.get(kind__code="child")
+
+
+def test_payroll_opens_a_paper_order_and_gets_its_reference_to_copy(client, payroll, paper_line):
+    client.force_login(payroll)
+    listing = client.get(reverse("payroll:batches")).content.decode()
+    assert reverse("payroll:paper_order", args=[paper_line.pk]) in listing
+
+    response = client.post(reverse("payroll:paper_order", args=[paper_line.pk]), follow=True)
+
+    batch = OrderLine.objects.get(pk=paper_line.pk).batch
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("payroll:batch", args=[batch.pk])
+    assert f"Bestilling med samtykke på papir {batch.reference}" in page
+    assert f'<code id="requester-text">{batching.requester_text(batch)}</code>' in page
+    assert 'data-copy="#requester-text"' in page
+    assert "120396-1234 Sofie Holm" in page
+    assert reverse("orders:letter", args=[paper_line.order.public_id, "consent"]) in page
+    assert "Hent som CSV" not in page
+    # Back on the overview the line leads to the same step, and the open step is not
+    # mistaken for a mass order waiting to be sent.
+    listing = client.get(reverse("payroll:batches")).content.decode()
+    assert reverse("payroll:batch", args=[batch.pk]) in listing
+    assert "Ingen klargjorte batches." in listing
+
+    client.post(reverse("payroll:batch_ordered", args=[batch.pk]))
+
+    assert OrderLine.objects.get(pk=paper_line.pk).status == "ordered"
+    listing = client.get(reverse("payroll:batches")).content.decode()
+    assert f"{batch.reference}</a> (samtykke på papir)" in listing
+
+
+def test_a_manager_never_sees_a_paper_orders_reference(client, payroll, paper_line, school_manager):
+    batch = batching.prepare_paper_batch(line=paper_line, by=payroll)
+    batching.mark_batch_ordered(batch=batch, by=payroll)
+    order = paper_line.order
+    client.force_login(school_manager)
+
+    assert client.get(reverse("payroll:batch", args=[batch.pk])).status_code == 404
+    assert client.post(reverse("payroll:paper_order", args=[paper_line.pk])).status_code == 404
+    page = client.get(reverse("orders:detail", args=[order.public_id])).content.decode()
+    consent_form = pdf_text(client.get(reverse("orders:letter", args=[order.public_id, "consent"])))
+    for shown in (page, consent_form):
+        assert batch.secret not in shown and batch.reference not in shown

@@ -221,23 +221,91 @@ def test_the_right_batch_with_a_wrong_secret_goes_to_a_person(ordered_for, setti
     ) in document.reason
 
 
-def test_an_answer_to_a_paper_consent_order_goes_to_a_person(
-    ordered_for, school, teacher, school_manager, payroll
-):
-    # Ordered singly on paper, outside any batch: there is no secret to check.
-    order = place_order(
+def paper_order(school, teacher, school_manager, cpr: str = "0101904321"):
+    return place_order(
         by=school_manager,
         unit=school,
         profile=teacher,
         full_name="Åse Østergård",
-        cpr="0101904321",
+        cpr=cpr,
         start_date=timezone.localdate() + datetime.timedelta(days=14),
         legal_bases=[r.legal_basis for r in teacher.requirements.all()],
         child_contact=None,
         submission_token=uuid.uuid4(),
         digital_post_exempt=True,
     )
+
+
+def test_an_answer_to_a_paper_consent_order_with_its_reference_clears_the_line(
+    ordered_for, school, teacher, school_manager, payroll
+):
+    # Ordered singly on a signed paper form, under the reference of its batch of one: the
+    # robot acting alone treats the answer as any batch's.
+    order = paper_order(school, teacher, school_manager)
     batching.mark_line_ordered_on_paper(line=order.lines.get(kind__code="child"), by=payroll)
+
+    pdf = forwarded_pdf(receive("boerneattest_ren.eml"))
+
+    assert (pdf.state, pdf.outcome) == ("done", "clean")
+    assert order.lines.get(kind__code="child").status == "cleared"
+    assert FilingJob.objects.filter(document=pdf).exists()
+
+
+def test_an_answer_to_a_paper_consent_order_with_a_wrong_secret_goes_to_a_person(
+    ordered_for, school, teacher, school_manager, payroll, settings
+):
+    order = paper_order(school, teacher, school_manager)
+    line = batching.mark_line_ordered_on_paper(line=order.lines.get(kind__code="child"), by=payroll)
+    batch = line.batch
+    wrong = "ZZZZZZZZZ" if batch.secret != "ZZZZZZZZZ" else "YYYYYYYYY"
+
+    document = receive(
+        "papir-gaettet.pdf",
+        with_requester(
+            sample("boerneattest_ren.pdf"),
+            f"{batch.reference}-{wrong} {settings.MUNICIPALITY_NAME}",
+        ),
+    )
+
+    assert_waits_for_a_person(document, order)
+    assert f"Attesten nævner batch {batch.reference}, men den hemmelige del" in document.reason
+
+
+def test_an_answer_to_a_paper_consent_order_with_another_batchs_reference_goes_to_a_person(
+    ordered_for, school, teacher, school_manager, payroll
+):
+    other = ordered_for("1111803335", name="Søren Ærøe")
+    order = paper_order(school, teacher, school_manager)
+    line = batching.mark_line_ordered_on_paper(line=order.lines.get(kind__code="child"), by=payroll)
+    other_batch = other.lines.get(kind__code="child").batch
+
+    document = receive(
+        "papir-anden-batch.pdf",
+        with_requester(sample("boerneattest_ren.pdf"), batching.requester_text(other_batch)),
+    )
+
+    assert_waits_for_a_person(document, order)
+    assert f"referencen for en anden batch end {line.batch.reference}" in document.reason
+
+
+def test_an_answer_to_a_paper_consent_order_without_its_reference_goes_to_a_person(
+    ordered_for, school, teacher, school_manager, payroll
+):
+    order = paper_order(school, teacher, school_manager)
+    line = batching.mark_line_ordered_on_paper(line=order.lines.get(kind__code="child"), by=payroll)
+
+    document = receive("papir-uden.pdf", sample("boerneattest_ren.pdf"))
+
+    assert_waits_for_a_person(document, order)
+    assert f"Referencen for batch {line.batch.reference}" in document.reason
+
+
+def test_an_answer_to_a_line_ordered_on_paper_before_references_goes_to_a_person(
+    ordered_for, school, teacher, school_manager
+):
+    # Ordered on paper before paper orders had a reference: no batch, no secret to check.
+    order = paper_order(school, teacher, school_manager)
+    order.lines.filter(kind__code="child").update(status="ordered", ordered_at=timezone.now())
 
     document = receive("papir.pdf", sample("boerneattest_ren.pdf"))
 
