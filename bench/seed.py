@@ -763,7 +763,7 @@ def main() -> None:
         return
     setup_test_environment()
     started = time.perf_counter()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     print(f"test database migrated in {time.perf_counter() - started:.1f} s")
     try:
         run()

@@ -22,7 +22,9 @@ def seeded_database(*, orders: int, keepdb: bool = False):
     from .seed import seed_history
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keepdb)
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=keepdb, serialize=False
+    )
     try:
         existing = Order.objects.count()
         if existing and existing != orders:

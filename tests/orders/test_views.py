@@ -308,7 +308,8 @@ def test_the_list_uses_a_fixed_number_of_queries(
     # +1 since issue 11: the unit's new hires awaiting an order ("Ny medarbejder mangler attest").
     # +1: whether the user may order at all, so "New order" is offered only then. +2: the unit
     # filter's choices, and the user's unit ids (so the database walks one unit's index).
-    assert len(one_order.captured_queries) <= 14
+    # +1: the page's ids are read before its rows, so a deep page costs no more than the first.
+    assert len(one_order.captured_queries) <= 15
 
 
 def test_the_list_pages_through_many_orders(client, school, school_manager, teacher):
