@@ -447,8 +447,8 @@ class ModeSwitch(models.Model):
 
 
 class StatisticsLine(models.Model):
-    """One order line as the statistics see it: who, what, and when each stage ended, with
-    the hours each stage took (None when the stage has not happened or its end came first)."""
+    """One order line as the statistics see it: unit, kind, status, the hire's start date
+    and whether an answer came by then."""
 
     line = models.OneToOneField(
         "orders.OrderLine", primary_key=True, on_delete=models.CASCADE, related_name="+"
@@ -465,12 +465,6 @@ class StatisticsLine(models.Model):
     answered_by_start = models.BooleanField(default=False)
     placed_at = models.DateTimeField(null=True)
     received_at = models.DateTimeField(null=True)
-    total_hours = models.FloatField(null=True)
-    batch_hours = models.FloatField(null=True)
-    police_hours = models.FloatField(null=True)
-    evaluation_hours = models.FloatField(null=True)
-    review_hours = models.FloatField(null=True)
-    filing_hours = models.FloatField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["start_date"], name="statline_start_idx")]
@@ -499,6 +493,15 @@ class StatisticsMonth(models.Model):
     filed_by_robot = models.PositiveIntegerField(default=0)
     filed_by_person = models.PositiveIntegerField(default=0)
     decided = models.PositiveIntegerField(default=0)
+    # On a month with an answer (received > 0): the line's hours from order to answer and
+    # in each stage (None when the stage has not happened or its end came first), so lead
+    # times read the same compact rows as the counts.
+    total_hours = models.FloatField(null=True)
+    batch_hours = models.FloatField(null=True)
+    police_hours = models.FloatField(null=True)
+    evaluation_hours = models.FloatField(null=True)
+    review_hours = models.FloatField(null=True)
+    filing_hours = models.FloatField(null=True)
 
     class Meta:
         constraints = [

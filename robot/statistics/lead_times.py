@@ -4,11 +4,10 @@ answered in the period, from the summary (median and 90th percentile)."""
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Aggregate, Count, FloatField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import StatisticsLine, StatisticsMonth
+from ..models import StatisticsMonth
 from . import summary
 from .numbers import format_hours, percentile
 from .period import Filters, Scope, summary_q
@@ -48,24 +47,12 @@ class DurationFigure:
         return format_hours(self.p90)
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's percentile_cont: linear interpolation between closest ranks."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
-
-
-def answered_lines(scope: Scope, filters: Filters):
-    """The summary rows of lines with an answer recorded in the period."""
-    chosen = summary_q(scope, filters)
-    answered = StatisticsMonth.objects.filter(
-        chosen, month__gte=filters.start, month__lt=filters.end, received__gt=0
-    ).values("line_id")
-    return StatisticsLine.objects.filter(chosen, line_id__in=answered)
+def answered_months(scope: Scope, filters: Filters):
+    """One row per line with an answer recorded in the period: its month rows with an
+    answer carry the line's hours (a line answered in two months has two such rows)."""
+    return StatisticsMonth.objects.filter(
+        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end, received__gt=0
+    )
 
 
 @summary.current
@@ -73,27 +60,33 @@ def lead_times(scope: Scope, filters: Filters) -> list[DurationFigure]:
     """Order → answer, and the time in each stage, for lines answered in the period.
     PostgreSQL computes the percentiles itself; elsewhere Python does, over one row per line."""
     labels = {"total": _("Order to answer"), **{k: str(v) for k, v in STAGES.items()}}
-    lines = answered_lines(scope, filters)
+    rows = answered_months(scope, filters)
+    columns = list(STAGE_COLUMNS.values())
     if connection.vendor == "postgresql":
-        aggregates = {}
-        for key, column in STAGE_COLUMNS.items():
-            aggregates[f"{key}_count"] = Count(column)
-            aggregates[f"{key}_median"] = PercentileCont(column, 0.5)
-            aggregates[f"{key}_p90"] = PercentileCont(column, 0.9)
-        row = lines.aggregate(**aggregates)
-        figures = {
-            key: (row[f"{key}_count"], row[f"{key}_median"], row[f"{key}_p90"])
-            for key in STAGE_COLUMNS
-        }
+        inner, params = (
+            rows.order_by("line_id").distinct("line_id").values(*columns).query.sql_with_params()
+        )
+        selects = []
+        for column in columns:
+            selects += [
+                f"COUNT({column})",
+                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {column})",
+                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {column})",
+            ]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(selects)} FROM ({inner}) AS answered", params)
+            row = cursor.fetchone()
+        figures = {key: tuple(row[3 * i : 3 * i + 3]) for i, key in enumerate(STAGE_COLUMNS)}
     else:
-        columns = {key: [] for key in STAGE_COLUMNS}
-        for values in lines.values_list(*STAGE_COLUMNS.values()):
-            for key, value in zip(STAGE_COLUMNS, values, strict=True):
+        by_line = {line_id: values for line_id, *values in rows.values_list("line_id", *columns)}
+        values = {key: [] for key in STAGE_COLUMNS}
+        for durations in by_line.values():
+            for key, value in zip(STAGE_COLUMNS, durations, strict=True):
                 if value is not None:
-                    columns[key].append(value)
+                    values[key].append(value)
         figures = {
-            key: (len(values), percentile(values, 0.5), percentile(values, 0.9))
-            for key, values in columns.items()
+            key: (len(found), percentile(found, 0.5), percentile(found, 0.9))
+            for key, found in values.items()
         }
     return [
         DurationFigure(stage=key, label=labels[key], count=count, median=median, p90=p90)

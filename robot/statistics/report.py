@@ -200,10 +200,11 @@ def compute(*, user: User, filters: Filters) -> Statistics:
     scope = Scope.for_user(user)
     with summary.as_it_stands(), transaction.atomic():
         if connection.vendor == "postgresql":
-            # PostgreSQL's JIT can spend more time compiling these small aggregates than
-            # running them.
+            # Small aggregates over index ranges: PostgreSQL's JIT and parallel workers cost
+            # more to start than the queries take (and parallel plans skip the indexes).
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         return _compute(scope, filters)
 
 

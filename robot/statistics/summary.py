@@ -168,6 +168,8 @@ LINE_COLUMNS = (
     "answered_by_start",
     "placed_at",
     "received_at",
+)
+DURATIONS = (
     "total_hours",
     "batch_hours",
     "police_hours",
@@ -185,7 +187,7 @@ MONTH_COUNTS = (
     "filed_by_person",
     "decided",
 )
-MONTH_COLUMNS = ("line_id", "month", "unit_id", "kind_id", *MONTH_COUNTS)
+MONTH_COLUMNS = ("line_id", "month", "unit_id", "kind_id", *MONTH_COUNTS, *DURATIONS)
 DOCUMENT_COLUMNS = ("document_id", "month", "unit_id", "kind_id", "outcome", "state", "proposed")
 
 
@@ -214,8 +216,17 @@ def _summarise_chunk(ids) -> None:
         )
         row = {"line_id": line_id, "unit_id": unit_id, "kind_id": kind_id, "status": status}
         summaries.append(tuple({**row, **summary}[column] for column in LINE_COLUMNS))
+        no_durations = (None,) * len(DURATIONS)
+        durations = tuple(summary[name] for name in DURATIONS)
         months += [
-            (line_id, month, unit_id, kind_id, *(counts.get(name, 0) for name in MONTH_COUNTS))
+            (
+                line_id,
+                month,
+                unit_id,
+                kind_id,
+                *(counts.get(name, 0) for name in MONTH_COUNTS),
+                *(durations if counts.get("received") else no_durations),
+            )
             for month, counts in per_month.items()
         ]
     StatisticsMonth.objects.filter(line_id__in=ids).delete()
@@ -269,8 +280,8 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
 
 def summarise_line(events, *, arrived, start_date) -> tuple[dict, dict]:
     """One line's summary from its events (action, at, by the robot, to status), when its
-    first document arrived and the hire's start date: the StatisticsLine fields and the
-    StatisticsMonth counts per month."""
+    first document arrived and the hire's start date: the StatisticsLine fields with the
+    hours per stage, and the StatisticsMonth counts per month."""
 
     def moments(*actions, moved=False):
         return [at for action, at, _r, to in events if action in actions and (to or not moved)]
