@@ -216,13 +216,14 @@ def test_payroll_sends_a_police_batch_and_confirms_a_review_with_the_keyboard_on
     log_in(page, live_server, "loen")
 
     batch = Keyboard(page)
-    batch.activate(page.get_by_role("link", name="Politibatches"))  # 1
-    batch.activate(page.get_by_role("button", name="Klargør batches"))  # 2
-    batch.activate(page.get_by_role("link", name="Åbn batch").first)  # 3
-    batch.activate(page.get_by_role("button", name="Kopiér personer"))  # 4
+    batch.activate(page.locator("summary", has_text="Lønkontor"))  # 1: payroll's tools menu
+    batch.activate(page.get_by_role("link", name="Politibatches"))  # 2
+    batch.activate(page.get_by_role("button", name="Klargør batches"))  # 3
+    batch.activate(page.get_by_role("link", name="Åbn batch").first)  # 4
+    batch.activate(page.get_by_role("button", name="Kopiér personer"))  # 5
     expect(page.locator("#paste-status")).to_have_text("Kopieret.")
-    batch.activate(page.get_by_role("button", name="Kopiér", exact=True))  # 5
-    batch.activate(page.get_by_role("button", name="Markér som bestilt"))  # 6
+    batch.activate(page.get_by_role("button", name="Kopiér", exact=True))  # 6
+    batch.activate(page.get_by_role("button", name="Markér som bestilt"))  # 7
     expect(page.locator(".messages")).to_contain_text("markeret som bestilt")
     counts["police batch"] = (batch.interactions, batch.tabs)
 

@@ -55,7 +55,7 @@ def test_a_file_received_before_says_so_with_a_link_to_where_it_is(client, rules
     again = upload(client, "scan-igen.pdf", sample("ukendt_dokument.pdf"))
     first = Document.objects.get()
     assert "Modtaget før" in again
-    assert f'href="{reverse("robot:document", args=[first.pk])}">I lønkontorets kø: ' in again
+    assert f'href="{reverse("robot:document", args=[first.pk])}">I lønkontorets kø</a>' in again
 
 
 def test_a_message_whose_attachment_came_before_says_so_and_shows_no_empty_preview(
