@@ -280,6 +280,7 @@ def seed_history(
                 "created_by",
                 "ordered_at",
                 "ordered_by",
+                "on_paper",
             ],
         )
         doc_rows = Table(
@@ -513,6 +514,7 @@ def seed_history(
                     payroll,
                     ordered_at,
                     payroll if ordered_at else None,
+                    False,  # mass orders; paper consent is ordered one person at a time
                 )
                 for line_id in chunk:
                     line_batch_slot[line_id] = batch_id

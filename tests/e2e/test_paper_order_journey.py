@@ -16,6 +16,7 @@ def test_payroll_orders_on_paper_with_a_reference_the_manager_never_sees(
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     login(page, "loen")
+    page.locator("summary", has_text="Lønkontor").click()
     page.get_by_role("link", name="Politibatches").click()
 
     page.get_by_role("button", name=re.compile("Bestil på papir.*Peter Nielsen")).first.click()

@@ -118,9 +118,10 @@ def test_a_memory_bomb_ends_unreadable_with_its_reason_and_the_robot_reads_on(ru
 def test_the_memory_a_pdf_needs_is_never_in_the_process_that_asked():
     import resource
 
+    bomb = memory_bomb()  # building it takes memory here, before the measurement
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     outcome = sandbox.read(
-        memory_bomb(),
+        bomb,
         cpu_seconds=10,
         memory_mb=200,
         wall_seconds=15,
