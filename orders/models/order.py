@@ -133,8 +133,12 @@ class OrderLineQuerySet(models.QuerySet):
         )
 
     def starting_soon(self, *, today, days: int):
-        """Uncleared lines whose hire starts within `days` days."""
-        return self.uncleared().filter(order__start_date__lte=today + timedelta(days=days))
+        """Uncleared lines whose hire starts within `days` days. Hires that have already
+        started are payroll's compliance list, not a warning: without the lower bound every
+        expired or refused line of past years would be visited again at every run."""
+        return self.uncleared().filter(
+            order__start_date__range=(today, today + timedelta(days=days))
+        )
 
 
 class OrderLine(models.Model):

@@ -212,3 +212,14 @@ def test_an_expired_certificate_still_counts_as_missing_before_the_start(ordered
     )
     report = run_schedule(19)
     assert (report.expired, report.start_soon) == (2, 1)  # expired lines are still missing
+
+
+def test_a_hire_who_started_long_ago_is_not_warned_about_again(ordered, smtp_server):
+    # The lines expired unanswered and nobody ordered again; the hire started years ago.
+    # That is payroll's compliance list, not a "starts soon" e-mail at every run.
+    run_schedule(19)
+    type(ordered).objects.filter(pk=ordered.pk).update(
+        start_date=T0.date() - datetime.timedelta(days=400)
+    )
+    assert run_schedule(20).start_soon == 0
+    assert not OrderEvent.objects.filter(order=ordered, action="start_soon").exists()
