@@ -11,10 +11,14 @@ costs a second of CPU per user on a busy machine.
 import json
 import os
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
-from orders.models import PositionProfile
+from orders.selectors import profiles_for
 from portal.models import Membership, Unit, User
+
+# It sets every account it touches to a known password: never against a real database.
+assert settings.DEMO_MODE, "the load test's accounts are made only in a demo database"
 
 PASSWORD = make_password("demo")
 
@@ -33,24 +37,19 @@ def account(username: str, units: list[Unit], role: str) -> dict:
         "units": [
             {
                 "id": unit.pk,
-                "profiles": list(
-                    PositionProfile.objects.filter(
-                        area=unit.area_id, requirements__level="required"
-                    )
-                    .distinct()
-                    .values_list("pk", flat=True)
-                ),
+                "profiles": list(ordering_profiles(unit).values_list("pk", flat=True)),
             }
             for unit in units
         ],
     }
 
 
-units = [
-    unit
-    for unit in Unit.objects.order_by("pk")
-    if PositionProfile.objects.filter(area=unit.area_id, requirements__level="required").exists()
-]
+def ordering_profiles(unit: Unit):
+    """The positions the unit's order form offers that require a certificate."""
+    return profiles_for(unit).filter(requirements__level="required").distinct()
+
+
+units = [unit for unit in Unit.objects.order_by("pk") if ordering_profiles(unit).exists()]
 managers = [account(f"leder.last{n}", [unit], "manager") for n, unit in enumerate(units)]
 secretaries = [
     account(f"sekretaer.last{n}", [units[2 * n], units[2 * n + 1]], "secretary")

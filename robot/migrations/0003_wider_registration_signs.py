@@ -17,7 +17,7 @@ def new_version(apps, schema_editor):
     active.is_active = False
     active.save(update_fields=["is_active"])
     ruleset = RuleSet.objects.create(version=2, is_active=True, activated_at=timezone.now(),
-                                     note="Standard: flere tegn på en registrering")
+                                     note="Standard: more signs of a registration")
     kinds = {k.code: k for k in Kind.objects.all()}
     Phrase.objects.bulk_create(
         Phrase(ruleset=ruleset, role=role, kind=kinds.get(code), text=text)
