@@ -243,10 +243,17 @@ class GroupMapping(models.Model):
                 ),
                 name="groupmapping_unit_iff_membership",
             ),
+            # One mapping per group and what it grants; two partial constraints rather than
+            # nulls_distinct=False, which SQLite (the demo's database) cannot enforce.
             models.UniqueConstraint(
                 fields=["group_id", "grants", "unit"],
+                condition=models.Q(unit__isnull=False),
                 name="groupmapping_unique",
-                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["group_id", "grants"],
+                condition=models.Q(unit__isnull=True),
+                name="groupmapping_unique_role",
             ),
         ]
 

@@ -450,7 +450,9 @@ def filing_queue(request: HttpRequest) -> HttpResponse:
     }
     if context["state"]:
         ordering = ordering_for(FILING_SORTS, context["sort"])
-        page = paginate(jobs.filter(state=state).order_by(*ordering), request, per_page=FILINGS_PER_PAGE)
+        page = paginate(
+            jobs.filter(state=state).order_by(*ordering), request, per_page=FILINGS_PER_PAGE
+        )
         context.update(page=page, query=urlencode({"state": state, "sort": context["sort"]}))
         shown = list(page.object_list)
     else:

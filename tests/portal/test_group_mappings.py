@@ -170,3 +170,14 @@ def test_the_admin_shows_a_role_mapping_as_not_in_effect_until_approved(client, 
     assert escape(gettext("No: awaits approval by another administrator under Role grants")) in page
     listing = client.get(reverse("admin:portal_rolegrant_changelist")).content.decode()
     assert escape(gettext("members of the group %(group)s") % {"group": "g-admins"}) in listing
+
+
+def test_a_group_maps_to_the_same_role_only_once_on_every_database(admins):
+    from django.db import IntegrityError, transaction
+
+    GroupMapping.objects.create(group_id="g-payroll", grants=GroupMapping.Grants.PAYROLL)
+    with (
+        pytest.raises(IntegrityError, match="groupmapping_unique_role|UNIQUE constraint failed"),
+        transaction.atomic(),
+    ):
+        GroupMapping.objects.create(group_id="g-payroll", grants=GroupMapping.Grants.PAYROLL)
