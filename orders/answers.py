@@ -159,10 +159,13 @@ def record_filed(*, line: OrderLine, by: Actor, key: str, decision: str | None =
 
 
 def anonymise_order(*, order: Order, by: Actor) -> None:
-    """Forget the hire's name in the order and in the e-mails about it (a locked order)."""
+    """Forget the hire's name in the order, in the e-mails about it and in the notes of its
+    corrections (a locked order)."""
     order.full_name = ANONYMISED_NAME
     order.save(update_fields=["full_name"])
     Notification.objects.filter(Q(order=order) | Q(line__order=order)).update(subject="", body="")
+    # A correction's note names the hire before and after ("Name: old → new").
+    OrderEvent.objects.filter(order=order, action=OrderEvent.Action.EDITED).update(note="")
     OrderEvent.objects.create(
         order=order, actor=actor_user(by), action=OrderEvent.Action.ANONYMISED
     )

@@ -38,6 +38,8 @@ class Message:
     notification: Notification
     link: str  # a path in the portal, or "" when the e-mail is about nothing one can open
     order: Order | None
+    subject: str  # the e-mail's subject, or the kind of e-mail when it may not be shown
+    body: str  # "" when the e-mail may not be shown or has been anonymised
 
 
 _PORTAL_LINK = re.compile(r"https?://\S+")
@@ -45,22 +47,41 @@ _PORTAL_LINK = re.compile(r"https?://\S+")
 
 def messages_for(user: User, notifications) -> list[Message]:
     """The page's e-mails with their links: the order when the user may open it, else the
-    portal page the e-mail itself linked to."""
+    portal page the e-mail itself linked to.
+
+    An e-mail about an order the user can no longer open (a manager who changed units)
+    shows only its kind and date: its subject names the new hire and its text may hold
+    payroll's decision, which are no longer theirs to read."""
     notifications = list(notifications)
     order_ids = {n.order_id for n in notifications if n.order_id}
     visible = set(orders_visible_to(user).filter(pk__in=order_ids).values_list("pk", flat=True))
-    return [
-        Message(
-            notification=n,
-            link=(
-                reverse("orders:detail", kwargs={"public_id": n.order.public_id})
-                if n.order_id in visible
-                else _link_in(n.body)
-            ),
-            order=n.order if n.order_id in visible else None,
+    return [_message(n, visible) for n in notifications]
+
+
+def _message(notification: Notification, visible: set[int]) -> Message:
+    if notification.order_id in visible:
+        return Message(
+            notification=notification,
+            link=reverse("orders:detail", kwargs={"public_id": notification.order.public_id}),
+            order=notification.order,
+            subject=notification.subject or notification.template_label,
+            body=notification.body,
         )
-        for n in notifications
-    ]
+    if notification.order_id:
+        return Message(
+            notification=notification,
+            link="",
+            order=None,
+            subject=notification.template_label,
+            body="",
+        )
+    return Message(
+        notification=notification,
+        link=_link_in(notification.body),
+        order=None,
+        subject=notification.subject or notification.template_label,
+        body=notification.body,
+    )
 
 
 def _link_in(body: str) -> str:

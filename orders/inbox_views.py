@@ -1,10 +1,11 @@
 """The "Messages" page: every e-mail the portal sent the user."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from portal.listing import paginate
 
 from . import services
 from .inbox import messages_for, notifications_for
@@ -16,9 +17,7 @@ MESSAGES_PER_PAGE = 25
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(notifications_for(request.user), MESSAGES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(notifications_for(request.user), request, per_page=MESSAGES_PER_PAGE)
     items = messages_for(request.user, page)
     # The subjects name new hires: a view of their data, as the order list is.
     orders = {item.order.pk: item.order for item in items if item.order is not None}

@@ -342,6 +342,20 @@ def may_correct_order(*, order: Order, by: User) -> bool:
     )
 
 
+def ensure_may_correct(*, order: Order, by: User) -> None:
+    """Raise OrderError saying why, when `by` may not correct the order."""
+    if may_correct_order(order=order, by=by):
+        return
+    if order.in_payroll_hands:
+        raise OrderError(
+            _(
+                "Payroll is already ordering the certificates at the police. "
+                "Contact payroll to have the order corrected."
+            )
+        )
+    raise OrderError(_("This order can no longer be corrected."))
+
+
 @sensitive_variables("cpr")
 @transaction.atomic
 def correct_order(
@@ -361,15 +375,7 @@ def correct_order(
     order = Order.objects.select_for_update().select_related("person").get(pk=order.pk)
     lines = list(OrderLine.objects.select_for_update().filter(order=order).order_by("pk"))
     order._prefetched_objects_cache = {"lines": lines}
-    if not may_correct_order(order=order, by=by):
-        if order.in_payroll_hands:
-            raise OrderError(
-                _(
-                    "Payroll is already ordering the certificates at the police. "
-                    "Contact payroll to have the order corrected."
-                )
-            )
-        raise OrderError(_("This order can no longer be corrected."))
+    ensure_may_correct(order=order, by=by)
     changes = []
     full_name = full_name.strip()
     if full_name != order.full_name:

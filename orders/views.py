@@ -114,16 +114,10 @@ def order_correct(request: HttpRequest, public_id) -> HttpResponse:
         orders_visible_to(request.user).select_related("person", "unit").prefetch_related("lines"),
         public_id=public_id,
     )
-    if not services.may_correct_order(order=order, by=request.user):
-        messages.error(
-            request,
-            _(
-                "Payroll is already ordering the certificates at the police. "
-                "Contact payroll to have the order corrected."
-            )
-            if order.in_payroll_hands
-            else _("This order can no longer be corrected."),
-        )
+    try:
+        services.ensure_may_correct(order=order, by=request.user)
+    except services.OrderError as error:
+        messages.error(request, str(error))
         return redirect("orders:detail", public_id=order.public_id)
     form = OrderCorrectionForm(
         request.POST or None, order=order, allow_cpr=not order.in_payroll_hands
@@ -136,6 +130,8 @@ def order_correct(request: HttpRequest, public_id) -> HttpResponse:
         else:
             _report_correction(request, correction)
             return redirect("orders:detail", public_id=order.public_id)
+    # The form shows the hire's name, masked CPR number and start date.
+    services.log_access(user=request.user, action=AccessLog.Action.VIEW_ORDER, orders=[order])
     return render(request, "orders/order_correct.html", {"order": order, "form": form})
 
 

@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.answers import anonymise_order
 from orders.batching import mark_batch_ordered, prepare_batches
 from orders.models import AccessLog, OrderEvent
-from orders.services import DuplicateOrder, OrderError, correct_order
+from orders.services import ROBOT, DuplicateOrder, OrderError, correct_order
 from portal.cpr import hash_cpr
 
 from ..factories import make_cpr, order_for
@@ -43,6 +44,23 @@ def test_the_manager_corrects_name_and_start_date_before_batching_on_the_timelin
     assert "Sofie Holm → Sofie Holm Jensen" in event.note
     assert "Startdato" in event.note
     assert AccessLog.objects.filter(order=order, action="edit_order").count() == 1
+
+
+def test_anonymising_the_order_forgets_the_names_in_its_corrections(
+    order, school_manager, payroll, client
+):
+    correct_order(
+        order=order, by=school_manager, full_name="Sofie Holm Jensen", start_date=later(30)
+    )
+
+    anonymise_order(order=order, by=ROBOT)
+
+    for event in OrderEvent.objects.filter(order=order):
+        assert "Sofie" not in event.note and "Holm" not in event.note
+    assert OrderEvent.objects.filter(order=order, action=OrderEvent.Action.EDITED).exists()
+    client.force_login(payroll)
+    page = client.get(reverse("orders:detail", kwargs={"public_id": order.public_id}))
+    assert "Sofie" not in page.content.decode() and "Holm" not in page.content.decode()
 
 
 def test_saving_without_changes_writes_nothing(order, school_manager):
@@ -196,8 +214,11 @@ def test_the_form_refuses_a_bad_cpr_number_and_a_past_start_date(client, order, 
     assert edited_events(order) == []
 
 
-def test_another_units_manager_gets_404(client, order, care_manager):
-    client.force_login(care_manager)
+@pytest.mark.parametrize("who", ["care_manager", "admin_user"])
+def test_another_units_manager_and_an_administrator_without_a_unit_get_404(
+    client, order, who, request
+):
+    client.force_login(request.getfixturevalue(who))
     url = reverse("orders:correct", kwargs={"public_id": order.public_id})
 
     assert client.get(url).status_code == 404
@@ -205,6 +226,22 @@ def test_another_units_manager_gets_404(client, order, care_manager):
         client.post(url, {"full_name": "X Y", "start_date": later(20).isoformat()}).status_code
         == 404
     )
+    order.refresh_from_db()
+    assert order.full_name == "Sofie Holm"
+    assert edited_events(order) == []
+
+
+def test_opening_the_correction_form_is_logged_as_a_view_of_the_order(
+    client, order, school_manager
+):
+    client.force_login(school_manager)
+
+    response = client.get(reverse("orders:correct", kwargs={"public_id": order.public_id}))
+
+    assert "Sofie Holm" in response.content.decode()
+    assert AccessLog.objects.filter(
+        user=school_manager, order=order, action=AccessLog.Action.VIEW_ORDER
+    ).exists()
 
 
 def test_after_batching_the_manager_is_sent_back_and_payroll_is_warned_about_the_police(
