@@ -25,6 +25,7 @@ from orders.models import OrderEvent, OrderLine
 
 from ..models import (
     Document,
+    FilingJob,
     Proposal,
     StatisticsDocument,
     StatisticsLine,
@@ -169,6 +170,13 @@ LINE_COLUMNS = (
     "placed_at",
     "received_at",
 )
+FILING_STATES = {
+    FilingJob.State.FILED: "filing_filed",
+    FilingJob.State.FAILED: "filing_failing",
+    FilingJob.State.MANUAL: "filing_manual",
+    FilingJob.State.PENDING: "filing_waiting",
+    FilingJob.State.IN_PROGRESS: "filing_waiting",
+}
 DURATIONS = (
     "total_hours",
     "batch_hours",
@@ -186,6 +194,18 @@ MONTH_COUNTS = (
     "filed_by_robot",
     "filed_by_person",
     "decided",
+    "filing_jobs",
+    "filing_filed",
+    "filing_retried",
+    "filing_failing",
+    "filing_manual",
+    "filing_waiting",
+    "proposals",
+    "proposals_open",
+    "proposals_sampled",
+    "proposals_confirmed",
+    "proposals_overruled",
+    "proposals_dangerous",
 )
 MONTH_COLUMNS = ("line_id", "month", "unit_id", "kind_id", *MONTH_COUNTS, *DURATIONS)
 DOCUMENT_COLUMNS = ("document_id", "month", "unit_id", "kind_id", "outcome", "state", "proposed")
@@ -209,11 +229,37 @@ def _summarise_chunk(ids) -> None:
         .values_list("line_id", "arrived")
         .order_by()
     )
+    robot_counts = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for line_id, created_at, state, attempts in FilingJob.objects.filter(
+        line_id__in=ids
+    ).values_list("line_id", "created_at", "state", "attempts"):
+        counts = robot_counts[line_id][timezone.localdate(created_at).replace(day=1)]
+        counts["filing_jobs"] += 1
+        counts["filing_retried"] += attempts > 1
+        counts[FILING_STATES.get(state, "")] += 1
+    for line_id, created_at, proposed, decided, sampled in Proposal.objects.filter(
+        line_id__in=ids
+    ).values_list("line_id", "created_at", "proposed", "decided", "sampled"):
+        counts = robot_counts[line_id][timezone.localdate(created_at).replace(day=1)]
+        counts["proposals"] += 1
+        counts["proposals_sampled"] += sampled
+        if not decided:
+            counts["proposals_open"] += 1
+        elif decided == proposed:
+            counts["proposals_confirmed"] += 1
+        else:
+            counts["proposals_overruled"] += 1
+            counts["proposals_dangerous"] += (proposed, decided) == (
+                Document.Outcome.CLEAN,
+                Document.Outcome.NOT_CLEAN,
+            )
     summaries, months = [], []
     for line_id, unit_id, kind_id, status, start_date in lines:
         summary, per_month = summarise_line(
             events[line_id], arrived=arrivals.get(line_id), start_date=start_date
         )
+        for month, counts in robot_counts.get(line_id, {}).items():
+            per_month.setdefault(month, {}).update({name: n for name, n in counts.items() if name})
         row = {"line_id": line_id, "unit_id": unit_id, "kind_id": kind_id, "status": status}
         summaries.append(tuple({**row, **summary}[column] for column in LINE_COLUMNS))
         no_durations = (None,) * len(DURATIONS)
