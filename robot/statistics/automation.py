@@ -44,13 +44,9 @@ TO_PERSON_REASONS = {
 @summary.current
 def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
     figures = RobotFigures()
-    answers = _months(scope, filters).aggregate(
-        total=Sum("received", default=0),
-        robot=Sum("received_by_robot", default=0),
-        cleared=Sum("cleared_by_robot", default=0),
-    )
-    figures.answers, figures.by_robot = answers["total"], answers["robot"]
-    figures.cleared_by_robot = answers["cleared"]
+    counts = summary.totals(scope, filters)
+    figures.answers, figures.by_robot = counts["received"], counts["received_by_robot"]
+    figures.cleared_by_robot = counts["cleared_by_robot"]
 
     documents = StatisticsDocument.objects.filter(month__gte=filters.start, month__lt=filters.end)
     if not scope.is_everything or filters.area_id:
@@ -138,14 +134,15 @@ def _why_a_person(row: dict) -> str | None:
 @summary.current
 def filing_figures(scope: Scope, filters: Filters) -> dict:
     """Filing jobs created in the period: filed, retried, failing, handed to a person."""
-    return _months(scope, filters).aggregate(
-        total=Sum("filing_jobs", default=0),
-        filed=Sum("filing_filed", default=0),
-        retried=Sum("filing_retried", default=0),
-        failing=Sum("filing_failing", default=0),
-        manual=Sum("filing_manual", default=0),
-        waiting=Sum("filing_waiting", default=0),
-    )
+    counts = summary.totals(scope, filters)
+    return {
+        "total": counts["filing_jobs"],
+        "filed": counts["filing_filed"],
+        "retried": counts["filing_retried"],
+        "failing": counts["filing_failing"],
+        "manual": counts["filing_manual"],
+        "waiting": counts["filing_waiting"],
+    }
 
 
 def _months(scope: Scope, filters: Filters):

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from orders.models import OrderEvent, OrderLine
@@ -51,14 +51,39 @@ COUNTED_ACTIONS = (
 _as_it_stands = contextvars.ContextVar("statistics_summary_as_it_stands", default=False)
 
 
+_totals_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "statistics_totals_memo", default=None
+)
+
+
 @contextmanager
 def as_it_stands():
-    """Figures read inside read the summary as it is (the caller brought it up to date)."""
+    """Figures read inside read the summary as it is (the caller brought it up to date),
+    and share one sum of the month rows per period and scope."""
     token = _as_it_stands.set(True)
+    memo = _totals_memo.set({})
     try:
         yield
     finally:
+        _totals_memo.reset(memo)
         _as_it_stands.reset(token)
+
+
+def totals(scope, filters) -> dict[str, int]:
+    """Every count of the month rows in the period and scope, summed in one query (once per
+    page: the answers, filing and hours-saved figures read the same sums)."""
+    from .period import summary_q
+
+    memo = _totals_memo.get()
+    key = (scope, filters)
+    if memo is not None and key in memo:
+        return memo[key]
+    result = StatisticsMonth.objects.filter(
+        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
+    ).aggregate(**{name: Sum(name, default=0) for name in MONTH_COUNTS})
+    if memo is not None:
+        memo[key] = result
+    return result
 
 
 def current(figure):
