@@ -493,6 +493,20 @@ class StatisticsMonth(models.Model):
     filed_by_robot = models.PositiveIntegerField(default=0)
     filed_by_person = models.PositiveIntegerField(default=0)
     decided = models.PositiveIntegerField(default=0)
+    # Filing jobs created this month, by their state now.
+    filing_jobs = models.PositiveIntegerField(default=0)
+    filing_filed = models.PositiveIntegerField(default=0)
+    filing_retried = models.PositiveIntegerField(default=0)
+    filing_failing = models.PositiveIntegerField(default=0)
+    filing_manual = models.PositiveIntegerField(default=0)
+    filing_waiting = models.PositiveIntegerField(default=0)
+    # Trial-mode proposals made this month, and what the person decided.
+    proposals = models.PositiveIntegerField(default=0)
+    proposals_open = models.PositiveIntegerField(default=0)
+    proposals_sampled = models.PositiveIntegerField(default=0)
+    proposals_confirmed = models.PositiveIntegerField(default=0)
+    proposals_overruled = models.PositiveIntegerField(default=0)
+    proposals_dangerous = models.PositiveIntegerField(default=0)  # robot clean, person not
     # On a month with an answer (received > 0): the line's hours from order to answer and
     # in each stage (None when the stage has not happened or its end came first), so lead
     # times read the same compact rows as the counts.

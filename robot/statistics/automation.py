@@ -3,14 +3,14 @@ documents sent to a person and why; and filing in the case system."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import Document, FilingJob, Proposal, StatisticsDocument, StatisticsMonth
+from ..models import Document, StatisticsDocument, StatisticsMonth
 from . import summary
 from .numbers import share
-from .period import Filters, Scope, lines_q, summary_q
+from .period import Filters, Scope, summary_q
 
 
 @dataclass
@@ -44,15 +44,9 @@ TO_PERSON_REASONS = {
 @summary.current
 def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
     figures = RobotFigures()
-    answers = StatisticsMonth.objects.filter(
-        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
-    ).aggregate(
-        total=Sum("received", default=0),
-        robot=Sum("received_by_robot", default=0),
-        cleared=Sum("cleared_by_robot", default=0),
-    )
-    figures.answers, figures.by_robot = answers["total"], answers["robot"]
-    figures.cleared_by_robot = answers["cleared"]
+    counts = summary.totals(scope, filters)
+    figures.answers, figures.by_robot = counts["received"], counts["received_by_robot"]
+    figures.cleared_by_robot = counts["cleared_by_robot"]
 
     documents = StatisticsDocument.objects.filter(month__gte=filters.start, month__lt=filters.end)
     if not scope.is_everything or filters.area_id:
@@ -87,16 +81,17 @@ def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
         for key, n in sorted(reasons.items(), key=lambda item: -item[1])
     ]
 
-    proposals = Proposal.objects.filter(
-        created_at__gte=filters.start_at, created_at__lt=filters.end_at
-    )
-    proposals = proposals.filter(lines_q(scope, filters, "line__"))
     for row in (
-        proposals.values("kind__name")
+        _months(scope, filters)
+        .filter(proposals__gt=0)
+        .values("kind__name")
         .annotate(
-            total=Count("pk"),
-            open=Count("pk", filter=Q(decided="")),
-            sampled=Count("pk", filter=Q(sampled=True)),
+            total=Sum("proposals"),
+            open=Sum("proposals_open"),
+            sampled=Sum("proposals_sampled"),
+            confirmed=Sum("proposals_confirmed"),
+            overruled=Sum("proposals_overruled"),
+            dangerous=Sum("proposals_dangerous"),
         )
         .order_by("kind__name")
     ):
@@ -106,31 +101,11 @@ def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
                 "total": row["total"],
                 "open": row["open"],
                 "sampled": row["sampled"],
+                "confirmed": row["confirmed"],
+                "overruled": row["overruled"],
+                "dangerous": row["dangerous"],
+                "agreement": share(row["confirmed"], row["confirmed"] + row["overruled"]),
             }
-        )
-    decided = (
-        proposals.exclude(decided="")
-        .values("kind__name", "proposed", "decided")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    by_kind: dict[str, list[int]] = {}
-    for row in decided:
-        agreed = row["proposed"] == row["decided"]
-        entry = by_kind.setdefault(row["kind__name"], [0, 0, 0])
-        entry[0 if agreed else 1] += row["n"]
-        if (row["proposed"], row["decided"]) == (
-            Document.Outcome.CLEAN,
-            Document.Outcome.NOT_CLEAN,
-        ):
-            entry[2] += row["n"]
-    for item in figures.agreement:
-        agreed, overruled, dangerous = by_kind.get(item["kind"], [0, 0, 0])
-        item.update(
-            confirmed=agreed,
-            overruled=overruled,
-            dangerous=dangerous,
-            agreement=share(agreed, agreed + overruled),
         )
     return figures
 
@@ -156,19 +131,21 @@ def _why_a_person(row: dict) -> str | None:
     return None
 
 
+@summary.current
 def filing_figures(scope: Scope, filters: Filters) -> dict:
     """Filing jobs created in the period: filed, retried, failing, handed to a person."""
-    return FilingJob.objects.filter(
-        lines_q(scope, filters, "line__"),
-        created_at__gte=filters.start_at,
-        created_at__lt=filters.end_at,
-    ).aggregate(
-        total=Count("pk"),
-        filed=Count("pk", filter=Q(state=FilingJob.State.FILED)),
-        retried=Count("pk", filter=Q(attempts__gt=1)),
-        failing=Count("pk", filter=Q(state=FilingJob.State.FAILED)),
-        manual=Count("pk", filter=Q(state=FilingJob.State.MANUAL)),
-        waiting=Count(
-            "pk", filter=Q(state__in=[FilingJob.State.PENDING, FilingJob.State.IN_PROGRESS])
-        ),
+    counts = summary.totals(scope, filters)
+    return {
+        "total": counts["filing_jobs"],
+        "filed": counts["filing_filed"],
+        "retried": counts["filing_retried"],
+        "failing": counts["filing_failing"],
+        "manual": counts["filing_manual"],
+        "waiting": counts["filing_waiting"],
+    }
+
+
+def _months(scope: Scope, filters: Filters):
+    return StatisticsMonth.objects.filter(
+        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
     )

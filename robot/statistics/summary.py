@@ -18,13 +18,14 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from orders.models import OrderEvent, OrderLine
 
 from ..models import (
     Document,
+    FilingJob,
     Proposal,
     StatisticsDocument,
     StatisticsLine,
@@ -50,14 +51,39 @@ COUNTED_ACTIONS = (
 _as_it_stands = contextvars.ContextVar("statistics_summary_as_it_stands", default=False)
 
 
+_totals_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "statistics_totals_memo", default=None
+)
+
+
 @contextmanager
 def as_it_stands():
-    """Figures read inside read the summary as it is (the caller brought it up to date)."""
+    """Figures read inside read the summary as it is (the caller brought it up to date),
+    and share one sum of the month rows per period and scope."""
     token = _as_it_stands.set(True)
+    memo = _totals_memo.set({})
     try:
         yield
     finally:
+        _totals_memo.reset(memo)
         _as_it_stands.reset(token)
+
+
+def totals(scope, filters) -> dict[str, int]:
+    """Every count of the month rows in the period and scope, summed in one query (once per
+    page: the answers, filing and hours-saved figures read the same sums)."""
+    from .period import summary_q
+
+    memo = _totals_memo.get()
+    key = (scope, filters)
+    if memo is not None and key in memo:
+        return memo[key]
+    result = StatisticsMonth.objects.filter(
+        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
+    ).aggregate(**{name: Sum(name, default=0) for name in MONTH_COUNTS})
+    if memo is not None:
+        memo[key] = result
+    return result
 
 
 def current(figure):
@@ -169,6 +195,13 @@ LINE_COLUMNS = (
     "placed_at",
     "received_at",
 )
+FILING_STATES = {
+    FilingJob.State.FILED: "filing_filed",
+    FilingJob.State.FAILED: "filing_failing",
+    FilingJob.State.MANUAL: "filing_manual",
+    FilingJob.State.PENDING: "filing_waiting",
+    FilingJob.State.IN_PROGRESS: "filing_waiting",
+}
 DURATIONS = (
     "total_hours",
     "batch_hours",
@@ -186,6 +219,18 @@ MONTH_COUNTS = (
     "filed_by_robot",
     "filed_by_person",
     "decided",
+    "filing_jobs",
+    "filing_filed",
+    "filing_retried",
+    "filing_failing",
+    "filing_manual",
+    "filing_waiting",
+    "proposals",
+    "proposals_open",
+    "proposals_sampled",
+    "proposals_confirmed",
+    "proposals_overruled",
+    "proposals_dangerous",
 )
 MONTH_COLUMNS = ("line_id", "month", "unit_id", "kind_id", *MONTH_COUNTS, *DURATIONS)
 DOCUMENT_COLUMNS = ("document_id", "month", "unit_id", "kind_id", "outcome", "state", "proposed")
@@ -209,11 +254,37 @@ def _summarise_chunk(ids) -> None:
         .values_list("line_id", "arrived")
         .order_by()
     )
+    robot_counts = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for line_id, created_at, state, attempts in FilingJob.objects.filter(
+        line_id__in=ids
+    ).values_list("line_id", "created_at", "state", "attempts"):
+        counts = robot_counts[line_id][timezone.localdate(created_at).replace(day=1)]
+        counts["filing_jobs"] += 1
+        counts["filing_retried"] += attempts > 1
+        counts[FILING_STATES.get(state, "")] += 1
+    for line_id, created_at, proposed, decided, sampled in Proposal.objects.filter(
+        line_id__in=ids
+    ).values_list("line_id", "created_at", "proposed", "decided", "sampled"):
+        counts = robot_counts[line_id][timezone.localdate(created_at).replace(day=1)]
+        counts["proposals"] += 1
+        counts["proposals_sampled"] += sampled
+        if not decided:
+            counts["proposals_open"] += 1
+        elif decided == proposed:
+            counts["proposals_confirmed"] += 1
+        else:
+            counts["proposals_overruled"] += 1
+            counts["proposals_dangerous"] += (proposed, decided) == (
+                Document.Outcome.CLEAN,
+                Document.Outcome.NOT_CLEAN,
+            )
     summaries, months = [], []
     for line_id, unit_id, kind_id, status, start_date in lines:
         summary, per_month = summarise_line(
             events[line_id], arrived=arrivals.get(line_id), start_date=start_date
         )
+        for month, counts in robot_counts.get(line_id, {}).items():
+            per_month.setdefault(month, {}).update({name: n for name, n in counts.items() if name})
         row = {"line_id": line_id, "unit_id": unit_id, "kind_id": kind_id, "status": status}
         summaries.append(tuple({**row, **summary}[column] for column in LINE_COLUMNS))
         no_durations = (None,) * len(DURATIONS)

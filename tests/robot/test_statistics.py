@@ -439,3 +439,53 @@ def test_refresh_command_summarises_everything_again(history, payroll):
     )
     after = statistics.compute(user=payroll, filters=MARCH).tables()
     assert after["lead_times"].rows == before["lead_times"].rows
+
+
+def test_filing_and_trial_agreement_follow_the_robots_tables(history, payroll):
+    from robot.models import FilingJob, Proposal
+    from robot.rules import active_ruleset
+
+    care1, care2 = (order.lines.get() for order in history["care"][:2])
+    document = Document.objects.get(line=care1)
+    with time_machine.travel(at(12, 10), tick=False):
+        note, _ = ingest_bytes(b"%PDF-1.4 note", filename="b.pdf", source="upload", process=False)
+    with time_machine.travel(at(8, 9, 30), tick=False):
+        FilingJob.objects.create(
+            document=document,
+            line=care1,
+            reference="AP-1",
+            state="filed",
+            attempts=1,
+            esdh_reference="ESDH-1",
+        )
+        failing = FilingJob.objects.create(
+            document=note, line=care2, reference="AP-2", state="failed", attempts=3
+        )
+        Proposal.objects.create(
+            document=document,
+            line=care1,
+            kind=care1.kind,
+            ruleset=active_ruleset(),
+            proposed="clean",
+            decided="not_clean",
+            decided_by=payroll,
+            decided_at=at(8, 10),
+            reason="Registrering overset",
+        )
+
+    assert statistics.filing_figures(everything(), MARCH) == {
+        "total": 2,
+        "filed": 1,
+        "retried": 1,
+        "failing": 1,
+        "manual": 0,
+        "waiting": 0,
+    }
+    (agreement,) = statistics.robot_figures(everything(), MARCH).agreement
+    assert (agreement["total"], agreement["overruled"], agreement["dangerous"]) == (1, 1, 1)
+    assert agreement["agreement"] == 0.0
+
+    FilingJob.objects.filter(pk=failing.pk).update(state="filed", esdh_reference="ESDH-2")
+
+    after = statistics.filing_figures(everything(), MARCH)
+    assert (after["filed"], after["failing"]) == (2, 0)
