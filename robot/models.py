@@ -467,6 +467,7 @@ class StatisticsLine(models.Model):
     received_at = models.DateTimeField(null=True)
 
     class Meta:
+        default_permissions = ()  # an internal summary: nobody edits it
         indexes = [models.Index(fields=["start_date"], name="statline_start_idx")]
 
     def __str__(self) -> str:
@@ -518,6 +519,7 @@ class StatisticsMonth(models.Model):
     filing_hours = models.FloatField(null=True)
 
     class Meta:
+        default_permissions = ()  # an internal summary: nobody edits it
         constraints = [
             models.UniqueConstraint(fields=["line", "month"], name="statmonth_line_month_uniq")
         ]
@@ -551,6 +553,7 @@ class StatisticsDocument(models.Model):
     proposed = models.BooleanField(default=False)
 
     class Meta:
+        default_permissions = ()  # an internal summary: nobody edits it
         indexes = [models.Index(fields=["month", "unit", "kind"], name="statdoc_month_idx")]
 
     def __str__(self) -> str:
@@ -565,6 +568,9 @@ class StatisticsStale(models.Model):
     line_id = models.BigIntegerField(null=True)
     document_id = models.BigIntegerField(null=True)
 
+    class Meta:
+        default_permissions = ()  # an internal summary: nobody edits it
+
     def __str__(self) -> str:
         return f"line {self.line_id} / document {self.document_id}"
 
@@ -573,6 +579,9 @@ class StatisticsState(models.Model):
     """One row: locked while the summary is refreshed, and when that last happened."""
 
     refreshed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        default_permissions = ()  # an internal summary: nobody edits it
 
     def __str__(self) -> str:
         return f"refreshed {self.refreshed_at}"
