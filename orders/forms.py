@@ -134,6 +134,9 @@ class OrderForm(forms.Form):
             "hx-target": "#catalogue",
             "hx-swap": "outerHTML",
             "hx-include": "#id_unit, #id_profile, [name=child_contact], [name=certificates]",
+            # A quick second change (the children question answered while the position's
+            # choices are still on their way) replaces the first request: the last answer wins.
+            "hx-sync": "closest form:replace",
         }
         for name in ("unit", "profile", "child_contact"):
             self.fields[name].widget.attrs.update(refresh)

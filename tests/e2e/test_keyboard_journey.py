@@ -182,6 +182,7 @@ def test_a_manager_orders_with_the_keyboard_only(browser, live_server, demo, cou
     order.tab_to(position)
     order.type("Skolesek")  # 5: type-ahead in the closed list
     expect(position).to_have_value(re.compile(r"\d+"))
+    expect(page.locator(".htmx-request")).to_have_count(0)  # the choices have come back
     yes = page.locator("#catalogue").get_by_label("Ja")
     expect(yes).to_be_visible()
     focus_is_on(page, position)
