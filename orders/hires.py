@@ -790,8 +790,12 @@ def _record_unread(plan: HirePlan, unread: list[UnreadHire], *, now) -> None:
             item.attempts += 1
             item.save()
         else:
-            UnreadHire.objects.create(
-                source=HireImport.Source.SD, key=key, first_seen_at=now, **fields
+            # A poll running at the same time may have written the key since `unread`
+            # was read: take its row over rather than fail the whole poll on the key.
+            UnreadHire.objects.update_or_create(
+                key=key,
+                defaults={"source": HireImport.Source.SD, **fields},
+                create_defaults={"source": HireImport.Source.SD, "first_seen_at": now, **fields},
             )
     UnreadHire.objects.filter(
         pk__in=[i.pk for k, i in earlier.items() if k not in still_bad]

@@ -9,7 +9,6 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -116,21 +115,12 @@ class SDLoenSource:
 
     SERVICE = "GetEmploymentChangedAtDate20111201"
 
-    def __init__(self, *, url: str, username: str, password: str, institution: str, timeout: float):
-        self.client = SDClient(
-            url=url, username=username, password=password, institution=institution, timeout=timeout
-        )
-        self.auth, self.institution = self.client.auth, institution
+    def __init__(self, client: SDClient):
+        self.client = client
 
     @classmethod
     def from_settings(cls) -> "SDLoenSource":
-        return cls(
-            url=settings.SD_URL,
-            username=settings.SD_USERNAME,
-            password=settings.SD_PASSWORD,
-            institution=settings.SD_INSTITUTION,
-            timeout=settings.SD_TIMEOUT,
-        )
+        return cls(SDClient.from_settings())
 
     def fetch(self, *, start: datetime.date, end: datetime.date) -> list[HireRecord]:
         params = {

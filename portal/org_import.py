@@ -8,6 +8,7 @@ history. Units made by hand (no HR id) and memberships from single sign-on are l
 import datetime
 from dataclasses import dataclass, field
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
@@ -261,9 +262,9 @@ def apply_org_import(
     now: datetime.datetime | None = None,
     actor: User | None = None,
     source: str = OrgImport.Source.FILE,
-) -> OrgPlan:
+) -> OrgImport:
     """Apply a plan without errors, all of it in one transaction, and record it: one
-    OrgImport row, and an audit-log entry per unit and membership it changed."""
+    OrgImport row (returned), and an audit-log entry per unit and membership it changed."""
     if plan.errors:
         raise OrgImportError(_("The file has rows with errors; nothing has been changed."))
     now = now or timezone.now()
@@ -329,19 +330,20 @@ def apply_org_import(
             ],
             ignore_conflicts=True,
         )
-        for unit_id, username, role in plan.managers_removed:
-            _managed_memberships().filter(
-                unit__external_id=unit_id, user__username=username, role=role
-            ).delete()
+        # Written to the audit log below, with the source, like the ones added.
+        with disable_auditlog():
+            for unit_id, username, role in plan.managers_removed:
+                _managed_memberships().filter(
+                    unit__external_id=unit_id, user__username=username, role=role
+                ).delete()
     _audit(units.values(), before, plan, actor=actor, source=source, now=now)
-    OrgImport.objects.create(
+    return OrgImport.objects.create(
         source=source,
         state=OrgImport.State.APPLIED if plan.has_changes else OrgImport.State.UNCHANGED,
         summary=plan.summary(),
         created_by=actor,
         created_at=now,
     )
-    return plan
 
 
 def _audit(units, before: dict, plan: OrgPlan, *, actor, source: str, now) -> None:
@@ -381,41 +383,61 @@ def _audit(units, before: dict, plan: OrgPlan, *, actor, source: str, now) -> No
                     additional_data=extra,
                 )
             )
-    if plan.managers is not None and plan.managers_added:
+    if plan.managers is not None:
+        # Access given and access taken away: both are in the log, by user and unit id.
         membership_type = ContentType.objects.get_for_model(Membership)
-        for unit_id, username, role in plan.managers_added:
-            entries.append(
-                LogEntry(
-                    content_type=membership_type,
-                    object_pk="",
-                    object_repr=f"{username} – {unit_id} ({role})",
-                    action=LogEntry.Action.CREATE,
-                    changes={
-                        "user": [None, username],
-                        "unit": [None, unit_id],
-                        "role": [None, role],
-                    },
-                    changes_text="",
-                    actor=actor,
-                    timestamp=now,
-                    additional_data=extra,
+        for action, memberships in (
+            (LogEntry.Action.CREATE, plan.managers_added),
+            (LogEntry.Action.DELETE, plan.managers_removed),
+        ):
+            for unit_id, username, role in memberships:
+                values = {"user": username, "unit": unit_id, "role": role}
+                entries.append(
+                    LogEntry(
+                        content_type=membership_type,
+                        object_pk="",
+                        object_repr=f"{username} – {unit_id} ({role})",
+                        action=action,
+                        changes={
+                            field: [None, value]
+                            if action == LogEntry.Action.CREATE
+                            else [value, None]
+                            for field, value in values.items()
+                        },
+                        changes_text="",
+                        actor=actor,
+                        timestamp=now,
+                        additional_data=extra,
+                    )
                 )
-            )
     LogEntry.objects.bulk_create(entries, batch_size=500)
 
 
-def _closes_too_many(plan: OrgPlan) -> str:
-    """A source that suddenly lacks most units (an empty or cut-off answer) must not
-    close the organisation on its own: past ORG_IMPORT_MAX_CLOSE_PERCENT a person
-    applies it, after looking, through the upload or the command."""
-    open_units = Unit.objects.filter(external_id__isnull=False, is_active=True).count()
+def _changes_too_much(plan: OrgPlan) -> str:
+    """A source that suddenly lacks most units or managers (an empty or cut-off answer,
+    a truncated managers file) must not close the organisation or take everyone's
+    access on its own: past ORG_IMPORT_MAX_CLOSE_PERCENT a person applies it, after
+    looking, through the upload or the command."""
     limit = settings.ORG_IMPORT_MAX_CLOSE_PERCENT
-    if not plan.closed or open_units < 10 or len(plan.closed) * 100 <= open_units * limit:
-        return ""
-    return _(
-        "It would close %(closed)s of %(total)s units, more than %(limit)s%%; nothing has "
-        "been changed. If it is right, apply it through the upload or the command."
-    ) % {"closed": len(plan.closed), "total": open_units, "limit": limit}
+
+    def too_many(changed: int, total: int) -> bool:
+        return bool(changed) and total >= 10 and changed * 100 > total * limit
+
+    open_units = Unit.objects.filter(external_id__isnull=False, is_active=True).count()
+    if too_many(len(plan.closed), open_units):
+        return _(
+            "It would close %(closed)s of %(total)s units, more than %(limit)s%%; nothing "
+            "has been changed. If it is right, apply it through the upload or the command."
+        ) % {"closed": len(plan.closed), "total": open_units, "limit": limit}
+    if plan.managers is not None:
+        memberships = _managed_memberships().count()
+        if too_many(len(plan.managers_removed), memberships):
+            return _(
+                "It would remove %(removed)s of %(total)s managers' and secretaries' access "
+                "to their units, more than %(limit)s%%; nothing has been changed. If it is "
+                "right, apply it through the upload or the command."
+            ) % {"removed": len(plan.managers_removed), "total": memberships, "limit": limit}
+    return ""
 
 
 def run_import(source, *, by: User | None = None) -> OrgImport:
@@ -424,13 +446,13 @@ def run_import(source, *, by: User | None = None) -> OrgImport:
     try:
         units, managers = source.read()
         plan = plan_org_import(units, managers)
-        closing_too_many = _closes_too_many(plan)
-        if closing_too_many:
+        too_much = _changes_too_much(plan)
+        if too_much:
             record = OrgImport.objects.create(
                 source=source.label,
                 state=OrgImport.State.FAILED,
                 summary=plan.summary(),
-                error=closing_too_many,
+                error=too_much,
                 created_by=by,
             )
         elif plan.errors:
@@ -443,8 +465,7 @@ def run_import(source, *, by: User | None = None) -> OrgImport:
                 created_by=by,
             )
         else:
-            apply_org_import(plan, actor=by, source=source.label)
-            record = OrgImport.objects.filter(source=source.label).order_by("-pk").first()
+            record = apply_org_import(plan, actor=by, source=source.label)
     except OrgImportError as error:
         record = OrgImport.objects.create(
             source=source.label, state=OrgImport.State.FAILED, error=str(error), created_by=by

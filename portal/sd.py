@@ -14,6 +14,8 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from .cpr import redact_cprs
+
 
 class SDError(Exception):
     """SD could not be asked or did not answer usefully; the message is fit for the user."""
@@ -76,10 +78,10 @@ def parse_sd_xml(content: bytes) -> ET.Element:
     except ET.ParseError:
         raise SDError(_("SD Løn's answer could not be read.")) from None
     if local(root.tag) == "Fault" or root.find(".//{*}faultstring") is not None:
-        raise SDError(
-            _("SD Løn reported an error: %(message)s")
-            % {"message": (root.findtext(".//{*}faultstring") or "").strip()[:200]}
-        )
+        # SD's fault text may echo the request, and GetPerson's carries a CPR number:
+        # masked before it becomes a message that is logged and stored.
+        fault = redact_cprs((root.findtext(".//{*}faultstring") or "").strip())
+        raise SDError(_("SD Løn reported an error: %(message)s") % {"message": fault[:200]})
     return root
 
 

@@ -268,7 +268,7 @@ def test_parse_takes_the_newest_department():
 
 def test_source_builds_from_settings(sd):
     source = SDLoenSource.from_settings()
-    assert source.auth == ("sduser", "sdpass") and source.institution == "XY"
+    assert source.client.auth == ("sduser", "sdpass") and source.client.institution == "XY"
 
 
 def test_beat_polls_sd_through_the_task(settings, sd):
@@ -361,3 +361,93 @@ def test_an_employment_that_never_reads_is_forgotten_after_the_keep_days(sd, set
     assert UnreadHire.objects.exists()
     hires.send_hire_reminders(now=timezone.now() + datetime.timedelta(days=61))
     assert not UnreadHire.objects.exists()
+
+
+def fault(text: str) -> str:
+    return (
+        '<?xml version="1.0"?><Envelope><Body><Fault><faultstring>'
+        f"{text}</faultstring></Fault></Body></Envelope>"
+    )
+
+
+def test_a_getperson_fault_echoing_the_cpr_puts_it_in_no_log_and_no_stored_text(sd, caplog):
+    cpr = make_cpr()
+    dashed = f"{cpr[:6]}-{cpr[6:]}"
+    sd.expect_oneshot_request(PATH).respond_with_data(without_names(answer(cpr)))
+    sd.expect_oneshot_request("/sdws/GetPerson20111201", method="POST").respond_with_data(
+        fault(f"Person {cpr} ({dashed}) not found in institution XY"), status=200
+    )
+
+    with caplog.at_level("DEBUG"):
+        record = hires.poll_sd()
+
+    assert "GetPerson20111201 failed" in caplog.text  # the failure itself is logged
+    assert cpr not in caplog.text and dashed not in caplog.text
+    stored = [record.error, str(record.summary)] + [
+        f"{u.reason} {u.full_name} {u.unit}" for u in UnreadHire.objects.all()
+    ]
+    assert all(cpr not in text and dashed not in text for text in stored)
+
+
+def test_an_employment_fault_echoing_a_cpr_is_stored_and_shown_masked(sd, caplog):
+    cpr = make_cpr()
+    sd.expect_oneshot_request(PATH).respond_with_data(fault(f"Bad request for {cpr}"))
+
+    record = hires.poll_sd()
+
+    assert record.state == HireImport.State.FAILED
+    assert record.error == f"SD Løn reported an error: Bad request for {cpr[:6]}-xxxx"
+    assert cpr not in caplog.text
+
+
+def test_the_source_takes_the_client_it_is_given(sd):
+    from portal.sd import SDClient
+
+    cpr = make_cpr()
+    sd.expect_oneshot_request(PATH).respond_with_data(answer(cpr))
+    source = SDLoenSource(SDClient.from_settings())
+
+    assert hires.poll_sd(source=source).state == HireImport.State.APPLIED
+    assert Hire.objects.get().full_name == "Anna Hansen"
+
+
+def test_a_key_another_poll_wrote_meanwhile_does_not_fail_the_poll(sd):
+    """Two polls overlapping: both find the same unreadable employment new, and the
+    other one writes its row first. This poll takes that row over instead of failing."""
+    from django.db import connection
+    from django.utils import timezone
+
+    start = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
+    sd.expect_oneshot_request(PATH).respond_with_data(
+        several(
+            {"cpr": make_cpr(), "start": start, "employment": "1"},
+            {"cpr": make_cpr(), "start": start, "employment": "9", "department": "UKENDT"},
+        )
+    )
+    other_poll = []
+
+    def other_poll_inserts_first(execute, sql, params, many, context):
+        # The poll reads the unread employments once, then writes: the other poll's
+        # row lands in between.
+        if "orders_unreadhire" in sql:
+            other_poll.append(sql)
+        if len(other_poll) == 2:
+            other_poll.append("the other poll")
+            UnreadHire.objects.create(
+                source=HireImport.Source.SD,
+                key="emp:9",
+                reason="Written by the other poll",
+                first_seen_at=timezone.now(),
+                last_seen_at=timezone.now(),
+            )
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(other_poll_inserts_first):
+        record = hires.poll_sd()
+
+    assert "the other poll" in other_poll  # the race did happen
+    assert record.state == HireImport.State.APPLIED
+    assert Hire.objects.count() == 1
+    unread = UnreadHire.objects.get()
+    assert unread.key == "emp:9" and unread.unit == "UKENDT"
+    assert unread.reason != "Written by the other poll"

@@ -173,3 +173,38 @@ def test_the_page_lists_bad_rows_and_offers_no_apply(client, areas, admin_user):
     upload.name = "enheder.csv"
     content = client.post(reverse("org_import"), {"units": upload}).content.decode()
     assert "Ukendt" in content and 'name="apply"' not in content
+
+
+def test_managers_removed_are_in_the_audit_log_beside_those_added(areas):
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    UserFactory(username="leder.a")
+    UserFactory(username="leder.b")
+    org_import.apply_org_import(
+        plan(units_csv("1;A;;Børn og Unge"), managers_csv("1;leder.a;leder"))
+    )
+    org_import.apply_org_import(
+        plan(units_csv("1;A;;Børn og Unge"), managers_csv("1;leder.b;leder"))
+    )
+
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Membership)
+    ).order_by("pk")
+    assert [(e.action, e.changes_dict["user"]) for e in entries] == [
+        (LogEntry.Action.CREATE, [None, "leder.a"]),
+        (LogEntry.Action.CREATE, [None, "leder.b"]),
+        (LogEntry.Action.DELETE, ["leder.a", None]),
+    ]
+    removed = entries.last()
+    assert removed.changes_dict["unit"] == ["1", None]
+    assert removed.changes_dict["role"] == [Membership.Role.MANAGER, None]
+
+
+def test_apply_returns_the_import_it_recorded(areas):
+    from portal.models import OrgImport
+
+    record = org_import.apply_org_import(plan(units_csv("1;A;;Børn og Unge")))
+
+    assert record == OrgImport.objects.get()
+    assert record.state == OrgImport.State.APPLIED and record.summary["new"] == ["A"]

@@ -319,3 +319,88 @@ def test_a_scheduled_import_that_would_close_most_units_changes_nothing(sd, scho
     assert "would close 12 of 12 units" in record.error
     assert Unit.objects.filter(is_active=True).count() == 12
     assert not Unit.objects.filter(external_id="NORD").exists()
+
+
+def test_a_run_returns_its_own_import_even_when_another_run_recorded_one_after(folder):
+    """Two runs of the same source at once: each reports what it did, not the newest."""
+    from django.db import connection
+
+    (folder / "enheder.csv").write_text(
+        "Enheds-id;Navn;Overordnet;Forvaltning\n100;Skoleområdet;;Børn og Unge\n",
+        encoding="utf-8",
+    )
+    other_run = []
+
+    def another_run_records_right_after(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not other_run and sql.startswith('INSERT INTO "portal_orgimport"'):
+            other_run.append(None)
+            other_run[0] = OrgImport.objects.create(
+                source="folder", state=OrgImport.State.FAILED, error="the other run"
+            )
+        return result
+
+    with connection.execute_wrapper(another_run_records_right_after):
+        record = org_import.run_import(DropFolderSource(folder))
+
+    assert other_run  # the other run did record in between
+    assert record.state == OrgImport.State.APPLIED and record.summary["new"] == ["Skoleområdet"]
+    assert record != other_run[0]
+    assert len(list((folder / "behandlet").iterdir())) == 1  # moved as applied
+
+
+def managed_schools(area, count: int) -> list[str]:
+    """`count` units from the HR system, each with its manager."""
+    rows = []
+    for i in range(count):
+        unit = UnitFactory(area=area, name=f"Skole {i}", external_id=f"S{i}")
+        MembershipFactory(unit=unit, user=UserFactory(username=f"leder{i}"))
+        rows.append(f"S{i};Skole {i};;Børn og Unge")
+    return rows
+
+
+def test_a_truncated_managers_file_takes_nobodys_access_and_goes_to_failed(folder, school_area):
+    from portal.models import Membership
+
+    units = managed_schools(school_area, 10)
+    (folder / "enheder.csv").write_text(
+        "Enheds-id;Navn;Overordnet;Forvaltning\n" + "\n".join(units) + "\n", encoding="utf-8"
+    )
+    (folder / "ledere.csv").write_text(  # cut off after the second row
+        "Enheds-id;Bruger;Rolle\nS0;leder0;leder\nS1;leder1;leder\n", encoding="utf-8"
+    )
+
+    record = org_import.run_import(DropFolderSource(folder))
+
+    assert record.state == OrgImport.State.FAILED
+    assert "would remove 8 of 10" in record.error
+    assert Membership.objects.count() == 10
+    assert not LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Membership),
+        action=LogEntry.Action.DELETE,
+    ).exists()
+    assert len(list((folder / "fejlet").iterdir())) == 2
+
+
+def test_a_few_managers_leaving_are_applied_on_schedule_and_audited(folder, school_area):
+    from portal.models import Membership
+
+    units = managed_schools(school_area, 10)
+    (folder / "enheder.csv").write_text(
+        "Enheds-id;Navn;Overordnet;Forvaltning\n" + "\n".join(units) + "\n", encoding="utf-8"
+    )
+    (folder / "ledere.csv").write_text(
+        "Enheds-id;Bruger;Rolle\n" + "\n".join(f"S{i};leder{i};leder" for i in range(1, 10)),
+        encoding="utf-8",
+    )
+
+    record = org_import.run_import(DropFolderSource(folder))
+
+    assert record.state == OrgImport.State.APPLIED
+    assert not Membership.objects.filter(user__username="leder0").exists()
+    entry = LogEntry.objects.get(  # one entry per removal, from the import
+        content_type=ContentType.objects.get_for_model(Membership), action=LogEntry.Action.DELETE
+    )
+    assert entry.action == LogEntry.Action.DELETE and entry.actor is None
+    assert entry.changes_dict["user"] == ["leder0", None]
+    assert entry.additional_data["source"] == "folder"
