@@ -118,17 +118,7 @@ def _new_batch(lines: list[OrderLine], *, now, by: User, on_paper: bool = False)
     batch.reference = f"ATT-{now:%y%m%d}-B{batch.pk:04d}"
     batch.save(update_fields=["reference"])
     OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(batch=batch)
-    OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order_id=line.order_id,
-            line=line,
-            at=now,
-            actor=by,
-            action=OrderEvent.Action.BATCHED,
-            note=batch.reference,
-        )
-        for line in lines
-    )
+    _record_batch_events(lines, batch=batch, action=OrderEvent.Action.BATCHED, by=by, at=now)
     return batch
 
 
@@ -151,6 +141,16 @@ def mark_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
     batch.state, batch.ordered_at, batch.ordered_by = PoliceBatch.State.ORDERED, now, by
     batch.save(update_fields=["state", "ordered_at", "ordered_by"])
     return batch
+
+
+def _record_batch_events(lines, *, batch: PoliceBatch, action: str, by: User, at) -> None:
+    """One timeline event per line put into, or taken out of, a batch (named in the note)."""
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order_id=line.order_id, line=line, at=at, actor=by, action=action, note=batch.reference
+        )
+        for line in lines
+    )
 
 
 def _set_ordered(lines, *, ordered_at, by: User, note: str) -> None:
@@ -202,17 +202,7 @@ def release_batch(*, batch: PoliceBatch, by: User) -> PoliceBatch:
     lines = list(OrderLine.objects.select_for_update().filter(batch=batch))
     now = timezone.now()
     OrderLine.objects.filter(batch=batch).update(batch=None)
-    OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order_id=line.order_id,
-            line=line,
-            at=now,
-            actor=by,
-            action=OrderEvent.Action.UNBATCHED,
-            note=batch.reference,
-        )
-        for line in lines
-    )
+    _record_batch_events(lines, batch=batch, action=OrderEvent.Action.UNBATCHED, by=by, at=now)
     batch.state = PoliceBatch.State.RELEASED
     batch.save(update_fields=["state"])
     return batch
