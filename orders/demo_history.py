@@ -40,7 +40,13 @@ def seed_timeline(
         date = now - datetime.timedelta(days=day)
         if date.weekday() >= 5:
             continue
-        for _ in range(rng.randint(0, round(2 * per_weekday))):
+        # Under half an order a day (a small history over many years), round() would
+        # give none at all: a day then has one order with that probability.
+        if per_weekday >= 0.5:
+            count = rng.randint(0, round(2 * per_weekday))
+        else:
+            count = int(rng.random() < per_weekday)
+        for _ in range(count):
             profile = rng.choice(profiles)
             fitting = [
                 u
