@@ -72,21 +72,23 @@ def record_certificate_result(
     (payroll found a registration the robot missed). A refusal marks the caller's
     transaction for rollback: do not catch OrderError and carry on in it."""
     result = CertificateResult(result)
-    line = _locked_line(line)
-    reopening = line.status == OrderLine.Status.CLEARED and result == CertificateResult.NOT_CLEAN
-    if line.status not in (OrderLine.Status.NEW, OrderLine.Status.ORDERED) and not reopening:
-        raise OrderError(_("The certificate line already has an answer."))
-    default_note = {
+    to = _RESULT_STATUS[result]
+    note = note or {
         CertificateResult.CLEAN: _("Clean"),
         CertificateResult.REFUSED: _("Refused"),
     }.get(result, "")
-    change_line_status(
-        line=line,
-        to=_RESULT_STATUS[result],
-        by=by,
-        action=OrderEvent.Action.RECEIVED,
-        note=note or default_note,
-    )
+    answer = {"to": to, "by": by, "action": OrderEvent.Action.RECEIVED, "note": note}
+    # The robot answers thousands of lines a day: first in one statement that moves the
+    # line only if it still has the status the caller read; if it changed since (or never
+    # could take this answer), lock it and look again.
+    if not (
+        _may_answer(line.status, result)
+        and change_line_status(line=line, if_unchanged=True, **answer)
+    ):
+        line = _locked_line(line)
+        if not _may_answer(line.status, result):
+            raise OrderError(_("The certificate line already has an answer."))
+        change_line_status(line=line, **answer)
     if result == CertificateResult.REFUSED:
         order = line.order
         queue_email(
@@ -98,6 +100,11 @@ def record_certificate_result(
             context={"order": order, "line": line, "url": order_url(order)},
         )
     return line
+
+
+def _may_answer(status: str, result: CertificateResult) -> bool:
+    reopening = status == OrderLine.Status.CLEARED and result == CertificateResult.NOT_CLEAN
+    return status in (OrderLine.Status.NEW, OrderLine.Status.ORDERED) or reopening
 
 
 @transaction.atomic

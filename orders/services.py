@@ -501,22 +501,37 @@ def change_line_status(
     note: str = "",
     now: datetime.datetime | None = None,
     extra_fields: Sequence[str] = (),
-) -> None:
-    """Move a (locked) line to a new status and write the timeline event."""
+    if_unchanged: bool = False,
+) -> bool:
+    """Move a (locked) line to a new status and write the timeline event.
+
+    With `if_unchanged` the line need not be locked: it moves only if the database still
+    has the status the caller read, checked by the update itself (which takes the row
+    lock), one statement instead of a locking read and a write. Returns whether it moved;
+    if not, nothing was written."""
     now = now or timezone.now()
+    seen = line.status
+    line.status, line.status_changed_at = to, now
+    if if_unchanged:
+        fields = {
+            name: getattr(line, name) for name in ("status", "status_changed_at", *extra_fields)
+        }
+        if not OrderLine.objects.filter(pk=line.pk, status=seen).update(**fields):
+            line.status = seen
+            return False
+    else:
+        line.save(update_fields=["status", "status_changed_at", *extra_fields])
     OrderEvent.objects.create(
         order_id=line.order_id,
         line=line,
         at=now,
         actor=actor_user(by),
         action=action,
-        from_status=line.status,
+        from_status=seen,
         to_status=to,
         note=note,
     )
-    line.status = to
-    line.status_changed_at = now
-    line.save(update_fields=["status", "status_changed_at", *extra_fields])
+    return True
 
 
 def log_person_access(

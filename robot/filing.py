@@ -12,7 +12,6 @@ import time
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
@@ -27,7 +26,7 @@ from portal.pdf import letter_context, render_pdf
 
 from .esdh import FilingRequest, ManualFilingError, TemporaryFilingError, case_system
 from .intake import document_path
-from .models import Assessment, Document, FilingJob, RateSlot
+from .models import Document, FilingJob, RateSlot
 
 logger = logging.getLogger(__name__)
 
@@ -43,31 +42,28 @@ class FilingStateError(Exception):
     """A payroll action that does not fit the job's state; the message is for the user."""
 
 
-def queue_filing(*, document: Document, line: OrderLine) -> FilingJob | None:
-    """Create the filing job for a certificate whose line is now answered (once)."""
-    # Both questions in one round trip: this runs for every clean certificate.
-    queued, assessed = (
-        Document.objects.filter(pk=document.pk)
-        .values_list(
-            Exists(FilingJob.objects.filter(document=OuterRef("pk"))),
-            Exists(Assessment.objects.filter(document=OuterRef("pk"))),
-        )
-        .get()
-    )
-    if queued:
-        return None
+def queue_filing(*, document: Document, line: OrderLine, with_decision: bool = False) -> None:
+    """Create the filing job for a certificate whose line is now answered (once: a second
+    call for the same document changes nothing). `with_decision`: payroll assessed the
+    certificate, and the note of its decision is filed with it."""
     policy = line.kind.filing_policy
-    job = FilingJob.objects.create(
-        document=document,
-        line=line,
-        reference=f"AP-{document.pk:08d}",
-        with_certificate=policy == CertificateKind.FilingPolicy.CERTIFICATE,
-        with_note=policy == CertificateKind.FilingPolicy.NOTE or assessed,
+    # One statement, run for every clean certificate: the document's unique job makes a
+    # repeated call a no-op in the database (ON CONFLICT DO NOTHING), with no query first.
+    FilingJob.objects.bulk_create(
+        [
+            FilingJob(
+                document=document,
+                line=line,
+                reference=f"AP-{document.pk:08d}",
+                with_certificate=policy == CertificateKind.FilingPolicy.CERTIFICATE,
+                with_note=policy == CertificateKind.FilingPolicy.NOTE or with_decision,
+            )
+        ],
+        ignore_conflicts=True,
     )
     from .tasks import file_due
 
     file_due.delay_on_commit()
-    return job
 
 
 def take_rate_slot(*, rate: float | None = None, name: str = RATE_LIMIT_NAME) -> datetime.datetime:

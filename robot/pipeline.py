@@ -65,7 +65,6 @@ def _process(document_id: int, stored: list) -> Document | None:
             .filter(pk=document_id, state=Document.State.RECEIVED)
             .annotate(
                 active_ruleset_id=Subquery(active.values("pk")[:1]),
-                active_version=Subquery(active.values("version")[:1]),
                 active_ruleset_at=Subquery(active.values("activated_at")[:1]),
             )
             .first()
@@ -93,14 +92,15 @@ def _process(document_id: int, stored: list) -> Document | None:
 
 
 # An active (or once active) rule version is never edited (see the admin): kept per
-# process. Which version is active is asked anew for every document, with its row lock.
+# process. Which version is active is asked anew for every document, with its row lock;
+# a draft edited and then activated differs from what was kept by its activation time.
 _rulesets: dict[tuple, RuleSet] = {}
 
 
 def _ruleset(document: Document) -> RuleSet | None:
     if document.active_ruleset_id is None:
         return None
-    key = (document.active_ruleset_id, document.active_version, document.active_ruleset_at)
+    key = (document.active_ruleset_id, document.active_ruleset_at)
     if key not in _rulesets:
         _rulesets[key] = RuleSet.objects.get(pk=document.active_ruleset_id)
     return _rulesets[key]
@@ -166,6 +166,10 @@ def _apply_problem(document: Document, result: Result, ruleset) -> None:
     document.save()
 
 
+# What judging a document may change on its row.
+_JUDGED_FIELDS = ["state", "outcome", "reason", "kind", "person", "line", "notice"]
+
+
 def _apply(document: Document, judgement: Judgement, ruleset) -> None:
     result = judgement.result
     checks = list(judgement.checks)
@@ -188,7 +192,7 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
             propose(document=document, line=line, ruleset=ruleset, mode=line.mode)
         else:
             record_outcome(document=document, line=line, outcome=document.outcome, by=ROBOT)
-    if result.cpr and document.person is None:  # not found with an order line
+    if result.cpr and document.person_id is None:  # not found with an order line
         document.person = get_or_create_person(cpr=result.cpr)
     Evaluation.objects.create(
         document=document,
@@ -205,7 +209,7 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
     ):
         # A certificate with a registration must never wait unseen in the queue.
         _notify_payroll(document, None)
-    document.save()
+    document.save(update_fields=_JUDGED_FIELDS)
 
 
 def _not_from_the_police(document: Document, checks) -> None:
@@ -220,11 +224,7 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
     state saying why: no order, an answer already given, or a refusal too vague to place.
     The line comes with its kind's mode (trial or automatic) under `ruleset`, and the
     document with the line's person (found through the line, saving a query)."""
-    lines = (
-        OrderLine.objects.select_for_update(of=("self",))
-        .filter(person__cpr_hash=hash_cpr(cpr))
-        .select_related("person")
-    )
+    lines = OrderLine.objects.select_for_update(of=("self",)).filter(person__cpr_hash=hash_cpr(cpr))
     if document.kind_id is not None:
         lines = lines.filter(kind_id=document.kind_id)
     waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
@@ -241,7 +241,7 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
         .order_by("ordered_at", "pk")[:2]
     )
     if ordered:
-        document.person = ordered[0].person
+        document.person_id = ordered[0].person_id
     if document.kind_id is None and len(ordered) > 1:
         document.state = Document.State.NEEDS_REVIEW
         document.reason = _(
@@ -256,7 +256,7 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
         )
         document.line = answered
         if answered:
-            document.person = answered.person
+            document.person_id = answered.person_id
         document.state = Document.State.DUPLICATE if answered else Document.State.NO_ORDER
         document.reason = (
             _("The order line already has an answer.")

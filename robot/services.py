@@ -107,7 +107,7 @@ def _decide(document: Document, assessment: Assessment, by: User) -> None:
     document.handled_by, document.handled_at = by, timezone.now()
     document.save(update_fields=["state", "handled_by", "handled_at"])
     # Filed only now, after payroll's decision, with the decision note.
-    queue_filing(document=document, line=document.line)
+    queue_filing(document=document, line=document.line, with_decision=True)
 
 
 @transaction.atomic

@@ -47,6 +47,18 @@ def test_a_clean_certificate_is_filed_once_and_the_manager_told(ordered_for, arc
     assert "0101904321" not in mail.body and "010190-4321" not in mail.body
 
 
+def test_queueing_a_filing_again_changes_nothing(ordered_for, archive):
+    ordered_for("0101904321")
+    document = receive("boerneattest_ren.pdf")
+    job = FilingJob.objects.get(document=document)
+
+    # As a retried step would: the job already there stays as it was, and nothing fails.
+    filing.queue_filing(document=document, line=document.line, with_decision=True)
+
+    assert FilingJob.objects.filter(document=document).get() == job
+    assert not FilingJob.objects.get(pk=job.pk).with_note
+
+
 def test_a_not_clean_certificate_is_filed_only_after_the_decision_with_the_note(
     ordered_for, archive, payroll
 ):
