@@ -321,6 +321,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# A new filing job wakes a worker this many seconds later, once for all jobs queued meanwhile.
+FILING_WAKE_SECONDS = env.int("FILING_WAKE_SECONDS", default=2)
 CELERY_BEAT_SCHEDULE = {
     "deadlines": {
         "task": "orders.tasks.process_deadlines",

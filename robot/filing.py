@@ -11,6 +11,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,9 +62,34 @@ def queue_filing(*, document: Document, line: OrderLine, with_decision: bool = F
         ],
         ignore_conflicts=True,
     )
+    wake_filing()
+
+
+WAKE_KEY = "filing:wake"
+
+
+def wake_filing() -> None:
+    """Have a worker file the new job soon after this transaction commits, once per burst:
+    a payroll clerk's upload of 200 certificates sends one run, not 200 that find nothing.
+
+    The first job of a burst sets a key for FILING_WAKE_SECONDS and sends a run due when it
+    expires; jobs committed while it is set are filed by that run (it files until nothing
+    is due). Anything a run misses, the beat schedule's run picks up. Without a worker
+    (tasks run in this process) every job is filed at once."""
     from .tasks import file_due
 
-    file_due.delay_on_commit()
+    if file_due.app.conf.task_always_eager:
+        file_due.delay_on_commit()
+    else:
+        transaction.on_commit(_send_wake)
+
+
+def _send_wake() -> None:
+    from .tasks import file_due
+
+    seconds = settings.FILING_WAKE_SECONDS
+    if cache.add(WAKE_KEY, True, timeout=seconds):
+        file_due.apply_async(countdown=seconds)
 
 
 def take_rate_slot(*, rate: float | None = None, name: str = RATE_LIMIT_NAME) -> datetime.datetime:
@@ -288,9 +314,12 @@ def mark_filed_by_hand(*, job: FilingJob, by: User, esdh_reference: str) -> Fili
 
 
 def file_due(*, limit: int = 10, adapter=None) -> int:
-    """Claim and file what is due; the beat schedule and new jobs call this."""
-    done = 0
-    for job_id in claim_due(limit=limit):
-        run_job(job_id=job_id, adapter=adapter)
-        done += 1
+    """Claim and file what is due, a few jobs at a time, until nothing is due or half the
+    task's time limit has passed (the next run goes on); the beat schedule and new jobs
+    call this. Returns how many jobs were run."""
+    done, stop_at = 0, time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
+    while time.monotonic() < stop_at and (claimed := claim_due(limit=limit)):
+        for job_id in claimed:
+            run_job(job_id=job_id, adapter=adapter)
+        done += len(claimed)
     return done

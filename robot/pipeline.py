@@ -1,10 +1,11 @@
 """Reading, judging and matching a received document, and what follows for its order line."""
 
 import logging
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -58,17 +59,7 @@ def process_document(*, document_id: int) -> Document | None:
 
 def _process(document_id: int, stored: list) -> Document | None:
     with transaction.atomic():
-        # The active rule version comes with the locked row: one round trip, not two.
-        active = RuleSet.objects.filter(is_active=True).order_by("pk")
-        document = (
-            Document.objects.select_for_update(of=("self",), skip_locked=True)
-            .filter(pk=document_id, state=Document.State.RECEIVED)
-            .annotate(
-                active_ruleset_id=Subquery(active.values("pk")[:1]),
-                active_ruleset_at=Subquery(active.values("activated_at")[:1]),
-            )
-            .first()
-        )
+        document = next(iter(_received_documents().filter(pk=document_id)), None)
         if document is None:
             return None
         ruleset = _ruleset(document)
@@ -219,27 +210,55 @@ def _not_from_the_police(document: Document, checks) -> None:
     }
 
 
-def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | None:
-    """The ordered line this document answers (the oldest), or None with the document's
-    state saying why: no order, an answer already given, or a refusal too vague to place.
-    The line comes with its kind's mode (trial or automatic) under `ruleset`, and the
-    document with the line's person (found through the line, saving a query)."""
-    lines = OrderLine.objects.select_for_update(of=("self",)).filter(person__cpr_hash=hash_cpr(cpr))
-    if document.kind_id is not None:
-        lines = lines.filter(kind_id=document.kind_id)
+# Building a query with subqueries costs this pipeline more than the database takes to run
+# it, so the two it runs for every document are built once per process (per rule version)
+# and only given the document's own values. QuerySets are never changed in place: each
+# call chains a new one from these and never evaluates them.
+@cache
+def _received_documents() -> QuerySet:
+    """Documents waiting to be read, locked, with the active rule version (one round trip
+    for both)."""
+    active = RuleSet.objects.filter(is_active=True).order_by("pk")
+    return (
+        Document.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(state=Document.State.RECEIVED)
+        .order_by()  # one row by its id: no sorting
+        .annotate(
+            active_ruleset_id=Subquery(active.values("pk")[:1]),
+            active_ruleset_at=Subquery(active.values("activated_at")[:1]),
+        )
+    )
+
+
+@lru_cache(maxsize=16)
+def _ordered_lines(ruleset_id: int) -> QuerySet:
+    """Ordered lines, oldest first and locked, each with whether an answer for it waits for
+    confirmation and its kind's mode (trial or automatic) under the rule version."""
     waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
-    switch = ModeSwitch.objects.filter(kind=OuterRef("kind"), ruleset=ruleset).order_by(
+    switch = ModeSwitch.objects.filter(kind=OuterRef("kind"), ruleset_id=ruleset_id).order_by(
         "-switched_at", "-pk"
     )
-    ordered = list(
-        lines.filter(status=OrderLine.Status.ORDERED)
+    return (
+        OrderLine.objects.select_for_update(of=("self",))
+        .filter(status=OrderLine.Status.ORDERED)
         .annotate(
             has_open_proposal=Exists(waiting),
             mode=Coalesce(Subquery(switch.values("mode")[:1]), Value(ModeSwitch.Mode.TRIAL)),
         )
         .select_related("batch", "kind")
-        .order_by("ordered_at", "pk")[:2]
+        .order_by("ordered_at", "pk")
     )
+
+
+def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | None:
+    """The ordered line this document answers (the oldest), or None with the document's
+    state saying why: no order, an answer already given, or a refusal too vague to place.
+    The line comes with its kind's mode (trial or automatic) under `ruleset`, and the
+    document with the line's person (found through the line, saving a query)."""
+    whose = {"person__cpr_hash": hash_cpr(cpr)}
+    if document.kind_id is not None:
+        whose["kind_id"] = document.kind_id
+    ordered = list(_ordered_lines(ruleset.pk).filter(**whose)[:2])
     if ordered:
         document.person_id = ordered[0].person_id
     if document.kind_id is None and len(ordered) > 1:
@@ -250,7 +269,8 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
         return None
     if not ordered:
         answered = (
-            lines.filter(status__in=OrderLine.ANSWERED_STATUSES)
+            OrderLine.objects.select_for_update(of=("self",))
+            .filter(**whose, status__in=OrderLine.ANSWERED_STATUSES)
             .order_by("-status_changed_at")
             .first()
         )

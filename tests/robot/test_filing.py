@@ -4,6 +4,7 @@ import threading
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from robot import filing, services
 from robot.models import FilingJob
 
 from .test_pipeline import receive
+from .test_trial import certificate_for
 
 
 @pytest.fixture
@@ -57,6 +59,60 @@ def test_queueing_a_filing_again_changes_nothing(ordered_for, archive):
 
     assert FilingJob.objects.filter(document=document).get() == job
     assert not FilingJob.objects.get(pk=job.pk).with_note
+
+
+def test_one_run_files_every_due_job_not_only_the_first_few(ordered_for, archive):
+    ordered_for("0101904321")
+    ordered_for("1502851357", name="Jens Peter Hansen")
+    receive("boerneattest_ren.pdf")
+    receive("offentlig_straffeattest_ren.pdf")
+
+    assert filing.file_due(limit=1) == 2
+    assert set(FilingJob.objects.values_list("state", flat=True)) == {"filed"}
+
+
+@pytest.fixture
+def with_a_worker():
+    """Tasks go to the broker for a worker, as in production (not run in this process)."""
+    from celery.signals import before_task_publish
+
+    from portal.celery import app
+
+    sent = []
+
+    def record(sender=None, headers=None, **kwargs):
+        sent.append((sender, headers.get("eta")))
+
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, False
+    before_task_publish.connect(record, weak=False)
+    cache.delete(filing.WAKE_KEY)
+    try:
+        yield sent
+    finally:
+        before_task_publish.disconnect(record)
+        app.conf.task_always_eager = eager
+
+
+def test_a_burst_of_certificates_wakes_the_filing_worker_once(
+    ordered_for, archive, with_a_worker, django_capture_on_commit_callbacks, settings
+):
+    settings.FILING_WAKE_SECONDS = 2
+    ordered_for("0101904321")
+    ordered_for("1502851357", name="Jens Peter Hansen")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receive("boerneattest_ren.pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        receive("offentlig_straffeattest_ren.pdf")
+
+    wakes = [eta for task, eta in with_a_worker if task == "robot.tasks.file_due"]
+    assert len(wakes) == 1 and wakes[0] is not None  # one run, due when the window closes
+    assert FilingJob.objects.count() == 2  # two clean certificates, one job each
+    # The window closed: the next certificate wakes a worker again.
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=3), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            receive("third.pdf", certificate_for("boerneattest_ren.pdf", "1502851357"))
+    assert [task for task, _ in with_a_worker].count("robot.tasks.file_due") == 2
 
 
 def test_a_not_clean_certificate_is_filed_only_after_the_decision_with_the_note(
