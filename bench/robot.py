@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import multiprocessing
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -220,17 +221,21 @@ def run(paths: list[Path], workers: int) -> None:
     # whose speed drifts during the run (a shared host) weighs on both alike.
     counter = QueryCounter()
     extraction_s = pipeline_s = 0.0
+    shares = []  # pipeline ÷ extraction in each round
     for start in range(warm, len(blobs), ROUND):
         chunk = list(enumerate(blobs[start : start + ROUND], start=start))
         started = time.perf_counter()
         for _n, data in chunk:
             assert pdf_text(data).ok
-        extraction_s += time.perf_counter() - started
+        extraction_round = time.perf_counter() - started
+        extraction_s += extraction_round
         started = time.perf_counter()
         with counter.counting():
             for n, data in chunk:
                 pipeline(n, data)
-        pipeline_s += time.perf_counter() - started
+        took = time.perf_counter() - started
+        pipeline_s += took
+        shares.append(extraction_round / took)
     timed = len(blobs) - warm
     extraction, pipeline_rate = timed / extraction_s, timed / pipeline_s
 
@@ -260,6 +265,10 @@ def run(paths: list[Path], workers: int) -> None:
     print(
         f"ingest + evaluate + match, 1 process {pipeline_rate:8.1f} documents/s "
         f"({pipeline_rate / extraction:.0%} of extraction)"
+    )
+    print(
+        f"  each round of {ROUND}: {', '.join(f'{share:.0%}' for share in shares)} "
+        f"(median {statistics.median(shares):.0%})"
     )
     print(
         f"ingest + evaluate + match, {workers} workers {parallel:8.1f} documents/s "
