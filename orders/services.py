@@ -405,6 +405,17 @@ def correct_order(
     return OrderCorrection(changes=changes, tell_police=tell_police)
 
 
+def _refuse_duplicate(duplicate: OrderLine | None, *, by: User) -> None:
+    """A correction to a CPR number that already has an open line of the same kind: payroll
+    and the managers of that line's unit are shown it; anyone else is never told that
+    another unit is hiring the same person."""
+    if duplicate is None:
+        return
+    if by.is_payroll or units_of(by).filter(pk=duplicate.order.unit_id).exists():
+        raise DuplicateOrder(duplicate)
+    raise OrderError(_("The CPR number cannot be changed right now. Contact payroll."))
+
+
 @sensitive_variables("cpr")
 def _change_person(*, order: Order, lines: list[OrderLine], by: User, cpr: str) -> None:
     if order.in_payroll_hands:
@@ -414,22 +425,16 @@ def _change_person(*, order: Order, lines: list[OrderLine], by: User, cpr: str) 
                 "batch. Contact payroll."
             )
         )
-    open_lines = [line for line in lines if line.is_open]
-    duplicate = find_open_line(cpr=cpr, kind_ids=[line.kind_id for line in open_lines])
-    if duplicate is not None:
-        if by.is_payroll or units_of(by).filter(pk=duplicate.order.unit_id).exists():
-            raise DuplicateOrder(duplicate)
-        # Never say that another unit is hiring the same person.
-        raise OrderError(_("The CPR number cannot be changed right now. Contact payroll."))
+    kind_ids = [line.kind_id for line in lines if line.is_open]
+    _refuse_duplicate(find_open_line(cpr=cpr, kind_ids=kind_ids), by=by)
     person = get_or_create_person(cpr=cpr)
     try:
         with transaction.atomic():
             OrderLine.objects.filter(order=order).update(person=person)
     except IntegrityError:
-        # An order for the same person and kind was placed at the same moment.
-        duplicate = find_open_line(cpr=cpr, kind_ids=[line.kind_id for line in open_lines])
-        if duplicate is not None and units_of(by).filter(pk=duplicate.order.unit_id).exists():
-            raise DuplicateOrder(duplicate) from None
+        # An order for the same person and kind was placed at the same moment: the same
+        # answer as if it had been there first.
+        _refuse_duplicate(find_open_line(cpr=cpr, kind_ids=kind_ids), by=by)
         raise OrderError(
             _("The CPR number cannot be changed right now. Contact payroll.")
         ) from None
