@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +32,7 @@ from .models import (
     HireColumns,
     HireImport,
     JobCode,
+    Notification,
     Order,
     OrderLine,
     Person,
@@ -588,10 +590,19 @@ def send_hire_reminders(*, now: datetime.datetime) -> int:
                 template="hire_reminder",
                 key=f"hire:{hire.pk}",
                 to=unit_manager_addresses(hire.unit_id),
+                hire=hire,
                 context={"hire": hire, "url": hire_url()},
             )
             sent += notification is not None
     return sent
+
+
+def hire_reminders_sent(*, before: datetime.datetime) -> QuerySet[Notification]:
+    """Reminders about new hires (they name the hire) sent before `before` and not yet
+    emptied."""
+    return Notification.objects.filter(
+        hire__isnull=False, order__isnull=True, created_at__lte=before
+    ).exclude(subject="", body="")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from portal.models import User
 
+from .hires import hires_visible_to
 from .models import Notification, Order
 from .selectors import orders_visible_to
 
@@ -49,16 +50,18 @@ def messages_for(user: User, notifications) -> list[Message]:
     """The page's e-mails with their links: the order when the user may open it, else the
     portal page the e-mail itself linked to.
 
-    An e-mail about an order the user can no longer open (a manager who changed units)
-    shows only its kind and date: its subject names the new hire and its text may hold
-    payroll's decision, which are no longer theirs to read."""
+    An e-mail about an order or a new hire the user can no longer see (a manager who
+    changed units) shows only its kind and date: its subject names the new hire and its
+    text may hold payroll's decision, which are no longer theirs to read."""
     notifications = list(notifications)
     order_ids = {n.order_id for n in notifications if n.order_id}
     visible = set(orders_visible_to(user).filter(pk__in=order_ids).values_list("pk", flat=True))
-    return [_message(n, visible) for n in notifications]
+    hire_ids = {n.hire_id for n in notifications if n.hire_id}
+    hires = set(hires_visible_to(user).filter(pk__in=hire_ids).values_list("pk", flat=True))
+    return [_message(n, visible, hires) for n in notifications]
 
 
-def _message(notification: Notification, visible: set[int]) -> Message:
+def _message(notification: Notification, visible: set[int], hires: set[int]) -> Message:
     if notification.order_id in visible:
         return Message(
             notification=notification,
@@ -67,7 +70,7 @@ def _message(notification: Notification, visible: set[int]) -> Message:
             subject=notification.subject or notification.template_label,
             body=notification.body,
         )
-    if notification.order_id:
+    if notification.order_id or (notification.hire_id and notification.hire_id not in hires):
         return Message(
             notification=notification,
             link="",

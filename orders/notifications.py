@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from portal.backoff import backoff
 from portal.models import Membership, User
 
-from .models import Notification, Order, OrderLine
+from .models import Hire, Notification, Order, OrderLine
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def queue_email(
     context: dict,
     order: Order | None = None,
     line: OrderLine | None = None,
+    hire: Hire | None = None,
 ) -> Notification | None:
     """Record an e-mail for sending after commit. Returns None if this template and key
     were queued before (each reminder goes out once) or there is nobody to send it to."""
@@ -100,6 +101,7 @@ def queue_email(
                 body=body,
                 order=order,
                 line=line,
+                hire=hire,
             )
     except IntegrityError:
         return None  # queued concurrently by another run of the schedule
@@ -107,6 +109,11 @@ def queue_email(
 
     send_notification.delay_on_commit(notification.pk)
     return notification
+
+
+def empty_emails(notifications: QuerySet[Notification]) -> int:
+    """Forget what the e-mails said (their kind, recipients and dates stay for the record)."""
+    return notifications.update(subject="", body="")
 
 
 def send_notification(*, notification_id: int) -> None:

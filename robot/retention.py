@@ -26,7 +26,9 @@ from orders.answers import (
     anonymise_order,
     anonymise_person,
 )
-from orders.models import AccessLog, Order, OrderEvent, OrderLine, Person
+from orders.hires import hire_reminders_sent
+from orders.models import AccessLog, Hire, Order, OrderEvent, OrderLine, Person
+from orders.notifications import empty_emails
 from orders.services import ROBOT
 
 from .intake import document_path
@@ -46,6 +48,7 @@ class RetentionReport:
     orders_anonymised: int = 0
     persons_anonymised: int = 0
     access_log_deleted: int = 0
+    hire_emails_emptied: int = 0
 
 
 def apply_retention(
@@ -65,6 +68,7 @@ def apply_retention(
             orders_anonymised=len(orders),
             persons_anonymised=len(persons),
             access_log_deleted=access_log_due(now=now).count(),
+            hire_emails_emptied=hire_emails_due(now=now).count(),
         )
     else:
         orders = sum(
@@ -81,14 +85,16 @@ def apply_retention(
             orders_anonymised=orders,
             persons_anonymised=persons,
             access_log_deleted=access_log_due(now=now).delete()[0],
+            hire_emails_emptied=empty_emails(hire_emails_due(now=now)),
         )
     logger.info(
-        "Retention%s: %d files, %d orders, %d persons, %d access-log rows",
+        "Retention%s: %d files, %d orders, %d persons, %d access-log rows, %d hire e-mails",
         " (dry run)" if dry_run else "",
         report.files_deleted,
         report.orders_anonymised,
         report.persons_anonymised,
         report.access_log_deleted,
+        report.hire_emails_emptied,
     )
     return report
 
@@ -156,13 +162,23 @@ def persons_due(*, now: datetime.datetime, also_anonymised=()) -> QuerySet[Perso
     active_documents = Document.objects.filter(person=OuterRef("pk")).filter(
         Q(received_at__gt=cutoff) | Q(state__in=ASSESSMENT_STATES)
     )
+    # A person the HR system reports as hired stays known: renewals of their certificates
+    # are ordered from the hire (the portal is not told when an employment ends).
+    employed = Hire.objects.filter(person=OuterRef("pk")).exclude(status=Hire.Status.WITHDRAWN)
     persons = (
         Person.objects.exclude(cpr_hash__startswith=ANONYMISED_HASH_PREFIX)
         .filter(created_at__lte=cutoff)
         .exclude(Exists(remaining_orders))
         .exclude(Exists(active_documents))
+        .exclude(Exists(employed))
     )
     return _without_unfiled(persons, "person")
+
+
+def hire_emails_due(*, now: datetime.datetime):
+    """Reminders about new hires older than the order period. The hire itself stays: it is
+    the employment that certificate renewals are prompted from."""
+    return hire_reminders_sent(before=months_before(now, settings.RETENTION_ORDER_MONTHS))
 
 
 def access_log_due(*, now: datetime.datetime) -> QuerySet[AccessLog]:

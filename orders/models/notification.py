@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .hire import Hire
 from .order import Order, OrderLine
 
 
@@ -53,6 +54,16 @@ class Notification(models.Model):
         verbose_name=_("order line"),
         on_delete=models.CASCADE,
         null=True,
+        related_name="+",
+    )
+    # A reminder about a new hire names them: it is shown only to who may see the hire, and
+    # forgotten with it.
+    hire = models.ForeignKey(
+        Hire,
+        verbose_name=_("new hire"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="+",
     )
     state = models.CharField(

@@ -111,6 +111,36 @@ def test_an_email_about_an_order_of_another_unit_shows_only_its_kind_and_date(
     assert not AccessLog.objects.filter(user=care_manager, order=order).exists()
 
 
+def test_a_reminder_about_a_new_hire_is_shown_only_while_the_manager_has_the_unit(
+    client, school, teacher, school_manager
+):
+    from orders.hires import send_hire_reminders
+    from orders.models import Hire, JobCode, Person
+    from portal.models import Membership
+
+    JobCode.objects.create(area=school.area, code="1234", profile=teacher)
+    Hire.objects.create(
+        source_key="emp:1",
+        person=Person.objects.create(cpr_hash="h1", cpr_encrypted="x"),
+        full_name="Karla Krog",
+        unit=school,
+        start_date=timezone.localdate() + datetime.timedelta(days=5),
+        job_code="1234",
+        profile=teacher,
+        status=Hire.Status.AWAITING_ORDER,
+    )
+    assert send_hire_reminders(now=timezone.now()) == 1
+    client.force_login(school_manager)
+
+    assert "Karla Krog" in client.get(reverse("inbox")).content.decode()
+
+    # The manager moves to another unit: the reminder stays, the hire's name does not.
+    Membership.objects.filter(user=school_manager, unit=school).delete()
+    page = client.get(reverse("inbox")).content.decode()
+    assert "Påmindelse: nyansat uden bestilling" in page
+    assert "Karla Krog" not in page
+
+
 def test_an_anonymised_email_shows_its_kind(client, school_manager, order):
     email(to=school_manager.email, subject="", order=order, body="")
     client.force_login(school_manager)

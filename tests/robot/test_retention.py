@@ -402,3 +402,63 @@ def test_the_daily_task_applies_retention(old_data, settings):
 
     assert result["orders_anonymised"] == 1
     assert settings.CELERY_BEAT_SCHEDULE["retention"]["task"] == "robot.tasks.apply_retention"
+
+
+def test_a_reminder_about_a_new_hire_is_emptied_after_the_order_period_the_hire_kept(
+    school, teacher, school_manager
+):
+    from orders.hires import send_hire_reminders
+    from orders.models import Hire, JobCode
+
+    JobCode.objects.create(area=school.area, code="1234", profile=teacher)
+    with at():
+        hire = Hire.objects.create(
+            source_key="emp:1",
+            person=Person.objects.create(cpr_hash=hash_cpr(CPR), cpr_encrypted="x"),
+            full_name="Karla Krog",
+            unit=school,
+            start_date=T0.date() + datetime.timedelta(days=5),
+            job_code="1234",
+            profile=teacher,
+            status=Hire.Status.AWAITING_ORDER,
+        )
+        assert send_hire_reminders(now=T0) == 1
+    reminder = Notification.objects.get(template="hire_reminder")
+    assert "Karla Krog" in reminder.subject + reminder.body
+
+    with months_later(11):
+        assert apply_retention().hire_emails_emptied == 0
+    with months_later(13):
+        assert apply_retention(dry_run=True).hire_emails_emptied == 1
+        assert apply_retention().hire_emails_emptied == 1
+        assert apply_retention().hire_emails_emptied == 0
+
+    reminder.refresh_from_db()
+    assert (reminder.subject, reminder.body) == ("", "")
+    assert reminder.to == school_manager.email  # the record of the e-mail stays
+    assert Hire.objects.filter(pk=hire.pk).exists()  # renewals are prompted from it
+
+
+def test_a_person_still_employed_keeps_the_cpr_number_after_the_order_is_anonymised(
+    old_data, school, teacher
+):
+    from orders.models import Hire
+
+    # The HR system reported the hire the order was for: renewals are ordered from it.
+    Hire.objects.create(
+        source_key="emp:1",
+        person=old_data.person,
+        full_name="Søren Ærøe",
+        unit=school,
+        start_date=T0.date(),
+        job_code="1234",
+        profile=teacher,
+        status=Hire.Status.ORDERED,
+        order=old_data,
+    )
+
+    with months_later(25):
+        report = apply_retention()
+
+    assert (report.orders_anonymised, report.persons_anonymised) == (1, 0)
+    assert Person.objects.get(pk=old_data.person_id).cpr == CPR

@@ -6,8 +6,8 @@ from robot.retention import apply_retention
 class Command(BaseCommand):
     help = (
         "Apply the retention periods: delete certificate files the portal no longer needs, "
-        "anonymise old orders and delete old access-log rows. Nothing in the case system "
-        "is touched. With --dry-run, only count what would go."
+        "anonymise old orders, delete old access-log rows and empty old e-mails about new "
+        "hires. Nothing in the case system is touched. With --dry-run, only count what would go."
     )
 
     def add_arguments(self, parser):
@@ -28,3 +28,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Orders {anonymised}: {report.orders_anonymised}")
         self.stdout.write(f"Persons {anonymised}: {report.persons_anonymised}")
         self.stdout.write(f"Access-log rows {done}: {report.access_log_deleted}")
+        emptied = "to empty" if dry_run else "emptied"
+        self.stdout.write(f"E-mails about new hires {emptied}: {report.hire_emails_emptied}")
