@@ -99,3 +99,24 @@ def order_for(
 
 def kind(code: str) -> CertificateKind:
     return CertificateKind.objects.get(code=code)
+
+
+def hire_awaiting_order(
+    *, unit: Unit, profile: PositionProfile, name: str, start_date, person=None
+):
+    """A new hire from the HR system whose managers still have to order, with the job code
+    mapped to the position (as an administrator would map it)."""
+    from orders.models import Hire, JobCode
+    from orders.services import get_or_create_person
+
+    JobCode.objects.get_or_create(area=unit.area, code="1234", defaults={"profile": profile})
+    return Hire.objects.create(
+        source_key=f"emp:{uuid.uuid4().hex[:8]}",
+        person=get_or_create_person(cpr=make_cpr()),
+        full_name=name,
+        unit=unit,
+        start_date=start_date,
+        job_code="1234",
+        profile=profile,
+        status=Hire.Status.AWAITING_ORDER,
+    )

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orders.models import AccessLog, Notification
 
-from ..factories import UserFactory, make_cpr, order_for
+from ..factories import UserFactory, hire_awaiting_order, make_cpr, order_for
 
 INBOX = "/beskeder/"
 
@@ -115,19 +115,13 @@ def test_a_reminder_about_a_new_hire_is_shown_only_while_the_manager_has_the_uni
     client, school, teacher, school_manager
 ):
     from orders.hires import send_hire_reminders
-    from orders.models import Hire, JobCode, Person
     from portal.models import Membership
 
-    JobCode.objects.create(area=school.area, code="1234", profile=teacher)
-    Hire.objects.create(
-        source_key="emp:1",
-        person=Person.objects.create(cpr_hash="h1", cpr_encrypted="x"),
-        full_name="Karla Krog",
+    hire_awaiting_order(
         unit=school,
-        start_date=timezone.localdate() + datetime.timedelta(days=5),
-        job_code="1234",
         profile=teacher,
-        status=Hire.Status.AWAITING_ORDER,
+        name="Karla Krog",
+        start_date=timezone.localdate() + datetime.timedelta(days=5),
     )
     assert send_hire_reminders(now=timezone.now()) == 1
     client.force_login(school_manager)

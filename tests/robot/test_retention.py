@@ -16,7 +16,7 @@ from robot.intake import document_path, ingest_bytes
 from robot.models import Document, Evaluation, RuleSet
 from robot.retention import ANONYMISED_NAME, apply_retention
 
-from ..factories import order_for
+from ..factories import hire_awaiting_order, order_for
 
 CPH = zoneinfo.ZoneInfo("Europe/Copenhagen")
 T0 = datetime.datetime(2025, 1, 10, 9, 0, tzinfo=CPH)
@@ -408,19 +408,14 @@ def test_a_reminder_about_a_new_hire_is_emptied_after_the_order_period_the_hire_
     school, teacher, school_manager
 ):
     from orders.hires import send_hire_reminders
-    from orders.models import Hire, JobCode
+    from orders.models import Hire
 
-    JobCode.objects.create(area=school.area, code="1234", profile=teacher)
     with at():
-        hire = Hire.objects.create(
-            source_key="emp:1",
-            person=Person.objects.create(cpr_hash=hash_cpr(CPR), cpr_encrypted="x"),
-            full_name="Karla Krog",
+        hire = hire_awaiting_order(
             unit=school,
-            start_date=T0.date() + datetime.timedelta(days=5),
-            job_code="1234",
             profile=teacher,
-            status=Hire.Status.AWAITING_ORDER,
+            name="Karla Krog",
+            start_date=T0.date() + datetime.timedelta(days=5),
         )
         assert send_hire_reminders(now=T0) == 1
     reminder = Notification.objects.get(template="hire_reminder")
