@@ -81,7 +81,9 @@ def wake_filing() -> None:
     if file_due.app.conf.task_always_eager:
         file_due.delay_on_commit()
     else:
-        transaction.on_commit(_send_wake)
+        # robust: a cache or broker that is down must not fail the committed work (beat
+        # files the job later); the error is logged.
+        transaction.on_commit(_send_wake, robust=True)
 
 
 def _send_wake() -> None:
