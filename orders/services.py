@@ -515,14 +515,14 @@ def change_line_status(
     lock), one statement instead of a locking read and a write. Returns whether it moved;
     if not, nothing was written."""
     now = now or timezone.now()
-    seen = line.status
+    seen, seen_at = line.status, line.status_changed_at
     line.status, line.status_changed_at = to, now
     if if_unchanged:
         fields = {
             name: getattr(line, name) for name in ("status", "status_changed_at", *extra_fields)
         }
         if not OrderLine.objects.filter(pk=line.pk, status=seen).update(**fields):
-            line.status = seen
+            line.status, line.status_changed_at = seen, seen_at  # as the caller read it
             return False
     else:
         line.save(update_fields=["status", "status_changed_at", *extra_fields])
