@@ -468,24 +468,24 @@ class StatisticsLine(models.Model):
 
     class Meta:
         default_permissions = ()  # an internal summary: nobody edits it
-        indexes = [models.Index(fields=["start_date"], name="statline_start_idx")]
+        indexes = [
+            # Covering (PostgreSQL): hires who started before their answer are counted
+            # from the index alone.
+            models.Index(
+                fields=["start_date"],
+                include=["line", "unit", "status", "answered_by_start"],
+                name="statline_start_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"line {self.line_id}"
 
 
-class StatisticsMonth(models.Model):
-    """What happened to one order line in one month (the portal's time zone): the counts
-    the statistics add up, so a period is a range of these rows and never the timeline."""
+class MonthCounts(models.Model):
+    """What the statistics count in a month: the counts a line-month row holds and a
+    unit-month row sums."""
 
-    line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="+")
-    month = models.DateField()
-    unit = models.ForeignKey(
-        "portal.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    kind = models.ForeignKey(
-        "orders.CertificateKind", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
     placed = models.PositiveIntegerField(default=0)  # placed or ordered again
     batched = models.PositiveIntegerField(default=0)
     received = models.PositiveIntegerField(default=0)
@@ -508,6 +508,23 @@ class StatisticsMonth(models.Model):
     proposals_confirmed = models.PositiveIntegerField(default=0)
     proposals_overruled = models.PositiveIntegerField(default=0)
     proposals_dangerous = models.PositiveIntegerField(default=0)  # robot clean, person not
+
+    class Meta:
+        abstract = True
+
+
+class StatisticsMonth(MonthCounts):
+    """What happened to one order line in one month (the portal's time zone): the counts
+    the statistics add up, so a period is a range of these rows and never the timeline."""
+
+    line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    unit = models.ForeignKey(
+        "portal.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.ForeignKey(
+        "orders.CertificateKind", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     # On a month with an answer (received > 0): the line's hours from order to answer and
     # in each stage (None when the stage has not happened or its end came first), so lead
     # times read the same compact rows as the counts.
@@ -523,10 +540,56 @@ class StatisticsMonth(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["line", "month"], name="statmonth_line_month_uniq")
         ]
-        indexes = [models.Index(fields=["month", "unit", "kind"], name="statmonth_month_idx")]
+        indexes = [
+            models.Index(fields=["month", "unit", "kind"], name="statmonth_month_idx"),
+            # The rows with an answer and their hours, for the lead times' percentiles read
+            # from the index alone (PostgreSQL; elsewhere a plain partial index).
+            models.Index(
+                fields=["month"],
+                include=[
+                    "line",
+                    "unit",
+                    "kind",
+                    "total_hours",
+                    "batch_hours",
+                    "police_hours",
+                    "evaluation_hours",
+                    "review_hours",
+                    "filing_hours",
+                ],
+                condition=Q(received__gt=0),
+                name="statmonth_answered_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"line {self.line_id} {self.month:%Y-%m}"
+
+
+class StatisticsUnitMonth(MonthCounts):
+    """The line-month rows of one unit, kind and month summed (about 1,500 rows a year
+    against 25,000 line-months), so a page's counts read a year in a few hundred rows.
+    Rewritten, whole months at a time, with the line-month rows it sums
+    (summary.sum_months)."""
+
+    month = models.DateField()
+    unit = models.ForeignKey(
+        "portal.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.ForeignKey(
+        "orders.CertificateKind", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        default_permissions = ()  # an internal summary: nobody edits it
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "unit", "kind"], name="statunitmonth_month_unit_kind_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"unit {self.unit_id} kind {self.kind_id} {self.month:%Y-%m}"
 
 
 class StatisticsDocument(models.Model):
@@ -554,7 +617,13 @@ class StatisticsDocument(models.Model):
 
     class Meta:
         default_permissions = ()  # an internal summary: nobody edits it
-        indexes = [models.Index(fields=["month", "unit", "kind"], name="statdoc_month_idx")]
+        indexes = [
+            models.Index(
+                fields=["month", "unit", "kind"],
+                include=["document", "outcome", "state", "proposed"],
+                name="statdoc_month_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"document {self.document_id}"

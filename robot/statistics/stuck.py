@@ -79,43 +79,48 @@ def stuck_cases(scope: Scope, filters: Filters, *, now=None) -> list[StuckStage]
         for stage in STAGES
     }
     if scope.shows_cases:
+        # Plain values, not model instances: up to 250 rows, and only these fields shown.
         since = {
             "batch": "status_changed_at",
             "police": "ordered_at",
             "review": "status_changed_at",
         }
         for stage, qs in line_sets.items():
-            for line in qs.select_related("order__unit", "kind").order_by(since[stage])[
-                :STUCK_LIST_LIMIT
-            ]:
-                result[stage].cases.append(
-                    {
-                        "since": getattr(line, since[stage]),
-                        "unit": line.order.unit.name,
-                        "kind": line.kind.name,
-                        "order_public_id": line.order.public_id,
-                    }
-                )
-        for document in documents.select_related("kind").order_by("received_at")[:STUCK_LIST_LIMIT]:
-            result["evaluation"].cases.append(
+            result[stage].cases = [
                 {
-                    "since": document.received_at,
-                    "unit": "",
-                    "document_id": document.pk,
-                    "kind": document.kind.name if document.kind else "",
-                    "state": document.get_state_display(),
+                    "since": row[since[stage]],
+                    "unit": row["order__unit__name"],
+                    "kind": row["kind__name"],
+                    "order_public_id": row["order__public_id"],
                 }
-            )
-        for job in filings.select_related("line__order__unit", "line__kind").order_by("created_at")[
-            :STUCK_LIST_LIMIT
-        ]:
-            result["filing"].cases.append(
-                {
-                    "since": job.created_at,
-                    "unit": job.line.order.unit.name,
-                    "kind": job.line.kind.name,
-                    "filing": True,
-                    "state": job.get_state_display(),
-                }
-            )
+                for row in qs.order_by(since[stage]).values(
+                    since[stage], "order__unit__name", "kind__name", "order__public_id"
+                )[:STUCK_LIST_LIMIT]
+            ]
+        document_states = dict(Document.State.choices)
+        result["evaluation"].cases = [
+            {
+                "since": row["received_at"],
+                "unit": "",
+                "document_id": row["pk"],
+                "kind": row["kind__name"] or "",
+                "state": document_states.get(row["state"], row["state"]),
+            }
+            for row in documents.order_by("received_at").values(
+                "pk", "received_at", "kind__name", "state"
+            )[:STUCK_LIST_LIMIT]
+        ]
+        filing_states = dict(FilingJob.State.choices)
+        result["filing"].cases = [
+            {
+                "since": row["created_at"],
+                "unit": row["line__order__unit__name"],
+                "kind": row["line__kind__name"],
+                "filing": True,
+                "state": filing_states.get(row["state"], row["state"]),
+            }
+            for row in filings.order_by("created_at").values(
+                "created_at", "line__order__unit__name", "line__kind__name", "state"
+            )[:STUCK_LIST_LIMIT]
+        ]
     return list(result.values())

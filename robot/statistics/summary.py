@@ -1,6 +1,7 @@
 """The statistics' summary: one row per order line (StatisticsLine: when each stage ended
-and how long it took) and one per line and month (StatisticsMonth: what happened that
-month), so a page adds up a compact table instead of reading the whole timeline.
+and how long it took), one per line and month (StatisticsMonth: what happened that
+month) and those summed per unit, kind and month (StatisticsUnitMonth), so a page adds up
+a compact table instead of reading the whole timeline.
 
 It is derived data and always computed the same way, from the line, its timeline and its
 documents. Database triggers (migration 0007) mark a line stale in the same transaction
@@ -32,6 +33,7 @@ from ..models import (
     StatisticsMonth,
     StatisticsStale,
     StatisticsState,
+    StatisticsUnitMonth,
 )
 from .numbers import hours_between
 
@@ -70,15 +72,15 @@ def as_it_stands():
 
 
 def totals(scope, filters) -> dict[str, int]:
-    """Every count of the month rows in the period and scope, summed in one query (once per
-    page: the answers, filing and hours-saved figures read the same sums)."""
+    """Every count in the period and scope, summed in one query over the unit-month rows
+    (once per page: the answers, filing and hours-saved figures read the same sums)."""
     from .period import summary_q
 
     memo = _totals_memo.get()
     key = (scope, filters)
     if memo is not None and key in memo:
         return memo[key]
-    result = StatisticsMonth.objects.filter(
+    result = StatisticsUnitMonth.objects.filter(
         summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
     ).aggregate(**{name: Sum(name, default=0) for name in MONTH_COUNTS})
     if memo is not None:
@@ -130,7 +132,7 @@ def refresh(*, max_lines: int | None = None, wait: bool = True) -> int:
                     Q(line_id__in=lines) | Q(document_id__in=documents)
                 ).values_list("pk", flat=True)
             )
-            summarise_lines(lines)
+            sum_months(summarise_lines(lines))
             summarise_documents(documents)
             StatisticsStale.objects.filter(pk__in=marks).delete()
             state.refreshed_at = timezone.now()
@@ -178,11 +180,31 @@ def last_refreshed() -> datetime.datetime | None:
     return StatisticsState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
 
 
-def summarise_lines(line_ids) -> None:
-    """Compute the summary rows of these lines from scratch (called under the state lock)."""
+def summarise_lines(line_ids) -> set[datetime.date]:
+    """Compute the summary rows of these lines from scratch (called under the state lock).
+    Returns the months whose line-month rows changed, for sum_months."""
     ids = sorted(line_ids)
+    months: set[datetime.date] = set()
     for start in range(0, len(ids), CHUNK):
-        _summarise_chunk(ids[start : start + CHUNK])
+        months |= _summarise_chunk(ids[start : start + CHUNK])
+    return months
+
+
+def sum_months(months) -> None:
+    """Sum the line-month rows of these months again into their unit-month rows, whole
+    months at a time (a month is about 2,000 line-months: a few milliseconds), so a unit,
+    kind or count that changed anywhere in the month is right afterwards."""
+    months = sorted(months)
+    if not months:
+        return
+    StatisticsUnitMonth.objects.filter(month__in=months).delete()
+    rows = (
+        StatisticsMonth.objects.filter(month__in=months)
+        .values_list("month", "unit_id", "kind_id")
+        .annotate(*(Sum(name) for name in MONTH_COUNTS))
+        .order_by()
+    )
+    _insert(StatisticsUnitMonth, ("month", "unit_id", "kind_id", *MONTH_COUNTS), list(rows))
 
 
 LINE_COLUMNS = (
@@ -236,7 +258,7 @@ MONTH_COLUMNS = ("line_id", "month", "unit_id", "kind_id", *MONTH_COUNTS, *DURAT
 DOCUMENT_COLUMNS = ("document_id", "month", "unit_id", "kind_id", "outcome", "state", "proposed")
 
 
-def _summarise_chunk(ids) -> None:
+def _summarise_chunk(ids) -> set[datetime.date]:
     lines = OrderLine.objects.filter(pk__in=ids).values_list(
         "pk", "order__unit_id", "kind_id", "status", "order__start_date"
     )
@@ -300,10 +322,13 @@ def _summarise_chunk(ids) -> None:
             )
             for month, counts in per_month.items()
         ]
-    StatisticsMonth.objects.filter(line_id__in=ids).delete()
+    old = StatisticsMonth.objects.filter(line_id__in=ids)
+    touched = set(old.values_list("month", flat=True).distinct().order_by())
+    old.delete()
     StatisticsLine.objects.filter(line_id__in=ids).delete()
     _insert(StatisticsLine, LINE_COLUMNS, summaries)
     _insert(StatisticsMonth, MONTH_COLUMNS, months)
+    return touched | {row[1] for row in months}
 
 
 def summarise_documents(document_ids) -> None:

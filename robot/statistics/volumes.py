@@ -7,15 +7,16 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from orders.models import OrderLine
+from portal.models import Unit
 
-from ..models import StatisticsLine, StatisticsMonth
+from ..models import StatisticsLine, StatisticsUnitMonth
 from . import summary
 from .numbers import share
 from .period import Filters, Scope, summary_q
 
 
 def _placed(scope: Scope, filters: Filters):
-    return StatisticsMonth.objects.filter(
+    return StatisticsUnitMonth.objects.filter(
         summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end, placed__gt=0
     )
 
@@ -67,23 +68,29 @@ def started_before_answer(scope: Scope, filters: Filters, *, today=None) -> list
     """Per area: hires who started (start date in the period, passed) before the line had an
     answer, out of all such lines."""
     today = today or timezone.localdate()
-    rows = (
+    # Counted per unit from the covering index alone, then added up per area here: a
+    # year's lines joined to their units and areas took the database twice as long.
+    per_unit = (
         StatisticsLine.objects.filter(
             summary_q(scope, filters),
             start_date__gte=filters.start,
             start_date__lt=min(filters.end, today + datetime.timedelta(days=1)),
         )
         .exclude(status=OrderLine.Status.CANCELLED)
-        .values("unit__area__name")
+        .values("unit_id")
         .annotate(lines=Count("pk"), early=Count("pk", filter=Q(answered_by_start=False)))
-        .order_by("unit__area__name")
+        .order_by()
     )
+    counts = {row["unit_id"]: (row["lines"], row["early"]) for row in per_unit}
+    areas: dict[str, list[int]] = {}
+    for unit_id, area in (
+        Unit.objects.filter(pk__in=counts).order_by("area__name").values_list("pk", "area__name")
+    ):
+        lines, early = counts[unit_id]
+        totals = areas.setdefault(area, [0, 0])
+        totals[0] += lines
+        totals[1] += early
     return [
-        {
-            "area": row["unit__area__name"],
-            "lines": row["lines"],
-            "early": row["early"],
-            "share": share(row["early"], row["lines"]),
-        }
-        for row in rows
+        {"area": area, "lines": lines, "early": early, "share": share(early, lines)}
+        for area, (lines, early) in areas.items()  # in the database's order of names
     ]

@@ -166,6 +166,34 @@ def test_volumes_per_area_and_unit(history):
     assert sum(row["share"] for row in rows) == pytest.approx(100)
 
 
+def test_an_order_moved_to_another_unit_is_counted_there(history, school):
+    """The sums per unit and month follow a line whose unit changed (the trigger on orders)."""
+    Order.objects.filter(pk=history["care"][0].pk).update(unit=school)
+
+    per_unit = {}
+    for row in statistics.volumes(everything(), MARCH):
+        per_unit[row["unit"]] = per_unit.get(row["unit"], 0) + row["n"]
+    assert per_unit == {"Plejecenter Solgården": 2, "Nordskolen": 3}
+    assert (
+        statistics.robot_figures(Scope(unit_ids=(school.pk,), shows_cases=False), MARCH).answers
+        == 3
+    )
+
+
+def test_an_answer_in_a_later_month_counts_in_that_month(history):
+    care3 = history["care"][2].lines.get()
+    april = Filters(start=datetime.date(2026, 4, 1), end=datetime.date(2026, 5, 1))
+    assert statistics.robot_figures(everything(), april).answers == 0
+
+    with time_machine.travel(datetime.datetime(2026, 4, 2, 8, 0, tzinfo=UTC), tick=False):
+        record_certificate_result(line=care3, result="clean", by=ROBOT)
+
+    assert statistics.robot_figures(everything(), april).answers == 1
+    assert statistics.robot_figures(everything(), april).by_robot == 1
+    assert statistics.robot_figures(everything(), MARCH).answers == 4
+    assert [row["n"] for row in statistics.ordered_per_month(everything(), april)] == []
+
+
 def test_hours_saved_beside_the_time_people_still_spent(history, settings):
     settings.STATS_MANUAL_MINUTES = {
         "order": 20,
