@@ -534,6 +534,10 @@ class StatisticsMonth(MonthCounts):
     evaluation_hours = models.FloatField(null=True)
     review_hours = models.FloatField(null=True)
     filing_hours = models.FloatField(null=True)
+    # On a month with an answer: the line's previous month with an answer, if any. A
+    # period counts a line's hours on its first answered month in the period (the row
+    # whose previous answer is before the period), so each line once, without sorting.
+    answered_before = models.DateField(null=True)
 
     class Meta:
         default_permissions = ()  # an internal summary: nobody edits it
@@ -547,9 +551,9 @@ class StatisticsMonth(MonthCounts):
             models.Index(
                 fields=["month"],
                 include=[
-                    "line",
                     "unit",
                     "kind",
+                    "answered_before",
                     "total_hours",
                     "batch_hours",
                     "police_hours",

@@ -4,6 +4,7 @@ answered in the period, from the summary (median and 90th percentile)."""
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,24 +49,26 @@ class DurationFigure:
 
 
 def answered_months(scope: Scope, filters: Filters):
-    """One row per line with an answer recorded in the period: its month rows with an
-    answer carry the line's hours (a line answered in two months has two such rows)."""
+    """One row per line with an answer recorded in the period, with the line's hours: of
+    a line answered in several months, its first answered month in the period."""
     return StatisticsMonth.objects.filter(
-        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end, received__gt=0
+        Q(answered_before__isnull=True) | Q(answered_before__lt=filters.start),
+        summary_q(scope, filters),
+        month__gte=filters.start,
+        month__lt=filters.end,
+        received__gt=0,
     )
 
 
 @summary.current
 def lead_times(scope: Scope, filters: Filters) -> list[DurationFigure]:
     """Order → answer, and the time in each stage, for lines answered in the period.
-    PostgreSQL computes the percentiles itself; elsewhere Python does, over one row per line."""
+    PostgreSQL computes the percentiles itself; elsewhere Python does."""
     labels = {"total": _("Order to answer"), **{k: str(v) for k, v in STAGES.items()}}
     rows = answered_months(scope, filters)
     columns = list(STAGE_COLUMNS.values())
     if connection.vendor == "postgresql":
-        inner, params = (
-            rows.order_by("line_id").distinct("line_id").values(*columns).query.sql_with_params()
-        )
+        inner, params = rows.order_by().values(*columns).query.sql_with_params()
         selects = []
         for column in columns:
             selects += [
@@ -78,9 +81,8 @@ def lead_times(scope: Scope, filters: Filters) -> list[DurationFigure]:
             row = cursor.fetchone()
         figures = {key: tuple(row[3 * i : 3 * i + 3]) for i, key in enumerate(STAGE_COLUMNS)}
     else:
-        by_line = {line_id: values for line_id, *values in rows.values_list("line_id", *columns)}
         values = {key: [] for key in STAGE_COLUMNS}
-        for durations in by_line.values():
+        for durations in rows.values_list(*columns):
             for key, value in zip(STAGE_COLUMNS, durations, strict=True):
                 if value is not None:
                     values[key].append(value)

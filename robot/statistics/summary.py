@@ -254,7 +254,15 @@ MONTH_COUNTS = (
     "proposals_overruled",
     "proposals_dangerous",
 )
-MONTH_COLUMNS = ("line_id", "month", "unit_id", "kind_id", *MONTH_COUNTS, *DURATIONS)
+MONTH_COLUMNS = (
+    "line_id",
+    "month",
+    "unit_id",
+    "kind_id",
+    *MONTH_COUNTS,
+    *DURATIONS,
+    "answered_before",
+)
 DOCUMENT_COLUMNS = ("document_id", "month", "unit_id", "kind_id", "outcome", "state", "proposed")
 
 
@@ -311,6 +319,8 @@ def _summarise_chunk(ids) -> set[datetime.date]:
         summaries.append(tuple({**row, **summary}[column] for column in LINE_COLUMNS))
         no_durations = (None,) * len(DURATIONS)
         durations = tuple(summary[name] for name in DURATIONS)
+        answered = sorted(month for month, counts in per_month.items() if counts.get("received"))
+        before = dict(zip(answered[1:], answered, strict=False))
         months += [
             (
                 line_id,
@@ -319,6 +329,7 @@ def _summarise_chunk(ids) -> set[datetime.date]:
                 kind_id,
                 *(counts.get(name, 0) for name in MONTH_COUNTS),
                 *(durations if counts.get("received") else no_durations),
+                before.get(month),
             )
             for month, counts in per_month.items()
         ]

@@ -194,6 +194,20 @@ def test_an_answer_in_a_later_month_counts_in_that_month(history):
     assert [row["n"] for row in statistics.ordered_per_month(everything(), april)] == []
 
 
+def test_a_line_answered_in_two_months_is_one_line_in_the_lead_times(history, payroll):
+    """Care 1, cleared in March, is reopened as not clean in April: a period of both months
+    counts it once, April alone counts it too."""
+    care1 = history["care"][0].lines.get()
+    with time_machine.travel(datetime.datetime(2026, 4, 2, 8, 0, tzinfo=UTC), tick=False):
+        record_certificate_result(line=care1, result="not_clean", by=payroll)
+    april = Filters(start=datetime.date(2026, 4, 1), end=datetime.date(2026, 5, 1))
+    spring = Filters(start=MARCH.start, end=april.end)
+
+    assert lead(everything(), MARCH)["total"].count == 4
+    assert lead(everything(), spring)["total"].count == 4
+    assert lead(everything(), april)["total"].count == 1
+
+
 def test_hours_saved_beside_the_time_people_still_spent(history, settings):
     settings.STATS_MANUAL_MINUTES = {
         "order": 20,
