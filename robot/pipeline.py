@@ -5,7 +5,7 @@ from functools import cache, lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from orders.answers import CertificateResult, record_certificate_result
 from orders.models import CertificateKind, OrderLine, Person
 from orders.notifications import payroll_addresses, queue_email
 from orders.services import ROBOT, Actor, get_or_create_person
+from portal.compiled import CompiledQuery
 from portal.cpr import hash_cpr, mask_cpr
 
 from .evaluation import REFUSAL, Result
@@ -59,7 +60,7 @@ def process_document(*, document_id: int) -> Document | None:
 
 def _process(document_id: int, stored: list) -> Document | None:
     with transaction.atomic():
-        document = next(iter(_locked_documents().filter(pk=document_id)), None)
+        document = next(iter(_locked_document().run(pk=document_id)), None)
         # The state is checked here, not in the query, so that the database finds the row
         # by its key even when hundreds of documents wait to be read.
         if document is None or document.state != Document.State.RECEIVED:
@@ -212,43 +213,60 @@ def _not_from_the_police(document: Document, checks) -> None:
     }
 
 
-# Building a query with subqueries costs this pipeline more than the database takes to run
-# it, so the two it runs for every document are built once per process (per rule version)
-# and only given the document's own values. QuerySets are never changed in place: each
-# call chains a new one from these and never evaluates them.
+# Building and compiling a query with subqueries costs this pipeline more than the
+# database takes to run it, so the two it runs for every document are compiled once per
+# process (per rule version) and only given the document's own values.
 @cache
-def _locked_documents() -> QuerySet:
-    """Documents locked unless another worker holds them, with the active rule version
+def _locked_document() -> CompiledQuery:
+    """The document, locked unless another worker holds it, with the active rule version
     (one round trip for both)."""
-    active = RuleSet.objects.filter(is_active=True).order_by("pk")
-    return (
-        Document.objects.select_for_update(of=("self",), skip_locked=True)
-        .order_by()  # one row by its id: no sorting
-        .annotate(
-            active_ruleset_id=Subquery(active.values("pk")[:1]),
-            active_ruleset_at=Subquery(active.values("activated_at")[:1]),
+
+    def build(pk):
+        active = RuleSet.objects.filter(is_active=True).order_by("pk")
+        return (
+            Document.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(pk=pk)
+            .order_by()  # one row by its id: no sorting
+            .annotate(
+                active_ruleset_id=Subquery(active.values("pk")[:1]),
+                active_ruleset_at=Subquery(active.values("activated_at")[:1]),
+            )
         )
-    )
+
+    return CompiledQuery(build, pk=int)
 
 
 @lru_cache(maxsize=16)
-def _ordered_lines(ruleset_id: int) -> QuerySet:
-    """Ordered lines, oldest first and locked, each with whether an answer for it waits for
-    confirmation and its kind's mode (trial or automatic) under the rule version."""
-    waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
-    switch = ModeSwitch.objects.filter(kind=OuterRef("kind"), ruleset_id=ruleset_id).order_by(
-        "-switched_at", "-pk"
-    )
-    return (
-        OrderLine.objects.select_for_update(of=("self",))
-        .filter(status=OrderLine.Status.ORDERED)
-        .annotate(
-            has_open_proposal=Exists(waiting),
-            mode=Coalesce(Subquery(switch.values("mode")[:1]), Value(ModeSwitch.Mode.TRIAL)),
+def _ordered_lines(ruleset_id: int, *, of_kind: bool) -> CompiledQuery:
+    """The person's ordered lines (of the kind, if known), the two oldest, locked, each
+    with whether an answer for it waits for confirmation and its kind's mode (trial or
+    automatic) under the rule version."""
+
+    def build(cpr_hash, kind_id=None):
+        waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
+        switch = ModeSwitch.objects.filter(kind=OuterRef("kind"), ruleset_id=ruleset_id).order_by(
+            "-switched_at", "-pk"
         )
-        .select_related("batch", "kind")
-        .order_by("ordered_at", "pk")
-    )
+        # The person by a subquery, not a join: the database then reads the person's few
+        # lines by their index whatever its statistics say, instead of every ordered line
+        # of the kind (which it did when new orders had outgrown the statistics).
+        whose = {"person_id": Subquery(Person.objects.filter(cpr_hash=cpr_hash).values("pk")[:1])}
+        if of_kind:
+            whose["kind_id"] = kind_id
+        return (
+            OrderLine.objects.select_for_update(of=("self",))
+            .filter(status=OrderLine.Status.ORDERED, **whose)
+            .annotate(
+                has_open_proposal=Exists(waiting),
+                mode=Coalesce(Subquery(switch.values("mode")[:1]), Value(ModeSwitch.Mode.TRIAL)),
+            )
+            .select_related("batch", "kind")
+            .order_by("ordered_at", "pk")[:2]
+        )
+
+    if of_kind:
+        return CompiledQuery(build, cpr_hash=str, kind_id=int)
+    return CompiledQuery(build, cpr_hash=str)
 
 
 def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | None:
@@ -256,14 +274,13 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
     state saying why: no order, an answer already given, or a refusal too vague to place.
     The line comes with its kind's mode (trial or automatic) under `ruleset`, and the
     document with the line's person (found through the line, saving a query)."""
-    # The person by a subquery, not a join: the database then reads the person's few lines
-    # by their index whatever its statistics say, instead of every ordered line of the kind
-    # (which it did when new orders had outgrown the statistics: slower with every order).
-    person = Person.objects.filter(cpr_hash=hash_cpr(cpr)).values("pk")[:1]
-    whose = {"person_id": Subquery(person)}
-    if document.kind_id is not None:
-        whose["kind_id"] = document.kind_id
-    ordered = list(_ordered_lines(ruleset.pk).filter(**whose)[:2])
+    cpr_hash = hash_cpr(cpr)
+    if document.kind_id is None:
+        ordered = _ordered_lines(ruleset.pk, of_kind=False).run(cpr_hash=cpr_hash)
+    else:
+        ordered = _ordered_lines(ruleset.pk, of_kind=True).run(
+            cpr_hash=cpr_hash, kind_id=document.kind_id
+        )
     if ordered:
         document.person_id = ordered[0].person_id
     if document.kind_id is None and len(ordered) > 1:
@@ -273,6 +290,9 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
         )
         return None
     if not ordered:
+        whose = {"person_id": Subquery(Person.objects.filter(cpr_hash=cpr_hash).values("pk")[:1])}
+        if document.kind_id is not None:
+            whose["kind_id"] = document.kind_id
         answered = (
             OrderLine.objects.select_for_update(of=("self",))
             .filter(**whose, status__in=OrderLine.ANSWERED_STATUSES)
