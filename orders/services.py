@@ -1,11 +1,12 @@
 """State changes of orders. Every change goes through here and writes a timeline event."""
 
 import datetime
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -517,16 +518,7 @@ def change_line_status(
     now = now or timezone.now()
     seen, seen_at = line.status, line.status_changed_at
     line.status, line.status_changed_at = to, now
-    if if_unchanged:
-        fields = {
-            name: getattr(line, name) for name in ("status", "status_changed_at", *extra_fields)
-        }
-        if not OrderLine.objects.filter(pk=line.pk, status=seen).update(**fields):
-            line.status, line.status_changed_at = seen, seen_at  # as the caller read it
-            return False
-    else:
-        line.save(update_fields=["status", "status_changed_at", *extra_fields])
-    OrderEvent.objects.create(
+    event = OrderEvent(
         order_id=line.order_id,
         line=line,
         at=now,
@@ -536,7 +528,63 @@ def change_line_status(
         to_status=to,
         note=note,
     )
+    fields = ("status", "status_changed_at", *extra_fields)
+    if if_unchanged and connection.vendor == "postgresql":
+        moved = _move_and_record(line, seen, fields, event)
+    elif if_unchanged:
+        values = {name: getattr(line, name) for name in fields}
+        moved = bool(OrderLine.objects.filter(pk=line.pk, status=seen).update(**values))
+        if moved:
+            event.save(force_insert=True)
+    else:
+        line.save(update_fields=fields)
+        event.save(force_insert=True)
+        moved = True
+    if not moved:
+        line.status, line.status_changed_at = seen, seen_at  # as the caller read it
+    return moved
+
+
+def _move_and_record(line: OrderLine, seen: str, fields: tuple[str, ...], event) -> bool:
+    """The checked update and its timeline event in one statement (PostgreSQL): the event
+    is written only if the update moved the line. The robot answers every certificate
+    this way; one round trip and no ORM compiling instead of two of each."""
+    event_fields = [field for field in OrderEvent._meta.concrete_fields if not field.primary_key]
+    params = [
+        *(
+            OrderLine._meta.get_field(name).get_db_prep_save(getattr(line, name), connection)
+            for name in fields
+        ),
+        line.pk,
+        seen,
+        *(
+            field.get_db_prep_save(field.pre_save(event, True), connection)
+            for field in event_fields
+        ),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_move_and_record_sql(fields), params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk, event._state.adding = row[0], False
     return True
+
+
+@functools.cache
+def _move_and_record_sql(fields: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    lines, events = OrderLine._meta, OrderEvent._meta
+    event_columns = [field.column for field in events.concrete_fields if not field.primary_key]
+    sets = ", ".join(f"{quote(lines.get_field(name).column)} = %s" for name in fields)
+    return (
+        f"WITH moved AS (UPDATE {quote(lines.db_table)} SET {sets} "
+        f"WHERE {quote(lines.pk.column)} = %s AND {quote(lines.get_field('status').column)} = %s "
+        f"RETURNING {quote(lines.pk.column)}) "
+        f"INSERT INTO {quote(events.db_table)} ({', '.join(map(quote, event_columns))}) "
+        f"SELECT {', '.join(['%s'] * len(event_columns))} FROM moved "
+        f"RETURNING {quote(events.pk.column)}"
+    )
 
 
 def log_person_access(

@@ -69,3 +69,20 @@ def test_two_workers_answering_one_line_at_once_answer_it_once(school, teacher, 
     answered = next(result for result in results if isinstance(result, OrderLine))
     assert OrderLine.objects.get(pk=line_id).status == answered.status
     assert len(received(answered)) == 1
+
+
+@pytest.mark.parametrize("by_robot", [True, False])
+def test_an_answer_writes_the_line_and_its_timeline_event_together(ordered_line, payroll, by_robot):
+    by = ROBOT if by_robot else payroll
+
+    line = record_certificate_result(line=ordered_line, result="clean", by=by, note="Ren attest")
+
+    stored = OrderLine.objects.get(pk=line.pk)
+    event = OrderEvent.objects.get(line=line, action=OrderEvent.Action.RECEIVED)
+    assert (stored.status, stored.status_changed_at) == ("cleared", line.status_changed_at)
+    assert (event.order_id, event.at, event.actor) == (
+        line.order_id,
+        stored.status_changed_at,
+        None if by_robot else payroll,
+    )
+    assert (event.from_status, event.to_status, event.note) == ("ordered", "cleared", "Ren attest")
