@@ -89,6 +89,11 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="processes for the second, parallel pipeline run"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also print where the pipeline's time goes (cProfile; slows the pipeline)",
+    )
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     started = time.perf_counter()
@@ -101,7 +106,7 @@ def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        run(paths, args.workers)
+        run(paths, args.workers, profile=args.profile)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
@@ -145,7 +150,9 @@ def _process_ids(ids: list[int]) -> None:
     connections.close_all()
 
 
-def run(paths: list[Path], workers: int) -> None:
+def run(paths: list[Path], workers: int, *, profile: bool = False) -> None:
+    import cProfile
+    import pstats
     import tempfile
 
     from django.conf import settings
@@ -220,6 +227,7 @@ def run(paths: list[Path], workers: int) -> None:
     # Extraction and pipeline in alternating rounds on the same files, so that a machine
     # whose speed drifts during the run (a shared host) weighs on both alike.
     counter = QueryCounter()
+    profiler = cProfile.Profile() if profile else contextlib.nullcontext()
     extraction_s = pipeline_s = 0.0
     shares = []  # pipeline ÷ extraction in each round
     for start in range(warm, len(blobs), ROUND):
@@ -230,7 +238,7 @@ def run(paths: list[Path], workers: int) -> None:
         extraction_round = time.perf_counter() - started
         extraction_s += extraction_round
         started = time.perf_counter()
-        with counter.counting():
+        with counter.counting(), profiler:
             for n, data in chunk:
                 pipeline(n, data)
         took = time.perf_counter() - started
@@ -286,6 +294,9 @@ def run(paths: list[Path], workers: int) -> None:
         f"{(counter.queries + 2 * counter.commits) / timed:.1f} round trips"
     )
     print(f"outcome: {states}")
+    if profile:
+        for order in ("tottime", "cumulative"):
+            pstats.Stats(profiler).sort_stats(order).print_stats(30)
 
 
 if __name__ == "__main__":
