@@ -22,8 +22,11 @@ class CompiledQuery:
     values go; `kinds` names each value's Python type (str or int). Run with `run(**values)`.
 
     Only for querysets of model instances whose values go into the WHERE clause as plain
-    parameters (a compile that does not carry every placeholder through raises). One per
-    process, like the connection it compiles for (Celery's workers are processes)."""
+    parameters (a compile that does not carry every placeholder through raises). Values
+    are sent as given, not prepared by a field: pass them as the database stores them
+    (ids, codes, hashes), and use int placeholders only for ordinary and big integer
+    fields. One per process, like the connection it compiles for (Celery's workers are
+    processes)."""
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: type) -> None:
         self._build = build

@@ -450,8 +450,15 @@ class StatisticsLine(models.Model):
     """One order line as the statistics see it: unit, kind, status, the hire's start date
     and whether an answer came by then."""
 
+    # No constraint and no cascade: a deleted line is marked stale by a trigger (robot
+    # migration 0016), and its summary rows go when it is summarised, with the months
+    # they were counted in summed again.
     line = models.OneToOneField(
-        "orders.OrderLine", primary_key=True, on_delete=models.CASCADE, related_name="+"
+        "orders.OrderLine",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     unit = models.ForeignKey(
         "portal.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
@@ -517,7 +524,9 @@ class StatisticsMonth(MonthCounts):
     """What happened to one order line in one month (the portal's time zone): the counts
     the statistics add up, so a period is a range of these rows and never the timeline."""
 
-    line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="+")
+    line = models.ForeignKey(  # as StatisticsLine.line: kept until summarised again
+        "orders.OrderLine", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     month = models.DateField()
     unit = models.ForeignKey(
         "portal.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"

@@ -59,7 +59,7 @@ def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
     if filters.kind_id:
         documents = documents.filter(kind_id=filters.kind_id)
     labels = dict(Document.Outcome.choices)
-    kinds = dict(CertificateKind.objects.order_by("sort_order").values_list("pk", "name"))
+    kinds = dict(CertificateKind.objects.order_by("sort_order", "name").values_list("pk", "name"))
     order = {name: index for index, name in enumerate(kinds.values())}
     outcomes: dict[tuple, int] = {}
     reasons: dict[str, int] = {}

@@ -103,4 +103,4 @@ def filter_choices(user: User) -> tuple[list[Area], list[CertificateKind]]:
     areas = Area.objects.order_by("name")
     if scope.unit_ids is not None:
         areas = areas.filter(units__in=scope.unit_ids).distinct()
-    return list(areas), list(CertificateKind.objects.order_by("sort_order"))
+    return list(areas), list(CertificateKind.objects.order_by("sort_order", "name"))

@@ -180,6 +180,21 @@ def test_an_order_moved_to_another_unit_is_counted_there(history, school):
     )
 
 
+def test_a_deleted_order_no_longer_counts(history, payroll):
+    """Its lines' rows go when they are summarised again, and their months are re-summed."""
+    before = statistics.robot_figures(everything(), MARCH)
+    assert (before.answers, before.by_robot) == (4, 3)
+
+    Order.objects.filter(pk=history["school"].pk).delete()
+
+    after = statistics.robot_figures(everything(), MARCH)
+    assert (after.answers, after.by_robot) == (2, 1)
+    assert {row["unit"] for row in statistics.volumes(everything(), MARCH)} == {
+        "Plejecenter Solgården"
+    }
+    assert lead(everything())["total"].count == 2
+
+
 def test_an_answer_in_a_later_month_counts_in_that_month(history):
     care3 = history["care"][2].lines.get()
     april = Filters(start=datetime.date(2026, 4, 1), end=datetime.date(2026, 5, 1))
