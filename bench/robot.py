@@ -177,13 +177,13 @@ def run(paths: list[Path], workers: int, *, profile: bool = False) -> None:
     load_demo_data(with_orders=False)
     manager = User.objects.get(username="leder.skole")
     unit = Unit.objects.get(name="Nordskolen")
-    profile = unit.area.profiles.get(name="Lærer")
-    bases = [r.legal_basis for r in profile.requirements.all()]
+    teacher = unit.area.profiles.get(name="Lærer")
+    bases = [r.legal_basis for r in teacher.requirements.all()]
     for n in range(len(paths)):
         place_order(
             by=manager,
             unit=unit,
-            profile=profile,
+            profile=teacher,
             full_name=f"Person {n}",
             cpr=cpr_for(n),
             start_date=timezone.localdate(),
