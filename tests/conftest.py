@@ -26,6 +26,14 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def no_random_checks(settings):
+    """The robot in automatic mode sends a random share of clean answers to a person (2 %
+    by default): a test that expects an answer to clear set it apart now and then. Tests
+    of the random checks set the share themselves."""
+    settings.AUTOMATIC_SAMPLE_PERCENT = 0
+
+
 @pytest.fixture
 def catalogue(db):
     # The data migration seeds it, but transactional tests (browser journeys) flush it.
