@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from orders.models import OrderLine
 
@@ -80,6 +81,10 @@ def stuck_cases(scope: Scope, filters: Filters, *, now=None) -> list[StuckStage]
     }
     if scope.shows_cases:
         # Plain values, not model instances: up to 250 rows, and only these fields shown.
+        def waiting(since) -> str:
+            days = (now - since).days  # whole days, as the limits are counted
+            return ngettext("waiting %(days)d day", "waiting %(days)d days", days) % {"days": days}
+
         since = {
             "batch": "status_changed_at",
             "police": "ordered_at",
@@ -89,6 +94,7 @@ def stuck_cases(scope: Scope, filters: Filters, *, now=None) -> list[StuckStage]
             result[stage].cases = [
                 {
                     "since": row[since[stage]],
+                    "waiting": waiting(row[since[stage]]),
                     "unit": row["order__unit__name"],
                     "kind": row["kind__name"],
                     "order_public_id": row["order__public_id"],
@@ -101,6 +107,7 @@ def stuck_cases(scope: Scope, filters: Filters, *, now=None) -> list[StuckStage]
         result["evaluation"].cases = [
             {
                 "since": row["received_at"],
+                "waiting": waiting(row["received_at"]),
                 "unit": "",
                 "document_id": row["pk"],
                 "kind": row["kind__name"] or "",
@@ -114,6 +121,7 @@ def stuck_cases(scope: Scope, filters: Filters, *, now=None) -> list[StuckStage]
         result["filing"].cases = [
             {
                 "since": row["created_at"],
+                "waiting": waiting(row["created_at"]),
                 "unit": row["line__order__unit__name"],
                 "kind": row["line__kind__name"],
                 "filing": True,

@@ -286,6 +286,8 @@ def test_payroll_sees_stuck_cases_with_links(history, payroll, client):
         reverse("orders:detail", args=[history["care"][2].public_id]) in response.content.decode()
     )
     assert "Nordskolen" in response.content.decode()
+    # Care 3, ordered at the police 3.3. 08:00 and still unanswered: whole days, as the limits.
+    assert "venter 28 dage" in response.content.decode()
 
 
 def test_filters_are_in_the_url_and_htmx_gets_only_the_figures(history, payroll, client):
