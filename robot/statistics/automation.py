@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from orders.models import CertificateKind
 
-from ..models import Document, StatisticsDocument, StatisticsUnitMonth
+from ..models import Document, StatisticsDocument
 from . import summary
 from .numbers import share
 from .period import Filters, Scope, summary_q
@@ -91,7 +91,7 @@ def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
     ]
 
     for row in (
-        _months(scope, filters)
+        summary.unit_months(scope, filters)
         .filter(proposals__gt=0)
         .values("kind__name")
         .annotate(
@@ -152,9 +152,3 @@ def filing_figures(scope: Scope, filters: Filters) -> dict:
         "manual": counts["filing_manual"],
         "waiting": counts["filing_waiting"],
     }
-
-
-def _months(scope: Scope, filters: Filters):
-    return StatisticsUnitMonth.objects.filter(
-        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
-    )

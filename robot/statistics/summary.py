@@ -71,18 +71,26 @@ def as_it_stands():
         _as_it_stands.reset(token)
 
 
+def unit_months(scope, filters):
+    """The unit-month rows of the period and scope: what every count on the page sums."""
+    from .period import summary_q
+
+    return StatisticsUnitMonth.objects.filter(
+        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
+    )
+
+
 def totals(scope, filters) -> dict[str, int]:
     """Every count in the period and scope, summed in one query over the unit-month rows
     (once per page: the answers, filing and hours-saved figures read the same sums)."""
-    from .period import summary_q
 
     memo = _totals_memo.get()
     key = (scope, filters)
     if memo is not None and key in memo:
         return memo[key]
-    result = StatisticsUnitMonth.objects.filter(
-        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end
-    ).aggregate(**{name: Sum(name, default=0) for name in MONTH_COUNTS})
+    result = unit_months(scope, filters).aggregate(
+        **{name: Sum(name, default=0) for name in MONTH_COUNTS}
+    )
     if memo is not None:
         memo[key] = result
     return result

@@ -9,16 +9,14 @@ from django.utils import timezone
 from orders.models import OrderLine
 from portal.models import Unit
 
-from ..models import StatisticsLine, StatisticsUnitMonth
+from ..models import StatisticsLine
 from . import summary
 from .numbers import share
 from .period import Filters, Scope, summary_q
 
 
 def _placed(scope: Scope, filters: Filters):
-    return StatisticsUnitMonth.objects.filter(
-        summary_q(scope, filters), month__gte=filters.start, month__lt=filters.end, placed__gt=0
-    )
+    return summary.unit_months(scope, filters).filter(placed__gt=0)
 
 
 @summary.current
