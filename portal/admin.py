@@ -1,5 +1,6 @@
 import csv
 import json
+from urllib.parse import urlencode
 
 import auditlog.admin  # registers LogEntry's admin first, replaced below
 import axes.admin
@@ -11,12 +12,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import F, TextField
-from django.forms import Textarea
-from django.http import HttpResponse
+from django.forms import Textarea, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -25,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .admin_labels import LabelledTabularInline
+from .middleware import recently_authenticated
 from .models import (
     Area,
     GroupMapping,
@@ -81,8 +84,51 @@ class MembershipInline(LabelledTabularInline):
     readonly_fields = ["source"]
 
 
+def holds_a_role(user: User) -> bool:
+    return user.is_payroll or user.is_staff or user.is_superuser
+
+
+def may_take_over(editor: User, user: User) -> bool:
+    """Whether the editor may set the user's password or e-mail address. Never another
+    administrator's or payroll user's: whoever sets them can log in as that person, and
+    two administrators (the rule for giving roles) would then be one."""
+    return editor.pk == user.pk or not holds_a_role(user)
+
+
+def is_break_glass_account(user: User) -> bool:
+    return user.get_username() in settings.SSO_BREAK_GLASS_USERS
+
+
+def sso_editor_of_break_glass(editor: User, user: User) -> bool:
+    """The break-glass accounts are the way in when single sign-on fails or is taken
+    over: someone signed in through it never changes them."""
+    return bool(editor.sso_subject) and is_break_glass_account(user)
+
+
+TAKE_OVER_REFUSED = _(
+    "You cannot change another administrator's or payroll user's password or e-mail "
+    "address: whoever knows them could act as that person. They change their password "
+    "themselves under “Change password”."
+)
+
+
+class PortalUserChangeForm(UserChangeForm):
+    editor: User | None = None
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        if (
+            "email" in self.changed_data
+            and self.editor is not None
+            and not may_take_over(self.editor, self.instance)
+        ):
+            raise ValidationError(TAKE_OVER_REFUSED, code="take_over")
+        return email
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = PortalUserChangeForm
     list_display = ["username", "first_name", "last_name", "email", "is_payroll", "is_staff"]
     list_filter = ["is_payroll", "is_staff", "is_active"]
     fieldsets = BaseUserAdmin.fieldsets + (
@@ -99,6 +145,42 @@ class UserAdmin(BaseUserAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         return danish_permissions(super().formfield_for_manytomany(db_field, request, **kwargs))
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if issubclass(form, PortalUserChangeForm):
+            form = type(form.__name__, (form,), {"editor": request.user})
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and sso_editor_of_break_glass(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and sso_editor_of_break_glass(request.user, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, id)
+        if user is not None and user.pk == request.user.pk:
+            # One's own password through the normal form, which asks for the old one.
+            return HttpResponseRedirect(reverse("admin:password_change"))
+        if user is not None and sso_editor_of_break_glass(request.user, user):
+            self.message_user(
+                request,
+                _(
+                    "You are logged in with the municipality's login and cannot change a "
+                    "break-glass account."
+                ),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:portal_user_changelist"))
+        if user is not None and not may_take_over(request.user, user):
+            self.message_user(request, TAKE_OVER_REFUSED, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:portal_user_change", args=[user.pk]))
+        return super().user_change_password(request, id, form_url)
 
     def _propose(self, request, queryset, role):
         for user in queryset:
@@ -125,6 +207,8 @@ class UserAdmin(BaseUserAdmin):
     def remove_roles(self, request, queryset):
         removed = 0
         for user in queryset.exclude(pk=request.user.pk):
+            if sso_editor_of_break_glass(request.user, user):
+                continue
             user.is_payroll = user.is_staff = user.is_superuser = False
             user.save(update_fields=["is_payroll", "is_staff", "is_superuser"])
             removed += 1
@@ -277,6 +361,18 @@ class RoleGrantAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve (not your own proposal)"))
     def approve(self, request, queryset):
+        # A session left open or taken over must not be enough to grant a role.
+        if not recently_authenticated(request):
+            self.message_user(
+                request,
+                _(
+                    "Approving a role needs you to log in again first. Then choose the "
+                    "proposal and approve it again."
+                ),
+                messages.WARNING,
+            )
+            back = reverse("admin:portal_rolegrant_changelist")
+            return HttpResponseRedirect(f"{reverse('reauthenticate')}?{urlencode({'next': back})}")
         self._decide(request, queryset, True)
 
     @admin.action(description=_("Reject"))

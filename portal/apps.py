@@ -7,7 +7,10 @@ class PortalConfig(AppConfig):
     verbose_name = _("Organisation and users")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the deploy checks)
+        from . import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            middleware,  # noqa: F401  (records the login time in the session)
+        )
         from .audit import register_audited_models
 
         register_audited_models()

@@ -144,6 +144,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.session_lifetime",
+    # Single sign-on sessions re-read the provider's groups (no-op without SSO).
+    "portal.sso.GroupRecheck",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.private_pages",
@@ -225,8 +228,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 # Behind reverse proxies every login comes from the proxy's address; the lockout must
-# count the client's, read from X-Forwarded-For as far as the proxies can be trusted.
-TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# count the client's, read from X-Forwarded-For only when the request comes from one of
+# these addresses or networks (IPs or CIDRs). From anywhere else the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
 
 # Idle timeout: the session ends after this many minutes without a request.
@@ -235,6 +239,11 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Absolute lifetime: a session ends this many hours after the login, however busy.
+SESSION_ABSOLUTE_HOURS = env.float("SESSION_ABSOLUTE_HOURS", default=10)
+# Approving a payroll or administrator role needs the password (or the municipality's
+# login) given again within this many seconds.
+REAUTH_MAX_AGE_SECONDS = env.int("REAUTH_MAX_AGE_SECONDS", default=300)
 
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", "Dansk")]
@@ -489,6 +498,10 @@ OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
 SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=[])
 # Whom a person with no mapped group is told to ask (default: PAYROLL_CONTACT).
 SSO_ACCESS_CONTACT = env.str("SSO_ACCESS_CONTACT", default="")
+# A single sign-on session asks the provider again (silently) after this many minutes, so
+# a person removed from a group loses the role or unit within that time.
+SSO_RECHECK_MINUTES = env.int("SSO_RECHECK_MINUTES", default=15)
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = SSO_RECHECK_MINUTES * 60
 AUTHENTICATION_BACKENDS = [
     "portal.sso.PasswordBackend" if b == "django.contrib.auth.backends.ModelBackend" else b
     for b in AUTHENTICATION_BACKENDS

@@ -8,25 +8,33 @@ memberships from their groups at every login.
 
 import logging
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import requests
 from django.conf import settings
 from django.contrib import auth, messages
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.middleware import SessionRefresh
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from .middleware import mark_reauthenticated
 from .models import GroupMapping, Membership, User
 
 logger = logging.getLogger(__name__)
@@ -226,11 +234,18 @@ class CallbackView(OIDCAuthenticationCallbackView):
             return self.login_failure()
 
     def login_success(self):
+        # Also reached by GroupRecheck's silent re-login, which has just synced the groups:
+        # a person who left every mapped group is logged out here.
         if not has_access(self.user):
             if self.request.user.is_authenticated:
                 auth.logout(self.request)
             return redirect("sso_no_access")
-        return super().login_success()
+        state = self.request.GET.get("state")
+        asked_again = bool(state) and self.request.session.pop(REAUTH_STATE, None) == state
+        response = super().login_success()
+        if asked_again and self.request.user == self.user:
+            mark_reauthenticated(self.request)
+        return response
 
     def login_failure(self):
         messages.error(self.request, _("The login through the municipality failed. Try again."))
@@ -247,6 +262,81 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     if not settings.SSO_ENABLED:
         raise Http404
     return CallbackView.as_view()(request)
+
+
+# The state of the authorization request that asked the provider for the credentials
+# again: only the answer to that request counts as a re-authentication, never a silent
+# session refresh.
+REAUTH_STATE = "portal_reauth_state"
+
+
+class ReauthenticationRequestView(OIDCAuthenticationRequestView):
+    def get_extra_params(self, request):
+        # prompt=login and max_age=0: the provider must ask for the credentials again
+        # rather than answer from its own session (OpenID Connect Core 3.1.2.1).
+        return {**super().get_extra_params(request), "prompt": "login", "max_age": "0"}
+
+
+@login_required
+@require_GET
+def oidc_reauthenticate(request: HttpRequest) -> HttpResponse:
+    """A single sign-on user proves who they are again at the provider."""
+    if not (settings.SSO_ENABLED and request.user.sso_subject):
+        raise Http404
+    response = ReauthenticationRequestView.as_view()(request)
+    query = parse_qs(urlsplit(response["Location"]).query)
+    request.session[REAUTH_STATE] = query["state"][0]
+    return response
+
+
+class GroupRecheck(SessionRefresh):
+    """mozilla-django-oidc's session refresh: after SSO_RECHECK_MINUTES (the library's
+    OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS) a single sign-on session is sent silently
+    (prompt=none) through the provider, whose answer re-syncs the person's groups, so a
+    person removed from a group loses the role or unit within that time. Unlike the
+    library it re-checks before any request, not only before page views: a removed
+    administrator must not go on changing things."""
+
+    def process_request(self, request):
+        if not settings.SSO_ENABLED:
+            return None
+        # The library reads these once at start; the settings' own values count.
+        self.OIDC_OP_AUTHORIZATION_ENDPOINT = settings.OIDC_OP_AUTHORIZATION_ENDPOINT
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        self.OIDC_RP_SCOPES = settings.OIDC_RP_SCOPES
+        response = super().process_request(request)
+        htmx = request.headers.get("HX-Request") == "true"
+        if response is None or response.status_code != 302 or request.method == "GET" and not htmx:
+            return response
+        # After the provider's answer the browser comes back with a GET: to the page it
+        # was on, not to the address of a form or an htmx fragment.
+        page = request.headers.get("HX-Current-URL") or request.headers.get("Referer") or ""
+        if not url_has_allowed_host_and_scheme(page, allowed_hosts={request.get_host()}):
+            page = reverse("home")
+        request.session["oidc_login_next"] = page
+        if htmx:
+            return HttpResponseClientRedirect(response["Location"])
+        return response
+
+    def is_refreshable_url(self, request):
+        backend = request.session.get(BACKEND_SESSION_KEY)
+        return (
+            request.user.is_authenticated
+            and bool(backend)
+            and issubclass(import_string(backend), OIDCAuthenticationBackend)
+            and request.path not in self.exempt_urls
+        )
+
+    @cached_property
+    def exempt_urls(self):
+        names = [
+            "oidc_authentication_init",
+            "oidc_authentication_callback",
+            "oidc_reauthenticate",
+            "sso_no_access",
+            "logout",
+        ]
+        return {reverse(name) for name in names}
 
 
 @require_GET

@@ -16,6 +16,8 @@ urlpatterns = [
     path("log-ud/", sso.logout, name="logout"),
     path("oidc/log-ind/", sso.oidc_login, name="oidc_authentication_init"),
     path("oidc/callback/", sso.oidc_callback, name="oidc_authentication_callback"),
+    path("oidc/bekraeft/", sso.oidc_reauthenticate, name="oidc_reauthenticate"),
+    path("bekraeft-identitet/", views.reauthenticate, name="reauthenticate"),
     path("ingen-adgang/", sso.no_access, name="sso_no_access"),
     path("bestillinger/", include("orders.urls")),
     path("loen/", include("orders.payroll_urls")),

@@ -77,3 +77,22 @@ def test_an_inactive_user_cannot_log_in(client, db):
     response = client.post(LOGIN, {"username": "gone", "password": "secret-password-1"})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(client, settings, school_manager):
+    settings.SESSION_ABSOLUTE_HOURS = 10
+    start = datetime.datetime.now(datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        client.post(LOGIN, {"username": "leder.a", "password": "secret-password-1"})
+
+    # A page every 20 minutes keeps the idle timeout away all day long.
+    for step in range(1, 30):
+        with time_machine.travel(start + datetime.timedelta(minutes=20 * step), tick=False):
+            assert client.get(reverse("orders:list")).status_code == 200
+    with time_machine.travel(start + datetime.timedelta(hours=10, minutes=1), tick=False):
+        response = client.get(reverse("orders:list"), follow=True)
+
+    assert response.redirect_chain[0][0].startswith(LOGIN)
+    page = response.content.decode()
+    assert "Du er blevet logget ud, fordi du loggede ind for mere end 10 timer siden." in page
+    assert client.get(reverse("orders:list")).status_code == 302

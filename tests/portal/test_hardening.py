@@ -181,7 +181,7 @@ def log_in(client, client_address, password, forwarded_by_client=""):
 
 
 def test_behind_a_proxy_failed_logins_lock_out_that_client_only(client, settings, school_manager):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = [PROXY]
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "198.51.100.7", "wrong")
 
@@ -193,7 +193,7 @@ def test_behind_a_proxy_failed_logins_lock_out_that_client_only(client, settings
 def test_behind_a_proxy_a_client_cannot_dodge_the_lockout_with_its_own_header(
     client, settings, school_manager
 ):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "198.51.100.7", "wrong", forwarded_by_client=f"203.0.113.{attempt}")
 
@@ -203,8 +203,12 @@ def test_behind_a_proxy_a_client_cannot_dodge_the_lockout_with_its_own_header(
     assert response.status_code == 429
 
 
-def test_without_a_proxy_the_forwarded_header_is_ignored(client, settings, school_manager):
-    settings.TRUSTED_PROXY_COUNT = 0
+@pytest.mark.parametrize("proxies", [[], [PROXY, "10.1.0.0/16"]])
+def test_a_client_reaching_the_portal_directly_cannot_dodge_the_lockout_with_the_header(
+    client, settings, school_manager, proxies
+):
+    """Whether or not proxies are configured: the connection is not from one of them."""
+    settings.TRUSTED_PROXIES = proxies
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         client.post(
             LOGIN,
@@ -220,6 +224,31 @@ def test_without_a_proxy_the_forwarded_header_is_ignored(client, settings, schoo
         HTTP_X_FORWARDED_FOR="203.0.113.99",
     )
     assert response.status_code == 429
+
+
+def test_behind_two_trusted_proxies_the_lockout_counts_the_address_the_outer_one_saw(
+    client, settings, school_manager
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            LOGIN,
+            {"username": "leder.a", "password": "wrong"},
+            REMOTE_ADDR=PROXY,
+            # forged by the client, the client as the outer proxy saw it, the outer proxy
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt}, 198.51.100.7, 10.0.0.3",
+        )
+
+    def from_client(address):
+        return client.post(
+            LOGIN,
+            {"username": "leder.a", "password": "secret-password-1"},
+            REMOTE_ADDR=PROXY,
+            HTTP_X_FORWARDED_FOR=f"203.0.113.99, {address}, 10.0.0.3",
+        )
+
+    assert from_client("198.51.100.7").status_code == 429
+    assert from_client("198.51.100.8").status_code == 302
 
 
 # --- Gunicorn's access log -------------------------------------------------------------

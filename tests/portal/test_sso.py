@@ -1,13 +1,16 @@
 """Single sign-on against a real OpenID provider (npm's oidc-provider) on loopback."""
 
 import base64
+import datetime
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import time_machine
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -57,6 +60,16 @@ def log_in(client, provider, login, *, browser=None):
     back = sign_in_at_provider(start["Location"], login, browser)
     parts = urlsplit(back)
     return client.get(f"{parts.path}?{parts.query}")
+
+
+def sso_force_login(client, user):
+    """A session as the callback leaves it: logged in through the provider, groups read now."""
+    from django.conf import settings
+
+    client.force_login(user, backend="portal.sso.OIDCBackend")
+    session = client.session
+    session["oidc_id_token_expiration"] = time.time() + settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS
+    session.save()
 
 
 def test_the_authorization_request_uses_pkce_state_and_nonce(client, sso):
@@ -407,8 +420,8 @@ def test_a_payroll_group_mapped_in_the_admin_gives_nothing_until_a_second_admin_
         for name in ("adm.one", "adm.two")
     )
     first_admin, second_admin = Client(), Client()
-    first_admin.force_login(first, backend="portal.sso.OIDCBackend")
-    second_admin.force_login(second, backend="portal.sso.OIDCBackend")
+    sso_force_login(first_admin, first)
+    sso_force_login(second_admin, second)
     sso.set_account("lone.l", groups=[PAYROLL_GROUP])
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -517,3 +530,91 @@ def test_when_graph_fails_a_known_user_keeps_no_session_and_their_access_is_unch
 
     assert response["Location"] == reverse("login")
     assert client.get(reverse("orders:list")).status_code == 302
+
+
+# --- Groups re-checked during the session -------------------------------------------------
+
+
+def test_a_person_removed_from_the_payroll_group_loses_it_within_the_recheck_time(
+    client, sso, settings
+):
+    settings.SSO_RECHECK_MINUTES = 15
+    settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = 15 * 60
+    GroupMapping.objects.create(
+        group_id=PAYROLL_GROUP, grants=GroupMapping.Grants.PAYROLL, approved=True
+    )
+    sso.set_account("lone.r", groups=[PAYROLL_GROUP])
+    browser = requests.Session()  # keeps the provider's own session, as a browser does
+    start = datetime.datetime.now(datetime.UTC)
+    with time_machine.travel(start):
+        log_in(client, sso, "lone.r", browser=browser)
+    assert client.get(reverse("payroll:batches")).status_code == 200
+    sso.set_account("lone.r", groups=[])  # removed from the group at the provider
+
+    with time_machine.travel(start + datetime.timedelta(minutes=16)):
+        recheck = client.get(reverse("payroll:batches"))
+        assert recheck["Location"].startswith(f"{sso.url}/auth")
+        assert parse_qs(urlsplit(recheck["Location"]).query)["prompt"] == ["none"]
+        back = urlsplit(sign_in_at_provider(recheck["Location"], "lone.r", browser))
+        answer = client.get(f"{back.path}?{back.query}")
+
+        assert answer["Location"] == reverse("sso_no_access")
+        assert not User.objects.get(sso_subject="lone.r").is_payroll
+        assert client.get(reverse("payroll:batches")).status_code == 302
+
+
+def test_a_form_sent_after_the_recheck_time_goes_through_the_provider_first(
+    client, sso, settings, school_group
+):
+    sso.set_account("hanne", groups=[SCHOOL_GROUP])
+    start = datetime.datetime.now(datetime.UTC)
+    with time_machine.travel(start):
+        log_in(client, sso, "hanne")
+
+    with time_machine.travel(
+        start + datetime.timedelta(seconds=settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS + 60)
+    ):
+        response = client.post(reverse("welcome_dismiss"), HTTP_REFERER="http://testserver/")
+
+    assert response.status_code == 302 and response["Location"].startswith(f"{sso.url}/auth")
+    assert client.session["oidc_login_next"] == "http://testserver/"
+
+
+def test_an_sso_administrator_logs_in_again_at_the_provider_to_approve_a_role(
+    client, sso, settings, admin_user
+):
+    from portal.models import RoleGrant
+    from portal.roles import propose_role
+
+    settings.REAUTH_MAX_AGE_SECONDS = 300
+    admin_group = "adm-group"
+    GroupMapping.objects.create(
+        group_id=admin_group, grants=GroupMapping.Grants.ADMINISTRATOR, approved=True
+    )
+    sso.set_account("bo.adm", groups=[admin_group])
+    clerk = UserFactory(username="ny.kollega")
+    grant = propose_role(user=clerk, role=RoleGrant.Role.PAYROLL, by=admin_user)
+    browser = requests.Session()
+    start = datetime.datetime.now(datetime.UTC)
+    with time_machine.travel(start):
+        log_in(client, sso, "bo.adm", browser=browser)
+
+    with time_machine.travel(start + datetime.timedelta(minutes=6)):
+        asked = client.post(
+            reverse("admin:portal_rolegrant_changelist"),
+            {"action": "approve", "_selected_action": [grant.pk]},
+        )
+        page = client.get(asked["Location"]).content.decode()
+        assert reverse("oidc_reauthenticate") in page
+        start_again = client.get(f"{reverse('oidc_reauthenticate')}?next=/admin/")
+        query = parse_qs(urlsplit(start_again["Location"]).query)
+        assert query["prompt"] == ["login"] and query["max_age"] == ["0"]
+        back = urlsplit(sign_in_at_provider(start_again["Location"], "bo.adm", browser))
+        assert client.get(f"{back.path}?{back.query}")["Location"] == "/admin/"
+        client.post(
+            reverse("admin:portal_rolegrant_changelist"),
+            {"action": "approve", "_selected_action": [grant.pk]},
+        )
+
+    clerk.refresh_from_db()
+    assert clerk.is_payroll
