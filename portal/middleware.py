@@ -1,5 +1,6 @@
 import time
 
+import auditlog.middleware
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.signals import user_logged_in
@@ -11,6 +12,8 @@ from django.template.defaultfilters import floatformat
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+
+from .client_ip import client_ip
 
 # Browser features the portal never uses, switched off so injected or embedded content
 # cannot ask for them either. The clipboard stays allowed: the copy buttons use it.
@@ -109,3 +112,12 @@ def session_lifetime(get_response):
         return get_response(request)
 
     return middleware
+
+
+class AuditlogMiddleware(auditlog.middleware.AuditlogMiddleware):
+    """django-auditlog records the leftmost X-Forwarded-For entry, which any client can
+    write; the audit trail records the address the login lockout counts instead."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_ip(request)

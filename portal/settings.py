@@ -517,5 +517,5 @@ if OIDC_OP_LOGOUT_ENDPOINT:
 INSTALLED_APPS += ["auditlog"]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "auditlog.middleware.AuditlogMiddleware",
+    "portal.middleware.AuditlogMiddleware",  # auditlog's, with the trusted client address
 )

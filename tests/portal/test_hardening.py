@@ -309,3 +309,23 @@ def test_gunicorns_error_log_masks_cpr_numbers_too(tmp_path):
 def test_readme_starts_gunicorn_with_the_config_file():
     readme = (Path(django_settings.BASE_DIR) / "README.md").read_text()
     assert "gunicorn -c gunicorn.conf.py portal.wsgi" in readme
+
+
+def test_the_audit_trail_records_the_address_the_lockout_counts(client, settings, admin_user):
+    from auditlog.models import LogEntry
+
+    from portal.models import UnitType
+
+    settings.TRUSTED_PROXIES = [PROXY]
+    kind = UnitType.objects.create(name="Bibliotek")
+    client.force_login(admin_user)
+
+    def rename(name, **addresses):
+        page = reverse("admin:portal_unittype_change", args=[kind.pk])
+        assert client.post(page, {"name": name}, **addresses).status_code == 302
+        return LogEntry.objects.get_for_object(kind).latest("timestamp").remote_addr
+
+    direct = rename("Biblioteker", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    proxied = rename("Bibliotek", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.8")
+
+    assert (direct, proxied) == ("198.51.100.7", "198.51.100.8")
