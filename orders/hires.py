@@ -23,6 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from portal.cpr import InvalidCpr, decrypt_cpr, encrypt_cpr, hash_cpr, normalise_cpr
 from portal.models import Membership, Unit, User
+from portal.tabular import has_control_chars, shown
 
 from .hr_sources import HireRecord, SDLoenSource, SourceError, read_hire_file
 from .models import (
@@ -40,7 +41,7 @@ from .models import (
     ProfileRequirement,
     UnreadHire,
 )
-from .notifications import queue_email
+from .notifications import payroll_addresses, queue_email
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,25 @@ def _clean_name(value: str) -> str:
     return name[:200]
 
 
+# "emp:" and the id must fit Hire.source_key (200) and UnreadHire.employment_id (100).
+MAX_EMPLOYMENT_ID = 100
+MAX_JOB_CODE = 40  # JobCode.code, Hire.job_code
+
+
+def _check_code(value: str, what: str, limit: int) -> None:
+    """An id is stored and used as a key: too long or with control characters (a NUL
+    cannot even be stored), it is a bad row, not a database error for the whole import."""
+    if len(value) > limit:
+        raise ValueError(
+            _("The %(field)s is longer than %(limit)s characters.")
+            % {"field": what, "limit": limit}
+        )
+    if has_control_chars(value):
+        raise ValueError(
+            _("The %(field)s contains control characters (such as NUL).") % {"field": what}
+        )
+
+
 def _parse_date(value) -> datetime.date:
     if isinstance(value, datetime.date):
         return value
@@ -152,12 +172,17 @@ def plan_hire_import(records: list[HireRecord]) -> HirePlan:
                 raise ValueError(_("The CPR number is not valid.")) from None
             unit = units.get(record.unit.strip().lower()) if record.unit else None
             if unit is None:
+                # Quoted without any CPR number: a shifted column may put one here, and
+                # the message is kept in the import's summary.
                 raise ValueError(
-                    _("The unit “%(unit)s” is not known or is closed.") % {"unit": record.unit[:50]}
+                    _("The unit “%(unit)s” is not known or is closed.")
+                    % {"unit": shown(record.unit)}
                 )
             start_date = _parse_date(record.start_date)
+            _check_code(record.employment_id, _("employment id"), MAX_EMPLOYMENT_ID)
             if not record.job_code:
                 raise ValueError(_("The job code is missing."))
+            _check_code(str(record.job_code), _("job code"), MAX_JOB_CODE)
         except ValueError as error:
             plan.errors.append(
                 (record.row, _("Row %(row)s: %(error)s") % {"row": record.row, "error": error})
@@ -176,7 +201,7 @@ def plan_hire_import(records: list[HireRecord]) -> HirePlan:
             cpr=cpr,
             unit_id=unit.pk,
             start_date=start_date,
-            job_code=str(record.job_code)[:40],
+            job_code=str(record.job_code),
             withdrawn=record.withdrawn,
         )
     existing = {h.source_key: h for h in Hire.objects.filter(source_key__in=list(planned))}
@@ -238,16 +263,33 @@ def _unit_names(plan: HirePlan) -> dict[int, str]:
 def start_file_import(*, data: bytes, filename: str, by: User) -> HireImport:
     """Read an uploaded new-hire report and record its dry run; nothing is applied."""
     columns = HireColumns.objects.first() or HireColumns()
-    records = read_hire_file(data, filename, columns=columns)  # raises SourceError
+    try:
+        records = read_hire_file(data, filename, columns=columns)
+    except SourceError as error:
+        # On record with its reason, like a failed poll; the uploader sees it on the form.
+        HireImport.objects.create(
+            source=HireImport.Source.FILE,
+            state=HireImport.State.FAILED,
+            filename=_stored_filename(filename),
+            error=str(error),
+            created_by=by,
+        )
+        raise
     plan = plan_hire_import(records)
     return HireImport.objects.create(
         source=HireImport.Source.FILE,
         state=HireImport.State.DRY_RUN,
-        filename=filename[:255],
+        filename=_stored_filename(filename),
         payload_encrypted=_encrypt_records(records),
         summary=plan.summary(_unit_names(plan)),
         created_by=by,
     )
+
+
+def _stored_filename(filename: str) -> str:
+    """A file is often named after the person ("251296-1236 Anna.xlsx"): the number is
+    masked before the name is stored."""
+    return shown(filename, 255)
 
 
 @transaction.atomic
@@ -730,12 +772,26 @@ def poll_sd(*, today: datetime.date | None = None, source=None) -> HireImport | 
     source = source or SDLoenSource.from_settings()
     record = HireImport(source=HireImport.Source.SD, period_start=start, period_end=today)
     try:
-        fetched = source.fetch(start=start, end=today)
+        plan = _fetch_and_apply(source, record, start=start, today=today)
     except SourceError as error:
-        record.state, record.error = HireImport.State.FAILED, str(error)
-        logger.warning("SD Løn poll failed: %s", error)
-        record.save()
+        _record_failed_poll(record, str(error))
         return record
+    except Exception as error:  # noqa: BLE001  a poll must end recorded, never crash
+        # The type only: a database error may quote the value (a CPR number) that broke it.
+        logger.exception("SD Løn poll failed: %s", type(error).__name__)
+        _record_failed_poll(
+            record,
+            _("The poll failed unexpectedly (%(error)s); nothing has been changed.")
+            % {"error": type(error).__name__},
+        )
+        return record
+    if plan.errors:
+        logger.warning("SD Løn poll: %s employments could not be read", len(plan.errors))
+    return record
+
+
+def _fetch_and_apply(source, record: HireImport, *, start, today) -> HirePlan:
+    fetched = source.fetch(start=start, end=today)
     unread = list(UnreadHire.objects.filter(source=HireImport.Source.SD))
     records = _with_unread(fetched, unread)
     if hasattr(source, "fill_names"):
@@ -749,14 +805,42 @@ def poll_sd(*, today: datetime.date | None = None, source=None) -> HireImport | 
         record.state, record.applied_at = HireImport.State.APPLIED, timezone.now()
         record.summary = plan.summary(_unit_names(plan))
         record.save()
-    if plan.errors:
-        logger.warning("SD Løn poll: %s employments could not be read", len(plan.errors))
-    return record
+    return plan
+
+
+def _record_failed_poll(record: HireImport, error: str) -> None:
+    """Record why (payroll sees it on the import page) and tell payroll by e-mail, once
+    for a run of polls failing for the same reason, not every hour SD is down."""
+    polls = HireImport.objects.filter(source=HireImport.Source.SD)
+    previous = polls.order_by("-created_at", "-id").first()
+    record.pk = None
+    record.state, record.error = HireImport.State.FAILED, error
+    record.summary, record.applied_at = {}, None
+    logger.warning("SD Løn poll failed: %s", error)
+    record.save()
+    if (
+        previous is not None
+        and previous.state == HireImport.State.FAILED
+        and previous.error == error
+    ):
+        return
+    queue_email(
+        template="sd_poll_failed",
+        key=f"sd-poll-{record.public_id}",
+        to=payroll_addresses(),
+        context={"error": error, "url": _hire_imports_url()},
+    )
+
+
+def _hire_imports_url() -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("payroll:hire_imports")
 
 
 def _unread_key(record: HireRecord) -> str:
-    if record.employment_id:
-        return f"emp:{record.employment_id}"[:200]
+    employment_id = record.employment_id
+    if employment_id and len(employment_id) <= MAX_EMPLOYMENT_ID:
+        if not has_control_chars(employment_id):
+            return f"emp:{employment_id}"
     seen = "|".join(
         [record.full_name, record.unit, str(record.start_date), record.job_code, record.cpr]
     )
@@ -785,11 +869,13 @@ def _record_unread(plan: HirePlan, unread: list[UnreadHire], *, now) -> None:
     for hire_record, reason in plan.rejected:
         key = _unread_key(hire_record)
         still_bad.add(key)
+        # Shown to payroll as read, but never with a NUL (it cannot be stored) or a CPR
+        # number (a shifted column); the record itself is kept encrypted to try again.
         fields = {
-            "employment_id": hire_record.employment_id[:100],
-            "full_name": hire_record.full_name[:200],
-            "unit": hire_record.unit[:100],
-            "start_date": _shown_date(hire_record.start_date)[:40],
+            "employment_id": shown(hire_record.employment_id, 100),
+            "full_name": shown(hire_record.full_name, 200),
+            "unit": shown(hire_record.unit, 100),
+            "start_date": shown(_shown_date(hire_record.start_date), 40),
             "reason": reason,
             "payload_encrypted": _encrypt_records([hire_record]),
             "last_seen_at": now,

@@ -4,6 +4,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.tabular import TableError, check_file_size
+
 from .forms import OrderForm
 from .models import Hire
 
@@ -56,6 +58,9 @@ class HireFileForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".csv", ".xlsx", ".txt")):
             raise forms.ValidationError(_("Upload a CSV or XLSX file."))
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError(_("The file is too large."))
+        # Before it is read: a file too large is refused without being read into memory.
+        try:
+            check_file_size(upload.size)
+        except TableError as error:
+            raise forms.ValidationError(str(error)) from None
         return upload

@@ -88,12 +88,7 @@ def read_hire_file(data: bytes, filename: str, *, columns) -> list[HireRecord]:
                 row=number,
                 employment_id=cell(columns.employment_id),
                 full_name=cell(columns.full_name),
-                # Excel stores a CPR number typed as a number without its leading zero.
-                cpr=(
-                    str(int(row[columns.cpr])).zfill(10)
-                    if isinstance(row.get(columns.cpr), int | float)
-                    else cell(columns.cpr)
-                ),
+                cpr=_cpr_cell(row.get(columns.cpr), cell(columns.cpr)),
                 unit=cell(columns.unit),
                 start_date=cell(columns.start_date),
                 job_code=cell(columns.job_code),
@@ -101,6 +96,16 @@ def read_hire_file(data: bytes, filename: str, *, columns) -> list[HireRecord]:
             )
         )
     return records
+
+
+def _cpr_cell(value, text: str) -> str:
+    # Excel stores a CPR number typed as a number without its leading zero.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return str(int(value)).zfill(10)
+        except (OverflowError, ValueError):  # inf and NaN: not a number the plan accepts
+            return text
+    return text
 
 
 # --- SD Løn's web service ----------------------------------------------------------

@@ -6,6 +6,7 @@ history. Units made by hand (no HR id) and memberships from single sign-on are l
 """
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 
 from auditlog.context import disable_auditlog
@@ -13,11 +14,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .models import Area, Membership, OrgImport, Unit, User
-from .tabular import read_table
+from .tabular import has_control_chars, read_table, shown
+
+logger = logging.getLogger(__name__)
 
 UNIT_COLUMNS = {
     "external_id": ("id", "enheds-id", "enhedsid", "enhed id", "unit id"),
@@ -161,15 +166,19 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
     for item in units:
         if not item.external_id or not item.name:
             _error(plan, item.row, _("The unit's id and name are required."))
+        elif bad := _bad_unit_value(item):
+            _error(plan, item.row, bad)
         elif item.external_id in rows:
             _error(
                 plan,
                 item.row,
                 _("The id %(id)s appears more than once (first in row %(first)s).")
-                % {"id": item.external_id, "first": rows[item.external_id].row},
+                % {"id": shown(item.external_id), "first": rows[item.external_id].row},
             )
         elif item.area.lower() not in areas:
-            _error(plan, item.row, _("The area “%(area)s” is not known.") % {"area": item.area})
+            _error(
+                plan, item.row, _("The area “%(area)s” is not known.") % {"area": shown(item.area)}
+            )
         else:
             rows[item.external_id] = item
     for item in list(rows.values()):
@@ -177,7 +186,7 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
             _error(
                 plan,
                 item.row,
-                _("The parent unit %(id)s is not in the file.") % {"id": item.parent},
+                _("The parent unit %(id)s is not in the file.") % {"id": shown(item.parent)},
             )
             del rows[item.external_id]
     in_cycle = set()
@@ -193,7 +202,7 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
             plan,
             rows[external_id].row,
             _("The unit %(id)s is its own parent through a cycle of parents.")
-            % {"id": external_id},
+            % {"id": shown(external_id)},
         )
     names_in_area: dict[tuple[int, str], int] = {}
     for item in rows.values():
@@ -203,7 +212,7 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
                 plan,
                 item.row,
                 _("Another unit in the area has the name “%(name)s” (row %(first)s).")
-                % {"name": item.name, "first": names_in_area[key]},
+                % {"name": shown(item.name), "first": names_in_area[key]},
             )
         names_in_area[key] = item.row
     if plan.errors:
@@ -229,17 +238,57 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
     return plan
 
 
+def _bad_unit_value(item: UnitRow) -> str:
+    """Why a row's values cannot be stored (too long for the column, or characters no
+    name or id has: a NUL cannot even be stored), or ""."""
+    lengths = {
+        "external_id": Unit._meta.get_field("external_id").max_length,
+        "parent": Unit._meta.get_field("external_id").max_length,
+        "name": Unit._meta.get_field("name").max_length,
+        "area": Area._meta.get_field("name").max_length,
+    }
+    for name, limit in lengths.items():
+        value = getattr(item, name)
+        if len(value) > limit:
+            return _("The %(field)s is longer than %(limit)s characters.") % {
+                "field": _field_name(name),
+                "limit": limit,
+            }
+        if has_control_chars(value):
+            return _("The %(field)s contains control characters (such as NUL).") % {
+                "field": _field_name(name)
+            }
+    return ""
+
+
+def _field_name(name: str) -> str:
+    return {
+        "external_id": _("unit id"),
+        "parent": _("parent unit id"),
+        "name": _("unit name"),
+        "area": _("area name"),
+    }[name]
+
+
 def _plan_managers(plan: OrgPlan, managers: list[ManagerRow], rows: dict) -> None:
     users = {u.username.lower(): u for u in User.objects.filter(is_active=True)}
     wanted = set()
     for item in managers:
         role = ROLES.get(item.role.lower())
         if item.unit not in rows:
-            _error(plan, item.row, _("The unit %(id)s is not in the file.") % {"id": item.unit})
+            _error(
+                plan, item.row, _("The unit %(id)s is not in the file.") % {"id": shown(item.unit)}
+            )
         elif item.username.lower() not in users:
-            _error(plan, item.row, _("The user “%(user)s” is not known.") % {"user": item.username})
+            _error(
+                plan,
+                item.row,
+                _("The user “%(user)s” is not known.") % {"user": shown(item.username)},
+            )
         elif role is None:
-            _error(plan, item.row, _("The role “%(role)s” is not known.") % {"role": item.role})
+            _error(
+                plan, item.row, _("The role “%(role)s” is not known.") % {"role": shown(item.role)}
+            )
         else:
             wanted.add((item.unit, users[item.username.lower()].username, role))
     current = set(_managed_memberships().values_list("unit__external_id", "user__username", "role"))
@@ -272,18 +321,12 @@ def apply_org_import(
     units = {
         u.external_id: u for u in Unit.objects.select_for_update().filter(external_id__isnull=False)
     }
-    before = {
-        u.pk: {
-            "name": u.name,
-            "area": str(u.area_id),
-            "parent": str(u.parent_id or ""),
-            "is_active": str(u.is_active),
-        }
-        for u in units.values()
-    }
     by_name = {
         (u.area_id, u.name.lower()): u for u in Unit.objects.filter(external_id__isnull=True)
     }
+    # Every unit the import may touch, as it was: a unit made by hand that the import
+    # takes over is changed, not created.
+    before = {u.pk: _audited(u) for u in [*units.values(), *by_name.values()]}
     # Free the names first, so that two units may swap names in one import.
     Unit.objects.filter(pk__in=[u.pk for u in units.values()]).update(
         name=Concat(Value(TEMP_PREFIX), F("external_id"))
@@ -346,9 +389,25 @@ def apply_org_import(
     )
 
 
+# What auditlog itself writes for a value that was not there: its list shows both alike.
+NO_VALUE = "None"
+
+
+def _audited(unit: Unit) -> dict[str, str]:
+    """A unit's audited fields as auditlog writes them (a foreign key as its id)."""
+    return {
+        "name": unit.name,
+        "external_id": unit.external_id or NO_VALUE,
+        "area": str(unit.area_id),
+        "parent": str(unit.parent_id) if unit.parent_id else NO_VALUE,
+        "is_active": str(unit.is_active),
+    }
+
+
 def _audit(units, before: dict, plan: OrgPlan, *, actor, source: str, now) -> None:
     """Bulk writes send no signals, so the audit log is written here: who (or which
-    scheduled source), when, and each unit's fields before and after."""
+    scheduled source), when, and each unit's fields that changed, before and after. A
+    unit the import did not change is not in the log."""
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
@@ -356,15 +415,10 @@ def _audit(units, before: dict, plan: OrgPlan, *, actor, source: str, now) -> No
     extra = {"source": source, "import": "organisation"}
     entries = []
     for unit in units:
-        after = {
-            "name": unit.name,
-            "area": str(unit.area_id),
-            "parent": str(unit.parent_id or ""),
-            "is_active": str(unit.is_active),
-        }
+        after = _audited(unit)
         old = before.get(unit.pk)
         changes = {
-            field: [old[field] if old else None, value]
+            field: [old[field] if old else NO_VALUE, value]
             for field, value in after.items()
             if old is None or old[field] != value
         }
@@ -399,9 +453,9 @@ def _audit(units, before: dict, plan: OrgPlan, *, actor, source: str, now) -> No
                         object_repr=f"{username} – {unit_id} ({role})",
                         action=action,
                         changes={
-                            field: [None, value]
+                            field: [NO_VALUE, value]
                             if action == LogEntry.Action.CREATE
-                            else [value, None]
+                            else [value, NO_VALUE]
                             for field, value in values.items()
                         },
                         changes_text="",
@@ -442,34 +496,86 @@ def _changes_too_much(plan: OrgPlan) -> str:
 
 def run_import(source, *, by: User | None = None) -> OrgImport:
     """Read a source, plan and apply in one go (the scheduled import): whole or not at
-    all, and recorded either way. A drop folder's files then move aside."""
+    all, and recorded either way. A drop folder's files then move aside; a failure is
+    e-mailed to the administrators."""
     try:
-        units, managers = source.read()
-        plan = plan_org_import(units, managers)
-        too_much = _changes_too_much(plan)
-        if too_much:
-            record = OrgImport.objects.create(
-                source=source.label,
-                state=OrgImport.State.FAILED,
-                summary=plan.summary(),
-                error=too_much,
-                created_by=by,
-            )
-        elif plan.errors:
-            record = OrgImport.objects.create(
-                source=source.label,
-                state=OrgImport.State.FAILED,
-                summary=plan.summary(),
-                error=_("%(count)s rows have errors; nothing has been changed.")
-                % {"count": len(plan.errors)},
-                created_by=by,
-            )
-        else:
-            record = apply_org_import(plan, actor=by, source=source.label)
+        record = _read_plan_apply(source, by=by)
     except OrgImportError as error:
         record = OrgImport.objects.create(
             source=source.label, state=OrgImport.State.FAILED, error=str(error), created_by=by
         )
+    except Exception as error:  # noqa: BLE001  a scheduled run must end recorded, never crash
+        # The type only: a database error may quote the value that broke it.
+        logger.exception("Organisation import failed: %s", type(error).__name__)
+        record = OrgImport.objects.create(
+            source=source.label,
+            state=OrgImport.State.FAILED,
+            error=_("The import failed unexpectedly (%(error)s); nothing has been changed.")
+            % {"error": type(error).__name__},
+            created_by=by,
+        )
     if hasattr(source, "done"):
         source.done(applied=record.state != OrgImport.State.FAILED)
+    if record.state == OrgImport.State.FAILED:
+        _tell_administrators(record)
     return record
+
+
+def _read_plan_apply(source, *, by: User | None) -> OrgImport:
+    units, managers = source.read()
+    plan = plan_org_import(units, managers)
+    too_much = _changes_too_much(plan)
+    if too_much:
+        return OrgImport.objects.create(
+            source=source.label,
+            state=OrgImport.State.FAILED,
+            summary=plan.summary(),
+            error=too_much,
+            created_by=by,
+        )
+    if plan.errors:
+        return OrgImport.objects.create(
+            source=source.label,
+            state=OrgImport.State.FAILED,
+            summary=plan.summary(),
+            error=_("%(count)s rows have errors; nothing has been changed.")
+            % {"count": len(plan.errors)},
+            created_by=by,
+        )
+    return apply_org_import(plan, actor=by, source=source.label)
+
+
+def _tell_administrators(record: OrgImport) -> None:
+    """One e-mail per failure, but not again while a source keeps failing for the same
+    reason (SD Løn down all night would otherwise write every hour)."""
+    previous = (
+        OrgImport.objects.filter(source=record.source, created_at__lte=record.created_at)
+        .exclude(pk=record.pk)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if (
+        record.source == OrgImport.Source.SD
+        and previous is not None
+        and previous.state == OrgImport.State.FAILED
+        and previous.error == record.error
+    ):
+        return
+    addresses = (
+        User.objects.filter(is_active=True, is_staff=True)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+    queue_email = import_string(settings.ORG_IMPORT_OUTBOX)
+    queue_email(
+        template="org_import_failed",
+        key=f"org-import-{record.pk}",
+        to=list(addresses),
+        context={
+            "source": record.get_source_display(),
+            "error": record.error,
+            "rows": len(record.summary.get("errors", [])),
+            "url": settings.PORTAL_BASE_URL.rstrip("/") + reverse("org_import"),
+        },
+    )

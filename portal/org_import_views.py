@@ -16,9 +16,7 @@ from . import org_import
 from .decorators import staff_required
 from .models import OrgImport
 from .org_sources import FileSource
-from .tabular import TableError
-
-MAX_BYTES = 10 * 1024 * 1024
+from .tabular import TableError, check_file_size
 
 
 class OrgFileForm(forms.Form):
@@ -60,13 +58,10 @@ def organisation_import(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The organisation has been updated."))
             return redirect("org_import")
         if request.method == "POST" and form.is_valid():
-            files = {
-                key: (upload.name, upload.read())
-                for key in ("units", "managers")
-                if (upload := form.cleaned_data.get(key))
-            }
-            if sum(len(data) for _name, data in files.values()) > MAX_BYTES:
-                raise org_import.OrgImportError(_("The file is too large."))
+            uploads = [(key, form.cleaned_data.get(key)) for key in ("units", "managers")]
+            # The sizes before reading: a file too large is refused without being read.
+            check_file_size(sum(upload.size for _key, upload in uploads if upload))
+            files = {key: (upload.name, upload.read()) for key, upload in uploads if upload}
             context.update(plan=_read(files), payload=_encode(files))
     except (TableError, org_import.OrgImportError, binascii.Error, KeyError) as error:
         messages.error(request, str(error) or _("The file could not be read."))

@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import org_import
+from .cpr import redact_cprs
 from .org_import import ManagerRow, OrgImportError, UnitRow
 from .sd import SDClient, SDError, children, local, sd_date, text
-from .tabular import TableError
+from .tabular import TableError, check_file_size
 
 logger = logging.getLogger(__name__)
 
@@ -92,18 +93,30 @@ class DropFolderSource:
         self.taken = [*units, *managers]
         unit_file, manager_file = units[-1], (managers[-1] if managers else None)
         return FileSource(
-            units=(unit_file.name, unit_file.read_bytes()),
-            managers=(manager_file.name, manager_file.read_bytes()) if manager_file else None,
+            units=(unit_file.name, self._read_bytes(unit_file)),
+            managers=(manager_file.name, self._read_bytes(manager_file)) if manager_file else None,
         ).read()
 
+    @staticmethod
+    def _read_bytes(path: Path) -> bytes:
+        # Its size first: a file too large is refused without being read into memory.
+        try:
+            check_file_size(path.stat().st_size)
+            return path.read_bytes()
+        except TableError as error:
+            raise OrgImportError(str(error)) from None
+        except OSError:
+            raise OrgImportError(_("The file could not be read from the folder.")) from None
+
     def done(self, *, applied: bool) -> None:
-        """Move the files taken to behandlet/ (applied) or fejlet/ (not applied)."""
+        """Move the files taken to behandlet/ (applied) or fejlet/ (not applied), with any
+        CPR number in a file's name masked: the folders keep them longer than a day."""
         target = self.folder / ("behandlet" if applied else "fejlet")
         target.mkdir(exist_ok=True)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         for path in self.taken:
             try:
-                shutil.move(str(path), target / f"{stamp}-{path.name}")
+                shutil.move(str(path), target / f"{stamp}-{redact_cprs(path.name)}")
             except FileNotFoundError:
                 pass  # taken by a run beside this one
         self.taken = []

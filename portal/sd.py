@@ -7,10 +7,13 @@ No CPR number may reach a log line or an exception message from here.
 """
 
 import datetime
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 import requests
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -49,32 +52,71 @@ class SDClient:
         try:
             if post:
                 response = requests.post(
-                    f"{self.url}/{service}", data=params, auth=self.auth, timeout=self.timeout
+                    f"{self.url}/{service}",
+                    data=params,
+                    auth=self.auth,
+                    timeout=self.timeout,
+                    stream=True,
                 )
             else:
                 response = requests.get(
-                    f"{self.url}/{service}", params=params, auth=self.auth, timeout=self.timeout
+                    f"{self.url}/{service}",
+                    params=params,
+                    auth=self.auth,
+                    timeout=self.timeout,
+                    stream=True,
                 )
+            with response:
+                if response.status_code != 200:
+                    raise SDError(
+                        _("SD Løn answered with HTTP status %(status)s.")
+                        % {"status": response.status_code}
+                    )
+                content = read_limited(response)
         except requests.Timeout:
             raise SDError(_("SD Løn did not answer in time.")) from None
         except requests.RequestException as error:
             raise SDError(
                 _("SD Løn could not be reached: %(error)s") % {"error": type(error).__name__}
             ) from None
-        if response.status_code != 200:
-            raise SDError(
-                _("SD Løn answered with HTTP status %(status)s.") % {"status": response.status_code}
-            )
-        return parse_sd_xml(response.content)
+        return parse_sd_xml(content)
+
+
+def read_limited(response: requests.Response) -> bytes:
+    """The body in pieces, refused as soon as it passes SD_MAX_RESPONSE_MB or has taken
+    SD_MAX_RESPONSE_SECONDS: never read whole first (an answer may be any size, and the
+    per-read timeout does not end an answer that drips)."""
+    limit = settings.SD_MAX_RESPONSE_MB * 1024 * 1024
+    deadline = time.monotonic() + settings.SD_MAX_RESPONSE_SECONDS
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large()
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            raise _too_large()
+        if time.monotonic() > deadline:
+            raise SDError(_("SD Løn did not answer in time."))
+    return bytes(body)
+
+
+def _too_large() -> SDError:
+    return SDError(
+        _("SD Løn's answer is larger than %(limit)s MB; it has not been read.")
+        % {"limit": settings.SD_MAX_RESPONSE_MB}
+    )
 
 
 def parse_sd_xml(content: bytes) -> ET.Element:
-    # A DTD could expand entities without end: SD never sends one.
-    head = content[:2000].lower()
-    if b"<!doctype" in head or b"<!entity" in head:
-        raise SDError(_("SD Løn's answer could not be read."))
+    # SD never sends a DTD: one anywhere in the answer (it could expand entities without
+    # end or fetch files) is refused by defusedxml, not looked for in the first bytes.
     try:
-        root = ET.fromstring(content)
+        root = defused_fromstring(
+            content, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except DefusedXmlException:
+        raise SDError(_("SD Løn's answer contains a DTD or entities and was not read.")) from None
     except ET.ParseError:
         raise SDError(_("SD Løn's answer could not be read.")) from None
     if local(root.tag) == "Fault" or root.find(".//{*}faultstring") is not None:

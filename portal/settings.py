@@ -455,6 +455,22 @@ CELERY_BEAT_SCHEDULE["org-import"] = {
     "task": "portal.tasks.import_organisation",
     "schedule": env.float("ORG_IMPORT_EVERY_SECONDS", default=3600),
 }
+# Limits on every imported file (organisation and new hires, uploaded or dropped) and on
+# SD Løn's answers, checked before the content is unpacked or parsed (portal/tabular.py,
+# portal/sd.py): a hostile or broken file fails with a reason instead of taking the
+# worker's memory or time.
+IMPORT_MAX_FILE_MB = env.int("IMPORT_MAX_FILE_MB", default=10)
+IMPORT_MAX_UNPACKED_MB = env.int("IMPORT_MAX_UNPACKED_MB", default=50)
+IMPORT_MAX_SHARED_STRINGS_MB = env.int("IMPORT_MAX_SHARED_STRINGS_MB", default=10)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=1000)
+SD_MAX_RESPONSE_MB = env.int("SD_MAX_RESPONSE_MB", default=20)
+# SD_TIMEOUT bounds each wait for data; this bounds a whole answer, however slowly it drips.
+SD_MAX_RESPONSE_SECONDS = env.float("SD_MAX_RESPONSE_SECONDS", default=45)
+# A failed scheduled organisation import is e-mailed to administrators through the
+# orders app's outbox (the organisation app may not import orders).
+ORG_IMPORT_OUTBOX = "orders.notifications.queue_email"
 
 # --- Single sign-on (OpenID Connect) ---
 # Staff sign in through the municipality's provider (Entra ID, AD FS); see the README.

@@ -1,10 +1,24 @@
 """Reading the tables HR systems export: CSV (semicolon or comma; UTF-8 or Windows-1252)
-and XLSX (openpyxl). Rows carry the number a spreadsheet shows, for error messages."""
+and XLSX (openpyxl, read-only). Rows carry the number a spreadsheet shows, for error
+messages.
+
+Every file is hostile until read: its size, the unpacked size of an XLSX's parts, the
+number of rows and columns and the length of a cell are checked against the IMPORT_MAX_*
+settings, the sizes before anything is unpacked, the rest while rows stream past, so that
+no file can make an import take more memory or time than the limits allow.
+"""
 
 import csv
 import io
+import unicodedata
+import zipfile
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+
+from .cpr import redact_cprs
+
+MB = 1024 * 1024
 
 
 class TableError(Exception):
@@ -15,50 +29,140 @@ def read_table(
     data: bytes, filename: str, *, sheet: int = 0
 ) -> list[tuple[int, dict[str, object]]]:
     """(row number as the spreadsheet shows it, {header: value}) for every non-empty row."""
+    check_file_size(len(data))
     if filename.lower().endswith(".xlsx"):
         rows = _xlsx_rows(data, sheet)
     elif filename.lower().endswith((".csv", ".txt")):
         rows = _csv_rows(data)
     else:
         raise TableError(_("Upload a CSV or XLSX file."))
+    rows = _limited(rows)
     try:
-        header = next(rows)
+        _number, header = next(rows)
     except StopIteration:
         raise TableError(_("The file is empty.")) from None
     names = [str(h or "").strip() for h in header]
     table = []
-    for number, values in enumerate(rows, start=2):
+    for number, values in rows:
         if not any(str(v or "").strip() for v in values):
             continue
         table.append((number, dict(zip(names, values, strict=False))))
     return table
 
 
-def sheet_count(data: bytes) -> int:
-    from openpyxl import load_workbook
+def check_file_size(size: int) -> None:
+    limit = settings.IMPORT_MAX_FILE_MB
+    if size > limit * MB:
+        raise TableError(
+            _("The file is larger than %(limit)s MB; it has not been read.") % {"limit": limit}
+        )
 
-    workbook = load_workbook(io.BytesIO(data), read_only=True)
-    try:
-        return len(workbook.worksheets)
-    finally:
-        workbook.close()
+
+def shown(value: object, limit: int = 50) -> str:
+    """A value from a file as an error message may quote it: no control characters (a NUL
+    cannot even be stored), no CPR number, and short."""
+    text = "".join(" " if is_control(ch) else ch for ch in str(value))
+    text = redact_cprs(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")
+
+
+def has_control_chars(value: str) -> bool:
+    return any(is_control(ch) for ch in value)
+
+
+def _limited(rows):
+    """Number the rows and stop at the first that breaks a limit: the rest is never read."""
+    max_rows, max_columns = settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_COLUMNS
+    max_chars = settings.IMPORT_MAX_CELL_CHARS
+    # The header is row 1; a spreadsheet's missing rows count, so a row far down the
+    # sheet stops the read as soon as it is reached.
+    for number, values in enumerate(rows, start=1):
+        if number > max_rows + 1:
+            raise TableError(
+                _("The file has more than %(limit)s rows; it has not been read.")
+                % {"limit": max_rows}
+            )
+        # Trailing empty cells are padding (openpyxl, a trailing delimiter), not columns.
+        width = len(values)
+        while width and (values[width - 1] is None or values[width - 1] == ""):
+            width -= 1
+        if width > max_columns:
+            raise TableError(
+                _("Row %(row)s has more than %(limit)s columns; the file has not been read.")
+                % {"row": number, "limit": max_columns}
+            )
+        for value in values[:width]:
+            if isinstance(value, str) and len(value) > max_chars:
+                raise TableError(
+                    _(
+                        "Row %(row)s has a cell of more than %(limit)s characters; "
+                        "the file has not been read."
+                    )
+                    % {"row": number, "limit": max_chars}
+                )
+        yield number, values[:width]
 
 
 def _csv_rows(data: bytes):
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+    text = _decode(data)
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except csv.Error:
+        # A NUL byte (before Python 3.11), an over-long field, a stray quote.
+        raise TableError(_("The file could not be read as CSV.")) from None
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined: the file is neither text we know.
+        raise TableError(
+            _("The file is not text in UTF-8 or Windows-1252; save it as CSV (UTF-8) again.")
+        ) from None
+
+
+def check_xlsx_archive(data: bytes) -> None:
+    """The zip's directory says how large each part unpacks to, and zipfile refuses to
+    unpack more than that (a part that lies fails its CRC check): so the unpacked size is
+    checked here, before openpyxl unpacks anything. The shared strings are held in memory
+    whole by openpyxl, so they have a tighter limit of their own."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise TableError(_("The file could not be read as an XLSX workbook.")) from None
+    total_limit = settings.IMPORT_MAX_UNPACKED_MB
+    strings_limit = settings.IMPORT_MAX_SHARED_STRINGS_MB
+    if len(members) > 1000 or sum(m.file_size for m in members) > total_limit * MB:
+        raise TableError(
+            _("The workbook unpacks to more than %(limit)s MB; it has not been read.")
+            % {"limit": total_limit}
+        )
+    for member in members:
+        if member.filename.lower().endswith("sharedstrings.xml") and (
+            member.file_size > strings_limit * MB
+        ):
+            raise TableError(
+                _("The workbook's texts take more than %(limit)s MB; it has not been read.")
+                % {"limit": strings_limit}
+            )
 
 
 def _xlsx_rows(data: bytes, sheet: int):
     from openpyxl import load_workbook
 
+    check_xlsx_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
@@ -66,6 +170,17 @@ def _xlsx_rows(data: bytes, sheet: int):
     try:
         if sheet >= len(workbook.worksheets):
             return
-        yield from workbook.worksheets[sheet].iter_rows(values_only=True)
+        worksheet = workbook.worksheets[sheet]
+        # The sheet's declared size (which may claim 16,384 columns) would pad every row.
+        worksheet.reset_dimensions()
+        rows = worksheet.iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception:  # a broken sheet: bad references, bad XML, a lying part
+                raise TableError(_("The file could not be read as an XLSX workbook.")) from None
+            yield row
     finally:
         workbook.close()

@@ -402,5 +402,5 @@ def test_a_few_managers_leaving_are_applied_on_schedule_and_audited(folder, scho
         content_type=ContentType.objects.get_for_model(Membership), action=LogEntry.Action.DELETE
     )
     assert entry.action == LogEntry.Action.DELETE and entry.actor is None
-    assert entry.changes_dict["user"] == ["leder0", None]
+    assert entry.changes_dict["user"] == ["leder0", "None"]
     assert entry.additional_data["source"] == "folder"
