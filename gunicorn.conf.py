@@ -12,6 +12,11 @@ from portal.cpr import redact_cprs  # noqa: E402  (needs the project on the path
 
 bind = "127.0.0.1:8000"
 workers = 4
+# A request that runs longer than this has its worker killed and replaced: with four
+# workers, a few requests stuck on a hostile upload (or a slow outside system) would
+# otherwise take the portal down for everyone. The import limits (IMPORT_MAX_*) keep an
+# honest upload's dry run to a few seconds, well inside it.
+timeout = 60
 accesslog = "-"
 errorlog = "-"
 # The path without its query string, and no referer: search terms (names, CPR numbers)
