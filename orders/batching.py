@@ -5,8 +5,6 @@ what one police form takes (one kind, one legal basis, 50 persons), shows them
 ready to paste, and records when the clerk has sent them.
 """
 
-import csv
-import io
 import re
 import secrets
 import uuid
@@ -18,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import exports
 from portal.cpr import format_cpr
 from portal.models import User
 
@@ -256,29 +255,21 @@ def requester_text(batch: PoliceBatch) -> str:
     return f"{requester_reference(batch)} {settings.MUNICIPALITY_NAME}"[:100]
 
 
-def _cell(value: str) -> str:
-    """Text a spreadsheet must not run: a leading =, +, -, @ or control makes a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def batch_csv(batch: PoliceBatch, lines: list[OrderLine]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")  # Danish Excel opens ; separated files
-    writer.writerow(
-        [_("CPR number"), _("Name"), _("Unit"), _("Certificate"), _("Legal basis"), _("Reference")]
-    )
-    for line in lines:
-        writer.writerow(
-            [format_cpr(line.person.cpr)]
-            + [
-                _cell(v)
-                for v in (
-                    line.order.full_name,
-                    line.order.unit.name,
-                    batch.kind.name,
-                    batch.legal_basis.text,
-                    requester_reference(batch),
-                )
+    # Danish Excel opens ; separated files. A name such as "-Hansen" gets the apostrophe
+    # that keeps it text; Excel shows it without, so it is pasted as it was typed.
+    return exports.csv_text(
+        [_("CPR number"), _("Name"), _("Unit"), _("Certificate"), _("Legal basis"), _("Reference")],
+        (
+            [
+                format_cpr(line.person.cpr),
+                line.order.full_name,
+                line.order.unit.name,
+                batch.kind.name,
+                batch.legal_basis.text,
+                requester_reference(batch),
             ]
-        )
-    return out.getvalue()
+            for line in lines
+        ),
+        delimiter=";",
+    )

@@ -1,5 +1,3 @@
-import csv
-import json
 from urllib.parse import urlencode
 
 import auditlog.admin  # registers LogEntry's admin first, replaced below
@@ -15,7 +13,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, TextField
 from django.forms import Textarea, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
@@ -27,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .admin_labels import LabelledTabularInline
+from .audit import audit_changes, write_audit_csv
 from .middleware import recently_authenticated
 from .models import (
     Area,
@@ -397,35 +396,6 @@ class OrgImportAdmin(admin.ModelAdmin):
 
 admin.site.unregister(LogEntry)
 
-SHOWN_VALUES = {"None": "–", "True": _("Yes"), "False": _("No"), "": "–"}
-
-
-def audit_changes(entry: LogEntry) -> list[tuple[str, tuple[str, str]]]:
-    """The entry's changed fields with Danish names and values as a person reads them.
-
-    auditlog's own display shows Python's None/True/False and the reverse relations it
-    records on creation ("robot.Phrase.None"); those say nothing and are left out."""
-    model = entry.content_type.model_class()
-    display = entry.changes_display_dict
-    changes = []
-    for name, values in entry.changes_dict.items():
-        if not isinstance(values, list) or len(values) != 2:
-            continue  # many-to-many changes: none of the audited models has one
-        label, shown = name, values
-        if model is not None:
-            try:
-                field = model._meta.get_field(name)
-            except FieldDoesNotExist:
-                field = None
-            if field is not None and field.auto_created and not field.concrete:
-                continue
-            if field is not None:
-                label = capfirst(field.verbose_name)
-                shown = display.get(field.verbose_name, values)
-        before, after = (SHOWN_VALUES.get(str(value), str(value)) for value in shown)
-        changes.append((label, (before, after)))
-    return changes
-
 
 class ObjectTypeFilter(admin.SimpleListFilter):
     """auditlog's own filter lists raw model names ("childcontactrule")."""
@@ -523,33 +493,7 @@ class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            [
-                "timestamp",
-                "actor",
-                "action",
-                "object_type",
-                "object_id",
-                "object",
-                "changes",
-                "remote_addr",
-            ]
-        )
-        actions = dict(LogEntry.Action.choices)
-        for entry in queryset.select_related("actor", "content_type").order_by("timestamp"):
-            writer.writerow(
-                [
-                    entry.timestamp.isoformat(),
-                    entry.actor.get_username() if entry.actor else "",
-                    actions.get(entry.action, entry.action),
-                    f"{entry.content_type.app_label}.{entry.content_type.model}",
-                    entry.object_pk,
-                    entry.object_repr,
-                    json.dumps(entry.changes_dict, ensure_ascii=False),
-                    entry.remote_addr or "",
-                ]
-            )
+        write_audit_csv(response, queryset)
         return response
 
 

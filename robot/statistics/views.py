@@ -1,9 +1,7 @@
 """The statistics page, its exports and the monthly report. Figures come from the
 package; what a user may see is decided there (Scope.for_user)."""
 
-import csv
 import datetime
-import io
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -15,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from orders.models import CertificateKind
+from portal import exports
 from portal.models import Area
 from portal.pdf import letter_context, render_pdf
 
@@ -124,39 +123,15 @@ def statistics_export(request: HttpRequest, table: str, fmt: str) -> HttpRespons
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         response.write("\ufeff")  # Excel reads the file as UTF-8 only with the mark
-        writer = csv.writer(response, delimiter=";")
+        writer = exports.csv_writer(response, delimiter=";")
         writer.writerow(data.headers)
-        writer.writerows([_csv_cell(cell) for cell in row] for row in data.rows)
+        writer.writerows(data.rows)
         return response
     return HttpResponse(
-        xlsx_bytes(data),
+        exports.xlsx_bytes(title=data.name, headers=data.headers, rows=data.rows),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
     )
-
-
-def _csv_cell(cell):
-    """Names come from the admin: never let a spreadsheet read one as a formula."""
-    if cell is None:
-        return ""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
-        return "'" + cell
-    return cell
-
-
-def xlsx_bytes(table) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=table.name[:31])
-    sheet.append([str(header) for header in table.headers])
-    for row in table.rows:
-        sheet.append(
-            [cell if cell is None or isinstance(cell, int | float) else str(cell) for cell in row]
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def monthly_report_pdf(*, user, month: datetime.date) -> bytes:

@@ -211,3 +211,70 @@ def test_proposing_and_approving_through_the_admin(client, admin_user, second_ad
     )
     clerk.refresh_from_db()
     assert clerk.is_payroll
+
+
+@pytest.fixture
+def entries_with_missing_values(school):
+    """Entries as an organisation import wrote them: None (JSON null) where a value was
+    not there, on either side, and a field with no "after" at all."""
+    unit_type = ContentType.objects.get_for_model(Unit)
+    changes = [
+        {"name": [None, "Nordskolen"], "closed_at": [None, "2026-11-30 09:15:00+00:00"]},
+        {"area": [None, str(school.area_id)], "is_active": [None, "True"]},
+        {"external_id": ["HR-17", None], "parent": [None]},
+        {"name": None},
+    ]
+    return [
+        LogEntry.objects.create(
+            content_type=unit_type,
+            object_pk=str(school.pk),
+            object_id=school.pk,
+            object_repr=school.name,
+            action=LogEntry.Action.UPDATE,
+            changes=change,
+        )
+        for change in changes
+    ]
+
+
+def test_the_audit_log_shows_entries_with_missing_values(
+    client, admin_user, entries_with_missing_values
+):
+    client.force_login(admin_user)
+
+    listing = client.get(reverse("admin:auditlog_logentry_changelist"))
+    details = [
+        client.get(reverse("admin:auditlog_logentry_change", args=[entry.pk]))
+        for entry in entries_with_missing_values
+    ]
+
+    assert listing.status_code == 200
+    assert listing.content.decode().count("Nordskolen") >= len(entries_with_missing_values)
+    assert [page.status_code for page in details] == [200] * 4
+    first, second, third, _fourth = (page.content.decode() for page in details)
+    assert "<td>–</td><td>Nordskolen</td>" in first
+    assert "<td>–</td><td>30. november 2026 10:15</td>" in first  # Danish time
+    assert "<td>–</td><td>Børn og Unge</td>" in second  # the area by its name
+    assert "<td>HR-17</td><td>–</td>" in third
+
+
+def test_the_audit_log_export_writes_missing_values_as_a_dash(
+    client, admin_user, entries_with_missing_values
+):
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("admin:auditlog_logentry_changelist"),
+        {
+            "action": "export_csv",
+            "_selected_action": [entry.pk for entry in entries_with_missing_values],
+        },
+    )
+
+    assert response.status_code == 200
+    changes = [row[6] for row in csv.reader(io.StringIO(response.content.decode()))][1:]
+    assert len(changes) == 4
+    assert "– → Nordskolen" in changes[0]
+    assert "– → Børn og Unge" in changes[1]
+    assert "HR-17 → –" in changes[2]
+    assert "None" not in "".join(changes)
