@@ -67,7 +67,8 @@ def lead_times(scope: Scope, filters: Filters) -> list[DurationFigure]:
     labels = {"total": _("Order to answer"), **{k: str(v) for k, v in STAGES.items()}}
     rows = answered_months(scope, filters)
     columns = list(STAGE_COLUMNS.values())
-    if connection.vendor == "postgresql":
+    # An empty scope has no SQL (Django raises EmptyResultSet): Python counts nothing.
+    if connection.vendor == "postgresql" and not scope.has_no_units:
         inner, params = rows.order_by().values(*columns).query.sql_with_params()
         selects = []
         for column in columns:

@@ -73,6 +73,11 @@ class Scope:
     def is_everything(self) -> bool:
         return self.unit_ids is None
 
+    @property
+    def has_no_units(self) -> bool:
+        """A manager whose every unit has been closed sees no figures at all."""
+        return self.unit_ids == ()
+
 
 def lines_q(scope: Scope, filters: Filters, prefix: str = "") -> Q:
     """Q for order lines in the scope and the area/kind filters, seen from a related model."""

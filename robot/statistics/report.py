@@ -191,6 +191,10 @@ class Statistics:
                 ],
             ),
         ]
+        if self.scope.has_no_units:
+            # Zeros would read as "nothing happened in your units"; there are no units.
+            for table in tables:
+                table.rows = []
         return {table.name: table for table in tables}
 
 

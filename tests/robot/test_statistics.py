@@ -548,3 +548,29 @@ def test_filing_and_trial_agreement_follow_the_robots_tables(history, payroll):
 
     after = statistics.filing_figures(everything(), MARCH)
     assert (after["filed"], after["failing"]) == (2, 0)
+
+
+def test_a_manager_whose_only_unit_was_closed_gets_an_empty_page_and_empty_exports(
+    history, school, school_manager, client
+):
+    school.is_active = False  # as an organisation import closes a unit
+    school.closed_at = NOW
+    school.save()
+    client.force_login(school_manager)
+    query = {"fra": "2026-03", "til": "2026-03"}
+
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("statistics:page"), query)
+        csv_export = client.get(reverse("statistics:export", args=["lead_times", "csv"]), query)
+        xlsx_export = client.get(reverse("statistics:export", args=["volumes", "xlsx"]), query)
+        report = client.get(reverse("statistics:monthly_report"), {"maaned": "2026-03"})
+
+    assert page.status_code == 200
+    assert "Du har ingen aktiv enhed, så der er ingen tal at vise." in page.content.decode()
+    assert "Nordskolen" not in page.content.decode()
+    assert _csv(csv_export) == [
+        [str(header) for header in page.context["tables"]["lead_times"].headers]
+    ]
+    sheet = load_workbook(io.BytesIO(xlsx_export.content)).active
+    assert [row[1] for row in sheet.iter_rows(values_only=True)] == ["Enhed"]
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
