@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.admin import AreaAdmin as OrganisationAreaAdmin
+from portal.admin import DeletionWithoutPersonalData
 from portal.admin_labels import LabelledTabularInline
 from portal.models import Area
 
@@ -25,13 +26,13 @@ class LegalBasisInline(LabelledTabularInline):
 
 
 @admin.register(CertificateKind)
-class CertificateKindAdmin(admin.ModelAdmin):
+class CertificateKindAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["name", "code", "sort_order"]
     inlines = [LegalBasisInline]
 
 
 @admin.register(LegalBasis)
-class LegalBasisAdmin(admin.ModelAdmin):
+class LegalBasisAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["text", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["text"]
@@ -60,11 +61,14 @@ class ProfileRequirementInline(LabelledTabularInline):
 
 
 @admin.register(PositionProfile)
-class PositionProfileAdmin(admin.ModelAdmin):
+class PositionProfileAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["name", "area", "unit_type", "is_active"]
     list_filter = ["area", "unit_type", "is_active"]
     search_fields = ["name"]
     inlines = [ProfileRequirementInline]
+
+
+HIDDEN_TEXT = _("Not shown: it is about a person (payroll sees it in the portal).")
 
 
 class NotificationTemplateFilter(admin.SimpleListFilter):
@@ -86,18 +90,24 @@ class NotificationTemplateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     """E-mails sent or waiting: failures are visible here with their error."""
 
-    list_display = ["created_at", "kind_of_email", "subject", "to", "state", "attempts", "sent_at"]
+    list_display = [
+        "created_at",
+        "kind_of_email",
+        "subject_shown",
+        "to",
+        "state",
+        "attempts",
+        "sent_at",
+    ]
     list_filter = ["state", NotificationTemplateFilter]
     fields = [
         "kind_of_email",
         "to",
-        "subject",
-        "body",
-        "order",
-        "line",
+        "subject_shown",
+        "text_shown",
         "state",
         "created_at",
         "sent_at",
@@ -108,6 +118,17 @@ class NotificationAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     actions = ["retry"]
+
+    # E-mails about orders, hires and certificates name the person and may carry payroll's
+    # decision: administrators see that one exists, to whom and whether it went, never its
+    # subject or text (nor the order it is about).
+    @admin.display(description=_("subject"))
+    def subject_shown(self, notification: Notification) -> str:
+        return HIDDEN_TEXT if notification.is_about_a_person else notification.subject
+
+    @admin.display(description=_("text"))
+    def text_shown(self, notification: Notification) -> str:
+        return HIDDEN_TEXT if notification.is_about_a_person else notification.body
 
     def has_add_permission(self, request):
         return False
@@ -145,7 +166,7 @@ from .models import HireColumns, JobCode, UnreadHire  # noqa: E402
 
 
 @admin.register(JobCode)
-class JobCodeAdmin(admin.ModelAdmin):
+class JobCodeAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["code", "title", "area", "profile"]
     list_editable = ["profile"]
     list_filter = ["area"]
@@ -154,7 +175,7 @@ class JobCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(HireColumns)
-class HireColumnsAdmin(admin.ModelAdmin):
+class HireColumnsAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["__str__", "full_name", "cpr", "unit", "start_date", "job_code"]
 
     def has_add_permission(self, request):
@@ -162,7 +183,7 @@ class HireColumnsAdmin(admin.ModelAdmin):
 
 
 @admin.register(UnreadHire)
-class UnreadHireAdmin(admin.ModelAdmin):
+class UnreadHireAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     """Employments SD Løn sent that could not be used; each is tried again at every poll
     and disappears once it reads. Shown to administrators, who fix what is missing (a
     department, a job code); the CPR number stays encrypted."""

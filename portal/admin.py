@@ -8,12 +8,14 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.contrib.admin.utils import NestedObjects, quote
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db import router
 from django.db.models import F, TextField
 from django.forms import Textarea, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
@@ -75,6 +77,57 @@ def danish_permissions(formfield):
     return formfield
 
 
+# Objects whose name is personal data (a new hire's name, an e-mail's subject) are listed
+# by number on the admin's delete confirmations, as are those of models without an admin
+# page (orders, persons, certificates, the access log): "Bestilling: Ane Hansen (010190-
+# xxxx)" would show an administrator who is being hired, which is payroll's business.
+NAMED_BY_NUMBER_ONLY = {"orders.notification", "orders.unreadhire"}
+
+
+def shows_name_in_admin(model, admin_site) -> bool:
+    return admin_site.is_registered(model) and model._meta.label_lower not in NAMED_BY_NUMBER_ONLY
+
+
+def deleted_objects_without_personal_data(objs, request, admin_site):
+    """Django's get_deleted_objects (django.contrib.admin.utils), naming each object the
+    admin does not show by its kind and number only."""
+    if not objs:
+        return [], {}, set(), []
+    collector = NestedObjects(using=router.db_for_write(objs[0]._meta.model), origin=objs)
+    collector.collect(objs)
+    perms_needed = set()
+
+    def describe(obj):
+        model, opts = obj.__class__, obj._meta
+        if admin_site.is_registered(model):
+            if not admin_site.get_model_admin(model).has_delete_permission(request, obj):
+                perms_needed.add(opts.verbose_name)
+        if not shows_name_in_admin(model, admin_site):
+            return f"{capfirst(opts.verbose_name)}: {obj.pk}"
+        try:
+            url = reverse(
+                f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)]
+            )
+        except NoReverseMatch:
+            return f"{capfirst(opts.verbose_name)}: {obj}"
+        return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+
+    to_delete = collector.nested(describe)
+    protected = [describe(obj) for obj in collector.protected]
+    model_count = {
+        model._meta.verbose_name_plural: len(objects)
+        for model, objects in collector.model_objs.items()
+    }
+    return to_delete, model_count, perms_needed, protected
+
+
+class DeletionWithoutPersonalData:
+    """For every ModelAdmin of the portal's apps (tests/portal/test_admin_privacy.py)."""
+
+    def get_deleted_objects(self, objs, request):
+        return deleted_objects_without_personal_data(objs, request, self.admin_site)
+
+
 class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 1
@@ -126,7 +179,7 @@ class PortalUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(DeletionWithoutPersonalData, BaseUserAdmin):
     form = PortalUserChangeForm
     list_display = ["username", "first_name", "last_name", "email", "is_payroll", "is_staff"]
     list_filter = ["is_payroll", "is_staff", "is_active"]
@@ -226,7 +279,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin):
+class GroupAdmin(DeletionWithoutPersonalData, BaseGroupAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         return danish_permissions(super().formfield_for_manytomany(db_field, request, **kwargs))
 
@@ -237,19 +290,19 @@ class UnitInline(LabelledTabularInline):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["name"]
     inlines = [UnitInline]
 
 
 @admin.register(UnitType)
-class UnitTypeAdmin(admin.ModelAdmin):
+class UnitTypeAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["name", "area", "unit_type", "is_active"]
     list_filter = ["area", "unit_type", "is_active"]
     search_fields = ["name", "area__name"]
@@ -263,7 +316,7 @@ class WelcomeAreaFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(WelcomeSection)
-class WelcomeSectionAdmin(admin.ModelAdmin):
+class WelcomeSectionAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     """The welcome pack's texts: general sections, and an area's own replacing one topic."""
 
     list_display = ["title", "topic", "area_or_everyone", "sort_order"]
@@ -282,7 +335,7 @@ class WelcomeSectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(GroupMapping)
-class GroupMappingAdmin(admin.ModelAdmin):
+class GroupMappingAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     """Unit memberships take effect at once; a mapping to the payroll or administrator
     role is a proposal until another administrator approves it under Role grants."""
 
@@ -325,7 +378,7 @@ class GroupMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoleGrant)
-class RoleGrantAdmin(admin.ModelAdmin):
+class RoleGrantAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = [
         "grantee",
         "role",
@@ -380,7 +433,7 @@ class RoleGrantAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrgImport)
-class OrgImportAdmin(admin.ModelAdmin):
+class OrgImportAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     """Every import of the organisation, scheduled or uploaded; read only."""
 
     list_display = ["created_at", "source", "state", "created_by", "error"]
@@ -507,7 +560,7 @@ for axes_model in (AccessAttempt, AccessLog, AccessFailureLog):
 if getattr(settings, "AXES_ENABLE_ADMIN", True):
 
     @admin.register(LoginAttempt)
-    class LoginAttemptAdmin(axes.admin.AccessAttemptAdmin):
+    class LoginAttemptAdmin(DeletionWithoutPersonalData, axes.admin.AccessAttemptAdmin):
         actions = ["cleanup_expired_attempts"]
 
         @admin.action(description=_("Clean up expired attempts"))
@@ -542,9 +595,9 @@ if getattr(settings, "AXES_ENABLE_ADMIN", True):
             return _("Locked out")
 
     @admin.register(LoginRecord)
-    class LoginRecordAdmin(axes.admin.AccessLogAdmin):
+    class LoginRecordAdmin(DeletionWithoutPersonalData, axes.admin.AccessLogAdmin):
         pass
 
     @admin.register(LoginFailure)
-    class LoginFailureAdmin(axes.admin.AccessFailureLogAdmin):
+    class LoginFailureAdmin(DeletionWithoutPersonalData, axes.admin.AccessFailureLogAdmin):
         pass

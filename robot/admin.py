@@ -3,6 +3,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import CertificateKind
+from portal.admin import DeletionWithoutPersonalData
 from portal.admin_labels import LabelledTabularInline
 
 from .evaluation import REFUSAL, UNKNOWN
@@ -25,7 +26,7 @@ class PhraseInline(LabelledTabularInline):
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(admin.ModelAdmin):
+class RuleSetAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_display = ["__str__", "is_active", "note", "created_at", "activated_at", "activated_by"]
     readonly_fields = ["version", "is_active", "created_at", "activated_at", "activated_by"]
     inlines = [PhraseInline]

@@ -37,6 +37,10 @@ class Notification(models.Model):
         "certificate_flagged": _("Certificate to review"),
     }
 
+    # E-mails to administrators about the portal's own operation; every other template is
+    # about a person (a hire's name, a certificate, payroll's decision).
+    OPERATIONAL_TEMPLATES = frozenset({"org_import_failed", "sd_poll_failed"})
+
     template = models.CharField(_("kind of e-mail"), max_length=50)
     key = models.CharField(
         _("key"),
@@ -85,7 +89,16 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["state", "created_at"], name="notification_state_idx")]
 
     def __str__(self) -> str:
-        return f"{self.subject or self.template_label} → {self.to}"
+        # The admin names e-mails by this; there an administrator must not read a hire's
+        # name or payroll's decision, so only operational e-mails show their subject.
+        shown = self.template_label if self.is_about_a_person else self.subject
+        return f"{shown or self.template_label} → {self.to}"
+
+    @property
+    def is_about_a_person(self) -> bool:
+        return self.template not in self.OPERATIONAL_TEMPLATES or bool(
+            self.order_id or self.line_id or self.hire_id
+        )
 
     @property
     def template_label(self) -> str:

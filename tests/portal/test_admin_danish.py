@@ -217,10 +217,12 @@ def test_every_admin_action_and_its_message_is_danish(client, everything, mailou
     assert ran > 15
 
 
-def test_a_notification_is_named_by_its_subject_and_recipient_not_object_number(everything):
+def test_a_notification_is_named_by_its_kind_and_recipient_not_its_subject(everything):
     notification = Notification.objects.get(key="test:1")
 
-    assert str(notification) == "Attest vurderet → leder@demo.example"
+    # The subject names the hire; the admin is no place for it.
+    assert str(notification) == f"{notification.template_label} → leder@demo.example"
+    assert "Attest vurderet" not in str(notification)
 
 
 def test_the_welcome_pack_sections_are_edited_in_the_admin_and_recorded(client, everything):
