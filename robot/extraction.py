@@ -58,7 +58,7 @@ def pdf_text(data: bytes) -> Extracted:
             outcome.cpu_seconds,
             outcome.maxrss_kb // 1024,
         )
-        return Extracted(problem=_limit_problem(outcome, limits))
+        return Extracted(problem=limit_problem(outcome, limits))
     answer = outcome.answer
     active = _active_content(answer)
     problem = _problem(answer)
@@ -81,7 +81,8 @@ def pdf_text(data: bytes) -> Extracted:
     return Extracted(text=text, doubt=" ".join(filter(None, [active, doubt])))
 
 
-def _limit_problem(outcome: sandbox.Outcome, limits: dict) -> str:
+def limit_problem(outcome: sandbox.Outcome, limits: dict) -> str:
+    """Why the sandbox gave up on a PDF (reading it, checking its signature, merging it)."""
     if outcome.status == sandbox.CPU:
         return _("The PDF took too long to read (over %(seconds)s s of CPU).") % {
             "seconds": f"{limits['cpu_seconds']:g}"

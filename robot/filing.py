@@ -6,7 +6,6 @@ rate limit; failures back off with jitter up to a horizon and then go to a perso
 """
 
 import datetime
-import io
 import logging
 import time
 
@@ -15,7 +14,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypdf import PdfReader, PdfWriter
 
 from orders.answers import record_filed
 from orders.models import CertificateKind, OrderLine
@@ -25,7 +23,9 @@ from portal.cpr import hash_cpr
 from portal.models import User
 from portal.pdf import letter_context, render_pdf
 
+from . import sandbox
 from .esdh import FilingRequest, ManualFilingError, TemporaryFilingError, case_system
+from .extraction import limit_problem, read_limits
 from .intake import document_path
 from .models import Document, FilingJob, RateSlot
 
@@ -190,12 +190,29 @@ def _note_context() -> dict:
 
 
 def _merge(pdfs: list[bytes]) -> bytes:
-    writer = PdfWriter()
-    for data in pdfs:
-        writer.append(PdfReader(io.BytesIO(data)))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    # The certificate is a file someone sent us: pypdf parses it in the sandbox's reader,
+    # under the limits of reading, never in the worker.
+    limits = read_limits()
+    outcome = sandbox.merge(pdfs, **limits)
+    if outcome.status == sandbox.DONE and not outcome.answer["problem"]:
+        return outcome.content
+    if outcome.status == sandbox.CRASHED and outcome.detail.startswith("helper"):
+        raise TemporaryFilingError(
+            _("The PDFs could not be merged: %(error)s") % {"error": outcome.detail}
+        )
+    if outcome.status != sandbox.DONE:
+        why = limit_problem(outcome, limits)
+    elif outcome.answer["problem"] == "too_big":
+        why = _("The merged PDF would be %(mb)s MB.") % outcome.answer["args"]
+    else:
+        why = _("The PDF could not be read: %(error)s") % outcome.answer["args"]
+    raise ManualFilingError(
+        _(
+            "The certificate and the note of the decision could not be merged into one PDF: "
+            "file them by hand. %(why)s"
+        )
+        % {"why": why}
+    )
 
 
 def run_job(*, job_id: int, adapter=None) -> FilingJob | None:

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from orders.models import Notification, OrderEvent
@@ -141,6 +142,39 @@ def test_a_not_clean_certificate_is_filed_only_after_the_decision_with_the_note(
     assert "Kan ansættes" in text and "Gammel sag" in text  # the note
     assert "registreret med følgende afgørelser" in text  # and the certificate
     assert "Kan ansættes" in Notification.objects.get(template="certificate_filed").body
+
+
+def test_a_certificate_too_hostile_to_merge_goes_to_manual_with_the_reason(
+    ordered_for, archive, payroll, settings
+):
+    # Merging parses the certificate in the sandbox: a file that needs more than the
+    # limits ends the job in manual handling, with why, and the worker files on.
+    from robot.intake import document_path
+
+    from .test_sandbox_ops import object_bomb
+
+    settings.PDF_READ_CPU_SECONDS = 10
+    settings.PDF_READ_MEMORY_MB = 150
+    ordered_for("1111803335", name="Søren Ærøe")
+    document = receive("boerneattest_plettet.pdf")
+    services.assess_document(
+        document=document,
+        by=payroll,
+        relevance="Ikke relevant",
+        discussed=True,
+        decision="may_employ",
+        reason="Gammel sag",
+    )
+    document_path(document).write_bytes(object_bomb())
+
+    assert filing.file_due() == 1
+
+    job = FilingJob.objects.get()
+    assert job.state == "manual" and filed_files(archive) == []
+    assert job.last_error == gettext(
+        "The certificate and the note of the decision could not be merged into one PDF: "
+        "file them by hand. %(why)s"
+    ) % {"why": gettext("The PDF needed too much memory to read (over %(mb)s MB).") % {"mb": 150}}
 
 
 def test_a_kind_filed_as_a_note_only_never_stores_the_certificate(ordered_for, archive):
