@@ -33,6 +33,16 @@ MATRIX = {
     "oidc_authentication_callback": ("get", {role: 404 for role in ROLES}),
     # "Ask for access", shown after a login through the provider gave no access.
     "sso_no_access": ("get", {role: 200 for role in ROLES}),
+    # Giving the password again before approving a role (portal/views.py).
+    "reauthenticate": (
+        "get",
+        {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200, "payroll": 200, "admin": 200},
+    ),
+    # The same at the provider, for single sign-on users only; single sign-on is off here.
+    "oidc_reauthenticate": (
+        "get",
+        {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404, "payroll": 404, "admin": 404},
+    ),
     "healthz": ("get", {role: 200 for role in ROLES}),
     "inbox": (
         "get",
