@@ -1,6 +1,9 @@
+from collections import Counter
+
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from orders.models import CertificateKind
 from portal.admin import DeletionWithoutPersonalData
@@ -8,10 +11,34 @@ from portal.admin_labels import LabelledTabularInline
 
 from .evaluation import REFUSAL, UNKNOWN
 from .models import Document, Phrase, RuleSet
-from .rules import activate_ruleset, copy_ruleset, try_ruleset
+from .rules import RuleChange, activate_ruleset, copy_ruleset, samples_dir, try_ruleset
 
 # Returned documents and assessments are not in the admin: they hold criminal-record data
 # and are handled by payroll in the portal, with access logging.
+
+
+def stored_documents_counted(changes: list[RuleChange], tried: int):
+    """The try-out's changes as an administrator sees them: the samples one by one, real
+    certificates only counted per change. A certificate's outcome is payroll's business,
+    and its number and date of receipt would tie the outcome to a hire."""
+    samples = {path.name for path in samples_dir().glob("*.pdf")}
+    counted = Counter(
+        (change.kind, change.before, change.after, change.reason)
+        for change in changes
+        if change.label not in samples
+    )
+    stored = [
+        RuleChange(
+            label=ngettext("%(count)d stored certificate", "%(count)d stored certificates", count)
+            % {"count": count},
+            kind=kind,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+        for (kind, before, after, reason), count in counted.items()
+    ]
+    return stored + [change for change in changes if change.label in samples], tried
 
 
 class PhraseInline(LabelledTabularInline):
@@ -44,7 +71,7 @@ class RuleSetAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
             self.message_user(request, _("Choose exactly one version."), messages.ERROR)
             return None
         ruleset = queryset.get()
-        changes, tried = try_ruleset(ruleset)
+        changes, tried = stored_documents_counted(*try_ruleset(ruleset))
         outcomes = dict(Document.Outcome.choices)
         # The rules speak in kind codes; the administrator reads the kinds' names.
         kinds = {

@@ -57,3 +57,21 @@ def test_the_administrator_runs_the_tryout_from_the_admin(client, admin_user, ru
     assert response.status_code == 200
     assert "boerneattest_ren.pdf" in html and "Skal vurderes" in html
     assert "Intet blev gemt" in html
+
+
+def test_the_admins_tryout_counts_real_certificates_without_naming_them(
+    client, admin_user, ordered_for
+):
+    ordered_for("0101904321")
+    document = receive("boerneattest_ren.pdf")
+    draft = draft_without_the_clean_phrase()
+    client.force_login(admin_user)
+
+    html = client.post(
+        reverse("admin:robot_ruleset_changelist"),
+        {"action": "try_out", "_selected_action": [draft.pk]},
+    ).content.decode()
+
+    assert "1 gemt attest" in html
+    assert f"dokument {document.pk}," not in html
+    assert "boerneattest_ren.pdf" in html  # the shipped samples, shown one by one
