@@ -74,6 +74,11 @@ MAX_MERGED_BYTES = MAX_ANSWER_BYTES - 1024 * 1024
 MAX_OBJECTS = 50_000
 MAX_DEPTH = 100
 
+# What the helper is given of the caller's environment: what Python and the C library
+# need, nothing else. Keys, passwords and database or broker URLs stay in the caller.
+HELPER_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
+HOME_PREFIX = "pdf-sandbox-"
+
 
 # --- In the reader: one PDF (pypdf only) -------------------------------------------------
 
@@ -664,6 +669,14 @@ def serve() -> None:
         _send(_PROTOCOL_OUT, header, payload)
     if _reader_child is not None:  # the reader ends at EOF; wait for it, leave no orphan
         _end_reader(_reader_child, kill=False, deadline=time.monotonic() + 2)
+    # The caller may end without closing us (a worker's exit): the throwaway HOME it made
+    # for us goes with us. Only that one: never a home this script was run with by hand.
+    home = os.environ.get("HOME", "")
+    if (
+        os.path.basename(home).startswith(HOME_PREFIX)
+        and os.path.dirname(home) == tempfile.gettempdir()
+    ):
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # --- In the caller: the helper of this process -------------------------------------------
@@ -680,11 +693,6 @@ class Outcome:
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     content: bytes = b""  # a merged PDF
-
-
-# What the helper is given of the caller's environment: what Python and the C library
-# need, nothing else. Keys, passwords and database or broker URLs stay in the caller.
-HELPER_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
 
 
 class Sandbox:
@@ -809,7 +817,7 @@ class Sandbox:
             # -I: no PYTHONPATH, no current directory, no user site: only pypdf and pyHanko
             # from the interpreter's own packages, and this file. A HOME of its own, empty,
             # and removed with the helper: nothing of the caller's user to read or leave.
-            self._home = tempfile.mkdtemp(prefix="pdf-sandbox-")
+            self._home = tempfile.mkdtemp(prefix=HOME_PREFIX)
             environment = {
                 name: os.environ[name] for name in HELPER_ENVIRONMENT if name in os.environ
             }

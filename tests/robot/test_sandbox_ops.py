@@ -67,6 +67,26 @@ def test_the_helper_and_its_reader_never_see_the_portals_secrets(monkeypatch):
     assert not os.path.exists(home)  # the throwaway home goes with the helper
 
 
+def test_a_helper_whose_caller_ended_without_closing_it_leaves_no_home_behind():
+    sandbox._sandbox.close()
+    sandbox.read(sample("boerneattest_ren.pdf"), max_pages=20, min_text_chars=40, **LIMITS)
+    helper = sandbox._sandbox._process
+    home = _environ(helper.pid)["HOME"]
+
+    helper.stdin.close()  # as when the caller's process ends
+    helper.wait(timeout=5)
+
+    assert not os.path.exists(home)
+    assert pdf_ok()  # and the next document starts a new helper
+
+
+def pdf_ok() -> bool:
+    outcome = sandbox.read(
+        sample("boerneattest_ren.pdf"), max_pages=20, min_text_chars=40, **LIMITS
+    )
+    return outcome.status == sandbox.DONE
+
+
 # --- Signatures ------------------------------------------------------------------------------
 
 
