@@ -141,17 +141,25 @@ def xlsx_with_shared_strings(packed_mb: float) -> bytes:
 
 
 def xlsx_with_rows(rows: int) -> bytes:
-    """A unit in every one of `rows` rows."""
+    """`rows` rows of one cell, without the optional row and cell references, so that
+    they pack a thousandfold (2 million rows: a file of a few hundred KB)."""
+    row = b'<row><c t="s"><v>1</v></c></row>'
 
     def pieces():
-        for start in range(2, rows + 2, 10_000):
-            yield b"".join(
-                f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="s"><v>1</v></c>'
-                f'<c r="D{r}" t="s"><v>3</v></c></row>'.encode()
-                for r in range(start, min(start + 10_000, rows + 2))
-            )
+        for start in range(0, rows, 10_000):
+            yield row * min(10_000, rows - start)
 
     return _xlsx(pieces())
+
+
+def csv_at_the_limits(rows: int, columns: int, file_mb: int) -> bytes:
+    """As many rows and columns as the limits allow, in as many cells as fit the file
+    size: the most an import may have to hold, every row of it an error to report."""
+    width = max(1, (file_mb * MB // rows) // columns - 1)
+    cell = "x" * width
+    line = ";".join([f"{cell}"] * columns)
+    header = ";".join([*HEADER, *(f"k{i}" for i in range(columns - len(HEADER)))])
+    return "\n".join([header, *([line] * (rows - 1)), ""]).encode()[: file_mb * MB]
 
 
 def xlsx_with_far_row(row: int) -> bytes:
@@ -209,6 +217,20 @@ CASES = {
         "org",
         lambda: xlsx_with_far_row(1_048_576),
         lambda: xlsx_with_far_row(5_000),
+    ),
+    "xlsx_rows_no_dimension": (
+        # Just inside the unpacked limit, and no declared size: openpyxl reads it all once
+        # to look for one before the rows are read; the slowest XLSX the limits allow.
+        "XLSX, 900,000 rows, no size declared",
+        "org",
+        lambda: xlsx_with_rows(900_000),
+        lambda: xlsx_with_rows(2_000),
+    ),
+    "csv_at_the_limits": (
+        "CSV just inside every limit",
+        "org",
+        lambda: csv_at_the_limits(20_000, 100, 10),
+        lambda: csv_at_the_limits(500, 100, 1),
     ),
     "hire_xlsx_2m_rows": (
         "new-hire XLSX, 2 million rows",

@@ -460,7 +460,9 @@ CELERY_BEAT_SCHEDULE["org-import"] = {
 # portal/sd.py): a hostile or broken file fails with a reason instead of taking the
 # worker's memory or time.
 IMPORT_MAX_FILE_MB = env.int("IMPORT_MAX_FILE_MB", default=10)
-IMPORT_MAX_UNPACKED_MB = env.int("IMPORT_MAX_UNPACKED_MB", default=50)
+# openpyxl reads a sheet that does not declare its size twice, at about 1 MB a second:
+# the unpacked limit is what bounds an XLSX import's time (30 MB: about half a minute).
+IMPORT_MAX_UNPACKED_MB = env.int("IMPORT_MAX_UNPACKED_MB", default=30)
 IMPORT_MAX_SHARED_STRINGS_MB = env.int("IMPORT_MAX_SHARED_STRINGS_MB", default=10)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
