@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 import requests
+import urllib3
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from django.conf import settings
@@ -84,20 +85,29 @@ class SDClient:
 
 def read_limited(response: requests.Response) -> bytes:
     """The body in pieces, refused as soon as it passes SD_MAX_RESPONSE_MB or has taken
-    SD_MAX_RESPONSE_SECONDS: never read whole first (an answer may be any size, and the
-    per-read timeout does not end an answer that drips)."""
+    SD_MAX_RESPONSE_SECONDS: never read whole first, as an answer may be any size. Each
+    piece is one read from the socket (read1), so an answer that drips a byte at a time
+    ends at the deadline plus at most one SD_TIMEOUT, and a compressed answer is
+    unpacked a piece at a time and counted unpacked."""
     limit = settings.SD_MAX_RESPONSE_MB * 1024 * 1024
     deadline = time.monotonic() + settings.SD_MAX_RESPONSE_SECONDS
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large()
     body = bytearray()
-    for chunk in response.iter_content(chunk_size=64 * 1024):
-        body += chunk
-        if len(body) > limit:
-            raise _too_large()
-        if time.monotonic() > deadline:
-            raise SDError(_("SD Løn did not answer in time."))
+    try:
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
+            body += chunk
+            if len(body) > limit:
+                raise _too_large()
+            if time.monotonic() > deadline:
+                raise SDError(_("SD Løn did not answer in time."))
+    except urllib3.exceptions.TimeoutError:
+        raise SDError(_("SD Løn did not answer in time.")) from None
+    except urllib3.exceptions.HTTPError as error:
+        raise SDError(
+            _("SD Løn could not be reached: %(error)s") % {"error": type(error).__name__}
+        ) from None
     return bytes(body)
 
 

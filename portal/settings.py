@@ -468,8 +468,9 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
 IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=1000)
 SD_MAX_RESPONSE_MB = env.int("SD_MAX_RESPONSE_MB", default=20)
-# SD_TIMEOUT bounds each wait for data; this bounds a whole answer, however slowly it drips.
-SD_MAX_RESPONSE_SECONDS = env.float("SD_MAX_RESPONSE_SECONDS", default=45)
+# SD_TIMEOUT bounds each wait for data; this bounds a whole answer, however slowly it
+# drips (an answer ends within this plus one SD_TIMEOUT).
+SD_MAX_RESPONSE_SECONDS = env.float("SD_MAX_RESPONSE_SECONDS", default=25)
 # A failed scheduled organisation import is e-mailed to administrators through the
 # orders app's outbox (the organisation app may not import orders).
 ORG_IMPORT_OUTBOX = "orders.notifications.queue_email"

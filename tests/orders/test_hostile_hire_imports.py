@@ -4,7 +4,9 @@ applied from a refused delivery, the run is recorded with its reason, and payrol
 by e-mail when a poll fails. No CPR number is kept in a summary or a file name."""
 
 import datetime
+import gzip
 import re
+import time
 
 import pytest
 from django.urls import reverse
@@ -68,12 +70,54 @@ def test_an_sd_answer_larger_than_the_limit_is_cut_off_while_it_streams(polled):
     assert_failed_and_payroll_told(record, "SD Løns svar er større end 1 MB; det er ikke læst.")
 
 
+def test_an_sd_answer_that_drips_ends_at_the_deadline(polled, settings):
+    settings.SD_MAX_RESPONSE_SECONDS = 0.5
+
+    def drip():
+        yield b"<GetEmploymentChangedAtDate20111201>"
+        for _ in range(50):
+            time.sleep(0.1)  # each piece well inside SD_TIMEOUT: only the total is late
+            yield b" "
+
+    polled.expect_oneshot_request(PATH).respond_with_response(
+        Response(drip(), content_type="text/xml", direct_passthrough=True)
+    )
+    started = time.monotonic()
+
+    record = hires.poll_sd()
+
+    assert time.monotonic() - started < 2
+    assert_failed_and_payroll_told(record, "SD Løn svarede ikke i tide.")
+
+
 def test_an_sd_answer_that_declares_its_size_is_refused_before_reading(polled):
     polled.expect_oneshot_request(PATH).respond_with_data(b"<x>" + b" " * (2 * 1024 * 1024))
 
     assert_failed_and_payroll_told(
         hires.poll_sd(), "SD Løns svar er større end 1 MB; det er ikke læst."
     )
+
+
+def test_a_compressed_sd_answer_is_measured_unpacked(polled):
+    bomb = gzip.compress(b"<x>" + b" " * (5 * 1024 * 1024) + b"</x>")  # 5 MB in 5 KB
+    polled.expect_oneshot_request(PATH).respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip"}, content_type="text/xml"
+    )
+
+    assert_failed_and_payroll_told(
+        hires.poll_sd(), "SD Løns svar er større end 1 MB; det er ikke læst."
+    )
+
+
+def test_a_compressed_sd_answer_of_honest_size_is_read(polled):
+    polled.expect_oneshot_request(PATH).respond_with_data(
+        gzip.compress(answer(make_cpr()).encode()),
+        headers={"Content-Encoding": "gzip"},
+        content_type="text/xml",
+    )
+
+    assert hires.poll_sd().state == HireImport.State.APPLIED
+    assert Hire.objects.get().source_key == "emp:00123"
 
 
 def test_payroll_is_told_once_while_sd_keeps_failing_for_the_same_reason(polled):
