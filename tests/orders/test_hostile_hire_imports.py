@@ -231,3 +231,15 @@ def test_no_cpr_number_is_kept_in_a_summary_or_a_file_name(hr_setup, payroll):
     assert [e["message"] for e in record.summary["errors"]] == [
         "Række 2: Enheden “251296-xxxx” kendes ikke eller er lukket."
     ]
+
+
+def test_the_e_mail_about_a_failed_poll_carries_no_cpr_number(polled):
+    polled.expect_oneshot_request(PATH).respond_with_data(
+        '<?xml version="1.0"?><Envelope><Body><Fault><faultstring>'
+        "Person 2512961236 findes ikke</faultstring></Fault></Body></Envelope>"
+    )
+
+    hires.poll_sd()
+
+    email = Notification.objects.get(template="sd_poll_failed")
+    assert "2512961236" not in email.body and "251296-xxxx" in email.body

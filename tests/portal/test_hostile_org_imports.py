@@ -9,7 +9,12 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import translation
 
-from bench.hostile_imports import xlsx_with_far_row, xlsx_with_rows, xlsx_with_shared_strings
+from bench.hostile_imports import (
+    sd_answer_with_late_dtd,
+    xlsx_with_far_row,
+    xlsx_with_rows,
+    xlsx_with_shared_strings,
+)
 from orders.models import Notification
 from portal import org_import, tasks
 from portal.models import OrgImport, Unit
@@ -234,3 +239,21 @@ def test_every_audited_value_is_text_the_audit_list_can_show(db):
     closed = unit_entries().last()
     assert closed.action == LogEntry.Action.UPDATE
     assert closed.changes_dict == {"is_active": ["True", "False"]}
+
+
+def test_administrators_are_told_once_while_sd_keeps_failing_for_the_same_reason(
+    settings, httpserver, db
+):
+    UserFactory(username="admin", is_staff=True, email="admin@kommune.dk")
+    settings.ORG_IMPORT_SOURCE, settings.SD_URL = "sd", httpserver.url_for("/sdws")
+    settings.SD_MAX_RESPONSE_MB = 1
+    for _ in range(3):
+        httpserver.expect_oneshot_request("/sdws/GetOrganization20111201").respond_with_data(
+            sd_answer_with_late_dtd(3000), content_type="text/xml"
+        )
+        assert tasks.import_organisation() == OrgImport.State.FAILED
+
+    assert set(OrgImport.objects.values_list("error", flat=True)) == {
+        "SD Løns svar indeholder en DTD eller entiteter og er ikke læst."
+    }
+    assert Notification.objects.filter(template="org_import_failed").count() == 1
