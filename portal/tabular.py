@@ -149,14 +149,34 @@ def check_xlsx_archive(data: bytes) -> None:
             _("The workbook unpacks to more than %(limit)s MB; it has not been read.")
             % {"limit": total_limit}
         )
+    strings = _shared_strings_parts(data, members)
     for member in members:
-        if member.filename.lower().endswith("sharedstrings.xml") and (
-            member.file_size > strings_limit * MB
-        ):
+        if member.filename in strings and member.file_size > strings_limit * MB:
             raise TableError(
                 _("The workbook's texts take more than %(limit)s MB; it has not been read.")
                 % {"limit": strings_limit}
             )
+
+
+def _shared_strings_parts(data: bytes, members: list[zipfile.ZipInfo]) -> set[str]:
+    """The parts openpyxl reads as shared strings: found, as openpyxl finds them, by their
+    content type, since a workbook may give the part any name."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    parts = {m.filename for m in members if m.filename.lower().endswith("sharedstrings.xml")}
+    types = next((m for m in members if m.filename == "[Content_Types].xml"), None)
+    if types is None or types.file_size > MB:
+        return parts
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            root = fromstring(archive.read(types), forbid_dtd=True)
+    except (zipfile.BadZipFile, DefusedXmlException, ValueError, OSError, SyntaxError):
+        return parts  # openpyxl will not read it either
+    for override in root:
+        if override.get("ContentType", "").endswith("sharedStrings+xml"):
+            parts.add(override.get("PartName", "").lstrip("/"))
+    return parts
 
 
 def _xlsx_rows(data: bytes, sheet: int):

@@ -3,6 +3,7 @@ when a row is to blame), nothing is applied, the run is recorded, the file moves
 fejlet/ and the administrators are told. The audit log holds only real changes."""
 
 import io
+import zipfile
 
 import pytest
 from auditlog.models import LogEntry
@@ -257,3 +258,20 @@ def test_administrators_are_told_once_while_sd_keeps_failing_for_the_same_reason
         "SD Løns svar indeholder en DTD eller entiteter og er ikke læst."
     }
     assert Notification.objects.filter(template="org_import_failed").count() == 1
+
+
+def test_shared_strings_under_another_name_are_measured_too(folder):
+    """openpyxl finds the shared strings by their content type, whatever the part's name."""
+    packed = zipfile.ZipFile(io.BytesIO(xlsx_with_shared_strings(0.01)))
+    renamed = io.BytesIO()
+    with zipfile.ZipFile(renamed, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in packed.infolist():
+            archive.writestr(
+                part.filename.replace("sharedStrings.xml", "tekster.xml"),
+                packed.read(part).replace(b"sharedStrings.xml", b"tekster.xml"),
+            )
+
+    record = run_scheduled(folder, "enheder.xlsx", renamed.getvalue())
+
+    assert record.error == "Regnearkets tekster fylder mere end 1 MB; det er ikke læst."
+    assert_refused_and_reported(folder, record)
