@@ -109,7 +109,7 @@ def _limited(rows):
 
 def _csv_rows(data: bytes):
     text = _decode(data)
-    first = text.split("\n", 1)[0]
+    first = text[:4096].split("\n", 1)[0]  # not the whole text: that would copy it
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     try:
         yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
