@@ -107,6 +107,93 @@ def _may_answer(status: str, result: CertificateResult) -> bool:
     return status in (OrderLine.Status.NEW, OrderLine.Status.ORDERED) or reopening
 
 
+# A line answered with these may be reopened by a second answer (it goes back to payroll).
+_REOPENABLE = (OrderLine.Status.CLEARED, OrderLine.Status.REFUSED, OrderLine.Status.REJECTED)
+
+
+@transaction.atomic(savepoint=False)
+def reopen_for_second_answer(*, line: OrderLine, by: Actor) -> OrderLine:
+    """Another document answers a line that has an answer (or one waiting for
+    confirmation): the police send one certificate per kind for an ordered line, so two
+    are a signal, not a race. An answered line goes back to payroll ("being assessed");
+    the manager's timeline says payroll looks at both, never what either says."""
+    line = _locked_line(line)
+    if line.status in _REOPENABLE:
+        change_line_status(
+            line=line,
+            to=OrderLine.Status.IN_REVIEW,
+            by=by,
+            action=OrderEvent.Action.SECOND_ANSWER,
+        )
+    else:
+        OrderEvent.objects.create(
+            order_id=line.order_id,
+            line=line,
+            actor=actor_user(by),
+            action=OrderEvent.Action.SECOND_ANSWER,
+        )
+    return line
+
+
+def status_before_second_answer(line: OrderLine) -> str | None:
+    """The status a second answer took the line from, if it moved it."""
+    event = (
+        line.events.filter(action=OrderEvent.Action.SECOND_ANSWER)
+        .exclude(from_status=models.F("to_status"))
+        .exclude(to_status="")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return event.from_status if event else None
+
+
+@transaction.atomic
+def settle_second_answer(
+    *, line: OrderLine, by: Actor, note: str, result: str | None = None, restore: bool = False
+) -> OrderLine:
+    """Payroll has looked at two answers to one line. Either the earlier answer stands
+    (`restore`: the line gets back the status the second answer took it from), or the later
+    one replaces it (`result`: what that certificate says, as for a first answer)."""
+    line = _locked_line(line)
+    if restore:
+        before = status_before_second_answer(line)
+        if before and line.status == OrderLine.Status.IN_REVIEW and before != line.status:
+            change_line_status(
+                line=line,
+                to=before,
+                by=by,
+                action=OrderEvent.Action.SECOND_ANSWER_SETTLED,
+                note=note,
+            )
+            return line
+    elif result is not None:
+        to = _RESULT_STATUS[CertificateResult(result)]
+        if line.status in (
+            OrderLine.Status.NEW,
+            OrderLine.Status.ORDERED,
+            OrderLine.Status.IN_REVIEW,
+        ):
+            if to != line.status:
+                change_line_status(
+                    line=line,
+                    to=to,
+                    by=by,
+                    action=OrderEvent.Action.SECOND_ANSWER_SETTLED,
+                    note=note,
+                )
+                return line
+        else:
+            raise OrderError(_("The certificate line already has an answer."))
+    OrderEvent.objects.create(
+        order_id=line.order_id,
+        line=line,
+        actor=actor_user(by),
+        action=OrderEvent.Action.SECOND_ANSWER_SETTLED,
+        note=note,
+    )
+    return line
+
+
 @transaction.atomic
 def record_decision(*, line: OrderLine, decision: str, by: Actor, key: str) -> OrderLine:
     """Payroll's decision on a not-clean certificate; the manager learns the decision only.

@@ -10,7 +10,7 @@ from orders.models import OrderLine
 from portal.cpr import CPR_PATTERN
 from portal.listing import Sort, ordering_for, sort_choices
 
-from .models import Assessment, Document
+from .models import Assessment, Document, Upload
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -40,7 +40,24 @@ def too_large(upload) -> str:
     }
 
 
-class UploadForm(forms.Form):
+class OriginForm(forms.Form):
+    """Where the files of one upload came from, as the uploader states it. Nothing is
+    preselected: the statement is what lets a file clear a line (docs/threat-model.md)."""
+
+    origin = forms.ChoiceField(
+        label=_("Where did you get these files?"),
+        choices=Upload.Origin.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Only certificates you fetched yourself from the municipality's Digital Post mailbox "
+            "can clear an order without a further check: the new hire gets a copy of their own "
+            "certificate and could send a forged one."
+        ),
+        error_messages={"required": _("Choose where the files came from.")},
+    )
+
+
+class UploadForm(OriginForm):
     files = MultipleFileField(label=_("Certificates (PDF) and forwarded messages (.eml)"))
 
     def clean_files(self):
@@ -122,6 +139,29 @@ class ResolveForm(forms.Form):
             f"{line.order.full_name} ({line.person.cpr_masked}) – {line.kind.name}, "
             f"{line.order.unit.name}, {line.get_status_display().lower()}"
         )
+
+
+class SecondAnswerForm(forms.Form):
+    keep = forms.ChoiceField(
+        label=_("Which answer stands?"),
+        choices=[
+            ("earlier", _("The earlier answer: set this document aside")),
+            ("this", _("This document: it replaces the earlier answer")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose which answer stands.")},
+    )
+    reason = forms.CharField(
+        label=_("Why?"),
+        max_length=500,
+        help_text=_("E.g. what you found in the municipality's Digital Post mailbox."),
+        error_messages={"required": _("Say why.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "second_%s")
+        super().__init__(*args, **kwargs)
 
 
 class DiscardForm(forms.Form):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from portal.models import User
 
-from .models import Document
+from .models import Document, Upload
 
 CHUNK = 1024 * 1024
 
@@ -42,6 +42,7 @@ def ingest(
     *,
     filename: str,
     source: str,
+    upload: Upload | None = None,
     by: User | None = None,
     parent: Document | None = None,
     process: bool = True,
@@ -77,6 +78,7 @@ def ingest(
                 stored_name=stored_name,
                 size=size,
                 source=source,
+                upload=upload,
                 received_by=by,
                 parent=parent,
                 state=Document.State.UNREADABLE if too_large else Document.State.RECEIVED,

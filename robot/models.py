@@ -92,6 +92,38 @@ class Phrase(models.Model):
         return self.text
 
 
+class Upload(models.Model):
+    """One upload by a person, and where they stated its files came from. Only the
+    municipality's own Digital Post mailbox is written to by authorities alone
+    (docs/threat-model.md): a file from anywhere else may have been made by the hire."""
+
+    class Origin(models.TextChoices):
+        DIGITAL_POST = "digital_post", _("Fetched from the municipality's Digital Post mailbox")
+        APPLICANT = "applicant", _("Sent by the applicant (e-mail, handed in)")
+        PAPER = "paper", _("On paper, scanned")
+        UNKNOWN = "unknown", _("Don't know")
+
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    origin = models.CharField(_("stated origin"), max_length=20, choices=Origin.choices)
+    at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(origin__in=["digital_post", "applicant", "paper", "unknown"]),
+                name="upload_origin_known",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.by} – {self.get_origin_display()}"
+
+
 class Document(models.Model):
     """A file the robot received. The original bytes are kept, whatever they are."""
 
@@ -107,6 +139,7 @@ class Document(models.Model):
         NEEDS_REVIEW = "needs_review", _("Needs review")
         NO_ORDER = "no_order", _("No order found")
         DUPLICATE = "duplicate", _("Duplicate")
+        SECOND_ANSWER = "second_answer", _("Two answers to the same order")
         PROPOSED = "proposed", _("Robot's proposal: awaiting confirmation")
         NOT_CLEAN = "not_clean", _("Not clean: awaiting assessment")
         AWAITING_APPROVAL = "awaiting_approval", _("Awaiting second approval")
@@ -114,6 +147,7 @@ class Document(models.Model):
         DISCARDED = "discarded", _("Discarded")
 
     QUEUE_STATES = (
+        State.SECOND_ANSWER,
         State.PROPOSED,
         State.NOT_CLEAN,
         State.AWAITING_APPROVAL,
@@ -136,6 +170,16 @@ class Document(models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # What its uploader stated about where the file came from; an attachment has its
+    # message's. None for the drop folder and the mailbox.
+    upload = models.ForeignKey(
+        "Upload",
+        verbose_name=_("upload"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
     )
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.RECEIVED, db_index=True
@@ -175,6 +219,13 @@ class Document(models.Model):
     @property
     def latest_evaluation(self):
         return self.evaluations.order_by("-created_at", "-pk").first()
+
+    @property
+    def stated_upload(self) -> "Upload | None":
+        """The upload statement this document came with (its message's, for an attachment)."""
+        if self.upload_id:
+            return self.upload
+        return self.parent.upload if self.parent_id else None
 
     @property
     def in_queue(self) -> bool:
@@ -284,6 +335,9 @@ class FilingJob(models.Model):
         FILED = "filed", _("Filed")
         FAILED = "failed", _("Failed, will be retried")
         MANUAL = "manual", _("Manual handling")
+        # A second answer came for the line: nothing is filed until payroll has looked.
+        HELD = "held", _("Held: two answers to the same order")
+        REPLACED = "replaced", _("Not filed: replaced by a later answer")
 
     document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="filing")
     line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="filings")

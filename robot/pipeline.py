@@ -1,16 +1,22 @@
 """Reading, judging and matching a received document, and what follows for its order line."""
 
+import datetime
 import logging
 from functools import cache, lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models import Exists, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.answers import CertificateResult, record_certificate_result
+from orders.answers import (
+    CertificateResult,
+    record_certificate_result,
+    reopen_for_second_answer,
+)
 from orders.models import CertificateKind, OrderLine, Person
 from orders.notifications import payroll_addresses, queue_email
 from orders.services import ROBOT, Actor, get_or_create_person
@@ -20,8 +26,8 @@ from portal.cpr import hash_cpr, mask_cpr
 from .evaluation import REFUSAL, Result
 from .filing import queue_filing
 from .intake import document_path, ingest_bytes, read_document
-from .models import Document, Evaluation, ModeSwitch, Proposal, RuleSet
-from .provenance import check_reference, failed
+from .models import Document, Evaluation, FilingJob, ModeSwitch, Proposal, RuleSet
+from .provenance import channel_proven, check_channel, check_reference, failed
 from .reading import FileJudgement, Judgement, judge_file
 from .rules import kind_ids, rules_from
 from .trial import needs_confirmation, propose
@@ -75,7 +81,12 @@ def _process(document_id: int, stored: list) -> Document | None:
             document.reason = _("No evaluation rules are active. Ask an administrator.")
             document.save(update_fields=["state", "outcome", "reason"])
             return document
-        judged = judge_file(read_document(document), document.original_name, rules_from(ruleset))
+        judged = judge_file(
+            read_document(document),
+            document.original_name,
+            rules_from(ruleset),
+            from_our_server=document.source == Document.Source.MAILBOX,
+        )
         if judged.notice is None and judged.judgements:
             _apply(document, judged.judgements[0], ruleset)
         elif judged.notice is None:
@@ -126,6 +137,7 @@ def _process_message(document: Document, judged: FileJudgement, ruleset, stored:
             judgement.pdf,
             filename=judgement.name,
             source=Document.Source.ATTACHMENT,
+            upload=document.upload,
             parent=document,
             process=False,
         )
@@ -177,15 +189,30 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
     elif failed(checks):
         _not_from_the_police(document, checks)
     elif (line := _match(document, ruleset, cpr=result.cpr)) is not None:
-        checks.append(check_reference(line, [result.text, judgement.message_text]))
+        checks.append(
+            check_reference(line, certificate_text=result.text, att=judgement.message_text)
+        )
+        checks.append(check_channel(document, checks))
         if failed(checks):
             _not_from_the_police(document, checks)
-        elif needs_confirmation(
+        elif not channel_proven(checks) or needs_confirmation(
             kind=line.kind, ruleset=ruleset, outcome=document.outcome, mode=line.mode
         ):
-            propose(document=document, line=line, ruleset=ruleset, mode=line.mode)
+            propose(
+                document=document,
+                line=line,
+                ruleset=ruleset,
+                mode=line.mode,
+                held=not channel_proven(checks),
+            )
         else:
             record_outcome(document=document, line=line, outcome=document.outcome, by=ROBOT)
+    if document.state == Document.State.SECOND_ANSWER:
+        # For payroll's comparison of the two: where this one came from.
+        checks.append(
+            check_reference(document.line, certificate_text=result.text, att=judgement.message_text)
+        )
+        checks.append(check_channel(document, checks))
     if result.cpr and document.person_id is None:  # not found with an order line
         document.person = get_or_create_person(cpr=result.cpr)
     Evaluation.objects.create(
@@ -299,6 +326,9 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
             .order_by("-status_changed_at")
             .first()
         )
+        if answered is not None and _in_answer_window(answered):
+            _second_answer(document, answered)
+            return None
         document.line = answered
         if answered:
             document.person_id = answered.person_id
@@ -316,18 +346,39 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
             _notify_payroll(document, answered)
         return None
     if ordered[0].has_open_proposal:
-        document.line = ordered[0]
-        document.state = Document.State.DUPLICATE
-        document.reason = _("An answer for the order line is already waiting for confirmation.")
-        if document.outcome == Document.Outcome.NOT_CLEAN:
-            # Confirming the waiting answer must not hide a registration that came after it.
-            document.reason = _(
-                "Not clean, and another answer for the order line is waiting "
-                "for confirmation: payroll must look at both."
-            )
-            _notify_payroll(document, ordered[0])
+        # Confirming the waiting answer must not hide one that came after it.
+        _second_answer(document, ordered[0])
         return None
     return ordered[0]
+
+
+def _in_answer_window(line: OrderLine) -> bool:
+    """Whether a document for this answered line is a second answer to it rather than a
+    stray copy: while payroll still assesses it, or until the certificate filed for it
+    has been deleted here after the retention period (RETENTION_FILE_DAYS)."""
+    if line.status == OrderLine.Status.IN_REVIEW:
+        return True
+    since = timezone.now() - datetime.timedelta(days=settings.RETENTION_FILE_DAYS)
+    filed = line.filings.filter(state=FilingJob.State.FILED).aggregate(last=Max("filed_at"))
+    return (filed["last"] or line.status_changed_at) >= since
+
+
+def _second_answer(document: Document, line: OrderLine) -> None:
+    """A second document for a line with an answer: back to payroll, filing held, payroll
+    told at once. Whatever it says, a later answer never replaces an earlier one by
+    itself; a person settles the two (robot.services.settle_second_answer)."""
+    document.line, document.person_id = line, line.person_id
+    document.state = Document.State.SECOND_ANSWER
+    document.reason = _(
+        "The order line already has an answer (%(status)s). Two answers to one order are a "
+        "warning sign: one of them may not come from the police. Compare them; nothing is "
+        "filed until you have chosen."
+    ) % {"status": line.get_status_display().lower()}
+    reopen_for_second_answer(line=line, by=ROBOT)
+    FilingJob.objects.filter(
+        line=line, state__in=[FilingJob.State.PENDING, FilingJob.State.FAILED]
+    ).update(state=FilingJob.State.HELD)
+    _notify_payroll(document, line)
 
 
 def record_outcome(

@@ -83,11 +83,14 @@ class FileJudgement:
     problem: Result | None = None  # the file as a whole could not be judged
 
 
-def judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
+def judge_file(
+    data: bytes, filename: str, rules: Rules, *, from_our_server: bool = False
+) -> FileJudgement:
     """Judge a received file: a PDF, or a forwarded message and each PDF attached to it.
-    The pipeline and the command both come through here."""
+    The pipeline and the command both come through here. `from_our_server`: the file was
+    fetched from the municipality's mailbox (see check_mail)."""
     try:
-        return _judge_file(data, filename, rules)
+        return _judge_file(data, filename, rules, from_our_server)
     except Exception as error:  # a broken message must not stop the rest
         return FileJudgement(
             problem=Result(
@@ -98,7 +101,7 @@ def judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
         )
 
 
-def _judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
+def _judge_file(data: bytes, filename: str, rules: Rules, from_our_server: bool) -> FileJudgement:
     if not is_message(data, filename):
         result = evaluate_pdf(data, rules)
         return FileJudgement(judgements=[Judgement(filename, data, result, _signed(data, result))])
@@ -113,7 +116,17 @@ def _judge_file(data: bytes, filename: str, rules: Rules) -> FileJudgement:
                 rules_version=rules.version,
             ),
         )
-    mail = check_mail(data)
+    mail = check_mail(data, from_our_server=from_our_server)
+    if not mail.passed and not from_our_server:
+        # Uploaded or dropped: the message's forwarding was never ours to vouch for, so an
+        # unverified one is no sign of forgery; the channel check holds it for a person.
+        mail = Check(
+            mail.name,
+            True,
+            _("Not verified (%(why)s); the message did not come from the mailbox.")
+            % {"why": mail.detail},
+            neutral=True,
+        )
     judgements = []
     for name, pdf in message.attachments:
         result = check_against_notice(evaluate_pdf(pdf, rules), message.notice)

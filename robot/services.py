@@ -6,13 +6,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.answers import record_decision
+from orders.answers import settle_second_answer as settle_line
 from orders.models import AccessLog, OrderLine
 from orders.services import OrderError, log_person_access
 from portal.models import User
 
-from .filing import queue_filing
-from .models import Assessment, Document
+from .filing import queue_filing, wake_filing
+from .models import Assessment, Document, FilingJob, Proposal, Upload
 from .pipeline import record_outcome
+
+Outcome = Document.Outcome
 
 
 class ReviewError(Exception):
@@ -151,11 +154,103 @@ def resolve_document(
     return document
 
 
+def record_upload(*, by: User, origin: str) -> Upload:
+    """What the person uploading states about where the files came from."""
+    return Upload.objects.create(by=by, origin=Upload.Origin(origin))
+
+
+class Keep:
+    EARLIER, THIS = "earlier", "this"
+
+
+@transaction.atomic
+def settle_second_answer(*, document: Document, by: User, keep: str, reason: str) -> Document:
+    """Payroll compared a second answer with the line's earlier one and chose which stands.
+
+    Earlier: this document is set aside, the line gets its status back and its held filing
+    goes on. This: the earlier documents are set aside (their unfiled jobs are not filed)
+    and this one answers the line as a first answer would; a not-clean one goes to
+    assessment."""
+    document = _locked(document, [Document.State.SECOND_ANSWER])
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError(_("Say why."))
+    line = document.line
+    others = Document.objects.filter(line=line, state=Document.State.SECOND_ANSWER).exclude(
+        pk=document.pk
+    )
+    now = timezone.now()
+    document.handled_by, document.handled_at = by, now
+    if keep == Keep.EARLIER:
+        document.state = Document.State.DISCARDED
+        document.reason = _("Set aside; the earlier answer stands: %(reason)s") % {"reason": reason}
+        document.save(update_fields=["state", "reason", "handled_by", "handled_at"])
+        if not others.exists():
+            settle_line(line=line, by=by, note=_("The earlier answer stands"), restore=True)
+            released = FilingJob.objects.filter(line=line, state=FilingJob.State.HELD).update(
+                state=FilingJob.State.PENDING, next_attempt_at=now
+            )
+            if released:
+                wake_filing()
+    elif keep == Keep.THIS:
+        if document.outcome not in (Outcome.CLEAN, Outcome.NOT_CLEAN, Outcome.REFUSED):
+            raise ReviewError(
+                _("The robot could not read this document's outcome: match it by hand instead.")
+            )
+        earlier = (
+            Document.objects.select_for_update()
+            .filter(line=line)
+            .exclude(pk=document.pk)
+            .exclude(state=Document.State.DISCARDED)
+        )
+        for old in earlier:
+            old.state = Document.State.DISCARDED
+            old.reason = _("Replaced by a later answer: %(reason)s") % {"reason": reason}
+            old.save(update_fields=["state", "reason"])
+        Proposal.objects.filter(line=line, decided="").exclude(document=document).delete()
+        FilingJob.objects.filter(
+            line=line,
+            state__in=[FilingJob.State.HELD, FilingJob.State.PENDING, FilingJob.State.FAILED],
+        ).update(state=FilingJob.State.REPLACED)
+        settle_line(
+            line=line,
+            by=by,
+            note=_("The later answer replaces the earlier"),
+            result=document.outcome,
+        )
+        document.reason = _("Replaces the earlier answer: %(reason)s") % {"reason": reason}
+        if document.outcome == Outcome.NOT_CLEAN:
+            document.state = Document.State.NOT_CLEAN
+        else:
+            document.state = Document.State.DONE
+            if document.outcome == Outcome.CLEAN:
+                queue_filing(document=document, line=line)
+        document.save(update_fields=["state", "reason", "handled_by", "handled_at"])
+    else:
+        raise ReviewError(_("Choose which answer stands."))
+    log_document_access(user=by, document=document, action=AccessLog.Action.HANDLE_DOCUMENT)
+    return document
+
+
+def earlier_answers(document: Document) -> list[Document]:
+    """The other documents that answered this document's line, newest first."""
+    if document.line_id is None:
+        return []
+    return list(
+        Document.objects.filter(line_id=document.line_id)
+        .exclude(pk=document.pk)
+        .select_related("filing")
+        .order_by("-received_at", "-pk")
+    )
+
+
 @transaction.atomic
 def discard_document(*, document: Document, by: User, reason: str) -> Document:
     document = _locked(document, Document.QUEUE_STATES)
     if document.state in (Document.State.NOT_CLEAN, Document.State.AWAITING_APPROVAL):
         raise ReviewError(_("A certificate awaiting assessment cannot be discarded."))
+    if document.state == Document.State.SECOND_ANSWER:
+        raise ReviewError(_("Choose which of the two answers stands instead."))
     document.state = Document.State.DISCARDED
     document.reason = _("Discarded: %(reason)s") % {"reason": reason}
     document.handled_by, document.handled_at = by, timezone.now()

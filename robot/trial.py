@@ -22,6 +22,7 @@ from orders.services import OrderError
 from portal.models import User
 
 from .models import Document, ModeSwitch, Proposal, RuleSet
+from .provenance import CHANNEL
 from .rules import active_ruleset
 
 Outcome = Document.Outcome
@@ -55,12 +56,19 @@ def _sampled() -> bool:
 
 
 def propose(
-    *, document: Document, line: OrderLine, ruleset: RuleSet, mode: str | None = None
+    *,
+    document: Document,
+    line: OrderLine,
+    ruleset: RuleSet,
+    mode: str | None = None,
+    held: bool = False,
 ) -> Proposal:
-    """Hold the robot's answer for a person; the line is untouched until then."""
+    """Hold the robot's answer for a person; the line is untouched until then. `held`: the
+    document's channel proves nothing, so it waits for a person whatever the mode."""
     from .pipeline import _notify_payroll
 
-    sampled = (mode or current_mode(kind=line.kind, ruleset=ruleset)) == ModeSwitch.Mode.AUTOMATIC
+    automatic = (mode or current_mode(kind=line.kind, ruleset=ruleset)) == ModeSwitch.Mode.AUTOMATIC
+    sampled = automatic and not held
     document.line = line
     document.state = Document.State.PROPOSED
     proposal = Proposal.objects.create(
@@ -84,13 +92,35 @@ def _locked(proposal: Proposal) -> Proposal:
     )
     if proposal.decided or proposal.document.state != Document.State.PROPOSED:
         raise TrialError(_("The proposal has already been decided."))
+    if Document.objects.filter(line=proposal.line, state=Document.State.SECOND_ANSWER).exists():
+        raise TrialError(
+            _("Another answer to the same order has arrived: choose which of the two stands first.")
+        )
     return proposal
 
 
+def channel_unproven(proposal: Proposal) -> str:
+    """Why the channel the proposal's document came through proves nothing, or ""."""
+    evaluation = proposal.document.latest_evaluation
+    for check in (evaluation.provenance if evaluation else None) or []:
+        if check.get("name") == CHANNEL and not check.get("passed"):
+            return check.get("detail", "")
+    return ""
+
+
 @transaction.atomic
-def confirm_proposal(*, proposal: Proposal, by: User) -> Proposal:
-    """The person agrees: the answer takes effect as if the robot had acted alone."""
+def confirm_proposal(*, proposal: Proposal, by: User, channel_checked: bool = False) -> Proposal:
+    """The person agrees: the answer takes effect as if the robot had acted alone. A
+    document from a channel that proves nothing is confirmed only by someone who says they
+    found the same certificate in the municipality's Digital Post mailbox."""
     proposal = _locked(proposal)
+    if channel_unproven(proposal) and not channel_checked:
+        raise TrialError(
+            _(
+                "Nothing shows that this file comes from the police. Tick that you have found the "
+                "same certificate in the municipality's Digital Post mailbox, or overrule."
+            )
+        )
     return _decide(proposal, outcome=proposal.proposed, by=by, reason="")
 
 

@@ -22,17 +22,25 @@ from .forms import (
     AssessmentForm,
     DiscardForm,
     DocumentFilterForm,
+    OriginForm,
     OverruleForm,
     ResolveForm,
+    SecondAnswerForm,
     UploadForm,
     too_large,
 )
 from .intake import document_path, ingest, received_before
-from .models import Assessment, Document, FilingJob, ModeSwitch, Phrase, Proposal
+from .models import Assessment, Document, FilingJob, ModeSwitch, Phrase, Proposal, Upload
 
 
-def _ingest_upload(upload, user) -> tuple[Document, bool]:
-    return ingest(upload.chunks(), filename=upload.name, source=Document.Source.UPLOAD, by=user)
+def _ingest_upload(file, statement: Upload) -> tuple[Document, bool]:
+    return ingest(
+        file.chunks(),
+        filename=file.name,
+        source=Document.Source.UPLOAD,
+        upload=statement,
+        by=statement.by,
+    )
 
 
 @payroll_required
@@ -42,7 +50,8 @@ def intake(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploads = form.cleaned_data["files"]
-        results = [_ingest_upload(upload, request.user) for upload in uploads]
+        statement = services.record_upload(by=request.user, origin=form.cleaned_data["origin"])
+        results = [_ingest_upload(upload, statement) for upload in uploads]
         new = sum(created for _, created in results)
         messages.success(
             request,
@@ -69,10 +78,15 @@ def upload_one(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return HttpResponse(_("No file was received."), status=400)
-    if problem := too_large(upload):
+    origin = OriginForm(request.POST)
+    problem = too_large(upload) or (
+        "" if origin.is_valid() else " ".join(origin.errors.get("origin", []))
+    )
+    if problem:
         # Refused at the door: nothing is stored, and the row says why.
         return render(request, "robot/intake.html#row", {"name": upload.name, "problem": problem})
-    document, created = _ingest_upload(upload, request.user)
+    statement = services.record_upload(by=request.user, origin=origin.cleaned_data["origin"])
+    document, created = _ingest_upload(upload, statement)
     document.refresh_from_db()  # without a broker it has been read already
     services.log_documents_listed(user=request.user, documents=[document])
     return render(
@@ -186,6 +200,13 @@ def _document_context(document: Document, **forms) -> dict:
         "assessment_form": forms.get("assessment_form") or AssessmentForm(),
         "resolve_form": forms.get("resolve_form") or ResolveForm(**_resolve_kwargs(document)),
         "discard_form": forms.get("discard_form") or DiscardForm(),
+        "second_answer_form": forms.get("second_answer_form") or SecondAnswerForm(),
+        "earlier_answers": services.earlier_answers(document)
+        if document.state == Document.State.SECOND_ANSWER
+        else [],
+        "channel_warning": trial.channel_unproven(proposal)
+        if proposal and not proposal.decided
+        else "",
         "confirm": forms.get("confirm"),
         "four_eyes": settings.REVIEW_FOUR_EYES,
         "is_pdf": _is_pdf(document),
@@ -504,7 +525,11 @@ def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """One action: the robot's proposal takes effect, and the next proposal opens."""
     proposal = get_object_or_404(Proposal, pk=pk)
     try:
-        trial.confirm_proposal(proposal=proposal, by=request.user)
+        trial.confirm_proposal(
+            proposal=proposal,
+            by=request.user,
+            channel_checked=request.POST.get("channel_checked") == "yes",
+        )
     except trial.TrialError as error:
         messages.error(request, str(error))
         return redirect("robot:document", pk=proposal.document_id)
@@ -512,6 +537,27 @@ def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         request, _("Confirmed: %(outcome)s.") % {"outcome": proposal.get_proposed_display().lower()}
     )
     return _next_proposal(proposal)
+
+
+@payroll_required
+@require_POST
+def document_second_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Payroll settles two answers to one order line: which one stands."""
+    document = get_object_or_404(Document, pk=pk)
+    form = SecondAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.settle_second_answer(document=document, by=request.user, **form.cleaned_data)
+        except services.ReviewError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Saved: the order line has its answer again."))
+            return redirect("robot:document", pk=document.pk)
+    services.log_document_access(
+        user=request.user, document=document, action=AccessLog.Action.VIEW_DOCUMENT
+    )
+    context = _document_context(document, second_answer_form=form)
+    return render(request, "robot/document.html", context, status=400)
 
 
 @payroll_required

@@ -117,6 +117,7 @@ MATRIX = {
             ("robot:document_approve", "post", 302),
             ("robot:document_resolve", "post", 400),
             ("robot:document_discard", "post", 400),
+            ("robot:document_second_answer", "post", 400),
             ("robot:filing", "get", 200),
             ("robot:filing_action", "post", 302),
             ("robot:proposal_confirm", "post", 302),
@@ -278,6 +279,7 @@ def url_for(school, teacher, school_manager, payroll):
                 "robot:document_approve",
                 "robot:document_resolve",
                 "robot:document_discard",
+                "robot:document_second_answer",
             )
         },
     }

@@ -270,6 +270,8 @@ class OrderEvent(models.Model):
         REORDERED = "reordered", _("Ordered again")
         START_SOON = "start_soon", _("Start date close without a certificate")
         RECEIVED = "received", _("Certificate received")
+        SECOND_ANSWER = "second_answer", _("Another answer received: payroll looks at both")
+        SECOND_ANSWER_SETTLED = "second_answer_settled", _("Payroll settled two answers")
         DECIDED = "decided", _("Payroll's decision")
         FILED = "filed", _("Filed in the case system")
         ANONYMISED = "anonymised", _("Anonymised after the retention period")

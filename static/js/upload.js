@@ -28,6 +28,7 @@
       const { row, bar, result } = rowFor(file);
       const data = new FormData();
       data.append("file", file);
+      data.append("origin", origin());
       const xhr = new XMLHttpRequest();
       xhr.open("POST", form.dataset.uploadUrl);
       xhr.setRequestHeader("X-CSRFToken", csrf);
@@ -51,13 +52,25 @@
     });
   }
 
+  // Where the files came from is stated once per upload, before any file is sent: it
+  // decides whether a file may clear an order by itself.
+  const missing = document.getElementById("origin-missing");
+  const origin = () => (form.querySelector("input[name=origin]:checked") || {}).value || "";
+
   async function sendAll(files) {
+    if (!origin()) {
+      missing.hidden = false;
+      form.querySelector("input[name=origin]").focus();
+      return;
+    }
+    missing.hidden = true;
     for (const file of files) await send(file);
   }
 
   form.addEventListener("submit", async (event) => {
     if (!input.files.length) return;
     event.preventDefault();
+    if (!origin()) { await sendAll([]); return; }
     const files = Array.from(input.files);
     input.value = "";
     await sendAll(files);

@@ -412,7 +412,10 @@ def test_a_file_uploaded_again_says_where_the_first_copy_is(client, payroll, rul
 
     response = client.post(
         reverse("robot:upload"),
-        {"file": SimpleUploadedFile("igen.pdf", sample("boerneattest_ren.pdf"))},
+        {
+            "file": SimpleUploadedFile("igen.pdf", sample("boerneattest_ren.pdf")),
+            "origin": "unknown",
+        },
     )
 
     page = response.content.decode()

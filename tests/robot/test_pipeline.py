@@ -3,22 +3,37 @@ import pytest
 from orders import batching
 from orders.models import Notification, OrderEvent, OrderLine
 from robot.intake import document_path, ingest_bytes
-from robot.models import Document
+from robot.models import Document, Upload
 from robot.pipeline import process_document
 
-from ..factories import order_for
+from ..factories import UserFactory, order_for
 from .conftest import as_forwarded, as_from_the_police, sample
 
 
-def receive(name: str, data: bytes | None = None) -> Document:
-    """Receive a sample (as the police return it for our order) or the given bytes."""
+def receive(
+    name: str, data: bytes | None = None, *, source: str = "", origin: str = "digital_post"
+) -> Document:
+    """Receive a sample (as the police return it for our order) or the given bytes: a
+    message as the mailbox delivers it, a PDF as payroll uploads it after fetching it from
+    the municipality's Digital Post mailbox (unless `origin` says otherwise)."""
     if data is None:
         data = (
             as_forwarded(sample(name))
             if name.endswith(".eml")
             else as_from_the_police(sample(name))
         )
-    document, _ = ingest_bytes(data, filename=name, source="upload", process=False)
+    source = source or ("mailbox" if name.endswith(".eml") else "upload")
+    statement = None
+    if source == "upload":
+        statement = Upload.objects.create(by=UserFactory(username="upload"), origin=origin)
+    document, _ = ingest_bytes(
+        data,
+        filename=name,
+        source=source,
+        upload=statement,
+        by=statement and statement.by,
+        process=False,
+    )
     process_document(document_id=document.pk)
     document.refresh_from_db()
     return document
@@ -79,11 +94,14 @@ def test_the_oldest_ordered_line_is_matched(ordered_for, school, teacher, school
     assert document.line.order == second
 
 
-def test_a_second_certificate_for_an_answered_line_is_a_duplicate(ordered_for):
-    ordered_for("0101904321")
+def test_a_second_certificate_for_an_answered_line_goes_back_to_payroll(ordered_for):
+    order = ordered_for("0101904321")
     receive("boerneattest_ren.pdf")
-    again = receive("again.pdf", sample("boerneattest_ren.pdf") + b"\n%% resent\n")
-    assert again.state == "duplicate" and again.line is not None
+    again = receive(
+        "again.pdf", as_from_the_police(sample("boerneattest_ren.pdf")) + b"\n%resent\n"
+    )
+    assert again.state == "second_answer" and again.line is not None
+    assert order.lines.get(kind__code="child").status == "in_review"
 
 
 def test_a_certificate_without_an_order_goes_to_the_manual_queue(rules):
@@ -173,7 +191,8 @@ def test_a_not_clean_certificate_for_an_answered_line_is_sent_to_payroll(ordered
 
     document = receive("boerneattest_plettet.pdf")
 
-    assert document.state == "duplicate"
+    assert document.state == "second_answer"
+    assert order.lines.get(kind__code="child").status == "in_review"
     assert Notification.objects.filter(template="certificate_flagged").exists()
 
 
@@ -184,7 +203,10 @@ def test_a_clean_certificate_is_read_and_matched_in_a_bounded_number_of_queries(
     ordered_for("1502851357", name="Jens Peter Hansen")
     receive("boerneattest_ren.pdf")  # the first document compiles the rules
     data = as_from_the_police(sample("offentlig_straffeattest_ren.pdf"))
-    document, _ = ingest_bytes(data, filename="second.pdf", source="upload", process=False)
+    statement = Upload.objects.create(by=UserFactory(username="upload"), origin="digital_post")
+    document, _ = ingest_bytes(
+        data, filename="second.pdf", source="upload", upload=statement, process=False
+    )
 
     # Lock, line (with its mode), the line's status through orders' one door (one update
     # that checks the status it was read with) and its event, the filing job (a conflict

@@ -180,7 +180,7 @@ def test_a_certificate_without_the_batch_reference_goes_to_a_person(ordered_for)
     assert_waits_for_a_person(document, order)
     assert (
         f"Referencen for batch {batch.reference}, som personen blev bestilt i, står "
-        "hverken på attesten eller i beskeden."
+        "ikke i attestens Rekvirent-linje eller i beskeden."
     ) in document.reason
 
 

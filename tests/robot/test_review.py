@@ -1,7 +1,9 @@
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import AccessLog, Notification, OrderEvent, OrderLine
 from robot import services
@@ -238,9 +240,25 @@ def test_upload_of_several_files_without_javascript(client, rules, payroll):
         SimpleUploadedFile(n, sample(n), content_type="application/pdf")
         for n in ("boerneattest_ren.pdf", "afslag_boerneattest.pdf")
     ]
-    response = client.post(reverse("robot:intake"), {"files": files})
+    response = client.post(reverse("robot:intake"), {"files": files, "origin": "digital_post"})
     assert response.status_code == 302
     assert Document.objects.count() == 2
+    assert {document.upload.origin for document in Document.objects.all()} == {"digital_post"}
+
+
+def test_an_upload_without_its_origin_is_refused_and_nothing_is_received(client, rules, payroll):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import sample
+
+    client.force_login(payroll)
+    files = [SimpleUploadedFile("a.pdf", sample("boerneattest_ren.pdf"))]
+    response = client.post(reverse("robot:intake"), {"files": files})
+    assert response.status_code == 200
+    assert "Vælg, hvor filerne kommer fra." in response.content.decode()
+    one = client.post(reverse("robot:upload"), {"file": SimpleUploadedFile("b.pdf", b"%PDF-1.4")})
+    assert "Vælg, hvor filerne kommer fra." in one.content.decode()
+    assert not Document.objects.exists()
 
 
 def test_upload_of_one_file_answers_with_its_row(client, rules, payroll):
@@ -251,7 +269,7 @@ def test_upload_of_one_file_answers_with_its_row(client, rules, payroll):
     client.force_login(payroll)
     response = client.post(
         reverse("robot:upload"),
-        {"file": SimpleUploadedFile("a.pdf", sample("ukendt_dokument.pdf"))},
+        {"file": SimpleUploadedFile("a.pdf", sample("ukendt_dokument.pdf")), "origin": "unknown"},
     )
     html = response.content.decode()
     assert html.strip().startswith("<tr") and "a.pdf" in html
@@ -260,7 +278,9 @@ def test_upload_of_one_file_answers_with_its_row(client, rules, payroll):
 def test_a_certificate_cannot_clear_a_line_of_another_kind(ordered_for, payroll):
     order = ordered_for("0101904321")
     document = receive("boerneattest_ren.pdf")  # matched and cleared the child line
+    OrderLine.objects.filter(order=order, kind__code="child").update(status="cancelled")
     other = receive("copy.pdf", sample_bytes("boerneattest_ren.pdf") + b"\n%copy\n")
+    assert other.state == "no_order"
     with pytest.raises(
         services.ReviewError, match="Dokumentet er en anden attesttype end attestlinjen"
     ):
@@ -277,8 +297,12 @@ def test_a_certificate_cannot_clear_a_line_of_another_kind(ordered_for, payroll)
 def test_what_the_robot_found_not_clean_cannot_be_set_clean_by_hand(ordered_for, payroll):
     ordered_for("0101904321")
     order = ordered_for("1111803335", name="Søren Ærøe")
-    OrderLine.objects.filter(order=order, kind__code="child").update(status="cleared")
+    # Cleared long ago: a certificate now is a stray copy, not a second answer.
+    OrderLine.objects.filter(order=order, kind__code="child").update(
+        status="cleared", status_changed_at=timezone.now() - datetime.timedelta(days=400)
+    )
     flagged = receive("boerneattest_plettet.pdf")  # duplicate, not clean
+    assert flagged.state == "duplicate"
     with pytest.raises(
         services.ReviewError,
         match=re.escape('Robotten fandt tegn på en registrering: vælg "ikke ren"'),

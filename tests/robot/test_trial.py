@@ -213,16 +213,21 @@ def test_a_not_clean_proposal_cannot_be_overruled_to_clean(ordered_in_trial, cli
     assert_nothing_decided(document, order)
 
 
-def test_a_second_answer_while_the_first_proposal_is_open_is_a_duplicate(ordered_in_trial):
+def test_a_second_answer_while_the_first_proposal_is_open_waits_for_payroll_to_choose(
+    ordered_in_trial, payroll
+):
     order = ordered_in_trial("0101904321")
     first = receive("boerneattest_ren.pdf")
 
     again = receive("igen.pdf", as_from_the_police(sample("boerneattest_ren.pdf")) + b"\n%igen\n")
 
     assert first.state == "proposed"
-    assert (again.state, again.line) == ("duplicate", order.lines.get(kind__code="child"))
-    assert again.reason == "Et svar på bestillingen venter allerede på bekræftelse."
+    assert (again.state, again.line) == ("second_answer", order.lines.get(kind__code="child"))
     assert Proposal.objects.count() == 1
+    assert Notification.objects.filter(to=PAYROLL, template__startswith="certificate_").exists()
+    # Confirming the first must not hide the second.
+    with pytest.raises(trial.TrialError, match="Der er kommet endnu et svar"):
+        trial.confirm_proposal(proposal=first.proposal, by=payroll)
 
 
 def test_a_not_clean_answer_behind_an_open_clean_proposal_is_flagged_to_payroll(ordered_in_trial):
@@ -233,7 +238,7 @@ def test_a_not_clean_answer_behind_an_open_clean_proposal_is_flagged_to_payroll(
 
     flagged = receive("plettet.pdf", certificate_for("boerneattest_plettet.pdf", "0101904321"))
 
-    assert (flagged.state, flagged.outcome) == ("duplicate", "not_clean")
+    assert (flagged.state, flagged.outcome) == ("second_answer", "not_clean")
     assert Notification.objects.filter(to=PAYROLL, template__startswith="certificate_").exists()
 
 

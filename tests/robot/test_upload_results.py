@@ -15,7 +15,9 @@ from .conftest import as_forwarded, as_from_the_police, sample
 def upload(client, name: str, data: bytes) -> str:
     """Upload as the page's script does; once a worker has read it, the row as the page
     asks for it again."""
-    response = client.post(reverse("robot:upload"), {"file": SimpleUploadedFile(name, data)})
+    response = client.post(
+        reverse("robot:upload"), {"file": SimpleUploadedFile(name, data), "origin": "digital_post"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     polling = re.search(r'hx-get="([^"]+)"', html)
