@@ -2,31 +2,23 @@
 
 import datetime
 import logging
-from functools import cache, lru_cache
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.answers import (
-    CertificateResult,
-    record_certificate_result,
-    reopen_for_second_answer,
-)
+from orders.answers import reopen_for_second_answer
 from orders.models import CertificateKind, OrderLine, Person
-from orders.notifications import payroll_addresses, queue_email
-from orders.services import ROBOT, Actor, get_or_create_person
-from portal.compiled import CompiledQuery
+from orders.services import ROBOT, get_or_create_person
 from portal.cpr import hash_cpr, mask_cpr
 
 from .evaluation import REFUSAL, Result
-from .filing import queue_filing
 from .intake import document_path, ingest_bytes, read_document
 from .models import Document, Evaluation, FilingJob, ModeSwitch, Proposal, RuleSet
+from .outcomes import notify_payroll, record_outcome
 from .provenance import channel_proven, check_channel, check_reference, failed
 from .reading import FileJudgement, Judgement, judge_file
 from .rules import kind_ids, rules_from
@@ -66,7 +58,7 @@ def process_document(*, document_id: int) -> Document | None:
 
 def _process(document_id: int, stored: list) -> Document | None:
     with transaction.atomic():
-        document = next(iter(_locked_document().run(pk=document_id)), None)
+        document = _locked_document(document_id)
         # The state is checked here, not in the query, so that the database finds the row
         # by its key even when hundreds of documents wait to be read.
         if document is None or document.state != Document.State.RECEIVED:
@@ -229,7 +221,7 @@ def _apply(document: Document, judgement: Judgement, ruleset) -> None:
         Document.State.NO_ORDER,
     ):
         # A certificate with a registration must never wait unseen in the queue.
-        _notify_payroll(document, None)
+        notify_payroll(document, None)
     document.save(update_fields=_JUDGED_FIELDS)
 
 
@@ -240,60 +232,45 @@ def _not_from_the_police(document: Document, checks) -> None:
     }
 
 
-# Building and compiling a query with subqueries costs this pipeline more than the
-# database takes to run it, so the two it runs for every document are compiled once per
-# process (per rule version) and only given the document's own values.
-@cache
-def _locked_document() -> CompiledQuery:
+def _locked_document(pk: int) -> Document | None:
     """The document, locked unless another worker holds it, with the active rule version
-    (one round trip for both)."""
-
-    def build(pk):
-        active = RuleSet.objects.filter(is_active=True).order_by("pk")
-        return (
-            Document.objects.select_for_update(of=("self",), skip_locked=True)
-            .filter(pk=pk)
-            .order_by()  # one row by its id: no sorting
-            .annotate(
-                active_ruleset_id=Subquery(active.values("pk")[:1]),
-                active_ruleset_at=Subquery(active.values("activated_at")[:1]),
-            )
+    and the upload statement its channel check reads (one round trip for all three)."""
+    active = RuleSet.objects.filter(is_active=True).order_by("pk")
+    return (
+        Document.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("upload__by")
+        .annotate(
+            active_ruleset_id=Subquery(active.values("pk")[:1]),
+            active_ruleset_at=Subquery(active.values("activated_at")[:1]),
         )
+        .filter(pk=pk)
+        .first()
+    )
 
-    return CompiledQuery(build, pk=int)
 
-
-@lru_cache(maxsize=16)
-def _ordered_lines(ruleset_id: int, *, of_kind: bool) -> CompiledQuery:
+def _ordered_lines(ruleset: RuleSet, *, cpr_hash: str, kind_id: int | None) -> list[OrderLine]:
     """The person's ordered lines (of the kind, if known), the two oldest, locked, each
     with whether an answer for it waits for confirmation and its kind's mode (trial or
     automatic) under the rule version."""
-
-    def build(cpr_hash, kind_id=None):
-        waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
-        switch = ModeSwitch.objects.filter(kind=OuterRef("kind"), ruleset_id=ruleset_id).order_by(
-            "-switched_at", "-pk"
+    waiting = Proposal.objects.filter(line=OuterRef("pk"), decided="")
+    switch = ModeSwitch.objects.filter(kind=OuterRef("kind"), ruleset=ruleset).order_by(
+        "-switched_at", "-pk"
+    )
+    # The person by a subquery, not a join: the database then reads the person's few lines
+    # by their index whatever its statistics say, instead of every ordered line of the kind.
+    whose = {"person_id": Subquery(Person.objects.filter(cpr_hash=cpr_hash).values("pk")[:1])}
+    if kind_id is not None:
+        whose["kind_id"] = kind_id
+    return list(
+        OrderLine.objects.select_for_update(of=("self",))
+        .filter(status=OrderLine.Status.ORDERED, **whose)
+        .annotate(
+            has_open_proposal=Exists(waiting),
+            mode=Coalesce(Subquery(switch.values("mode")[:1]), Value(ModeSwitch.Mode.TRIAL)),
         )
-        # The person by a subquery, not a join: the database then reads the person's few
-        # lines by their index whatever its statistics say, instead of every ordered line
-        # of the kind (which it did when new orders had outgrown the statistics).
-        whose = {"person_id": Subquery(Person.objects.filter(cpr_hash=cpr_hash).values("pk")[:1])}
-        if of_kind:
-            whose["kind_id"] = kind_id
-        return (
-            OrderLine.objects.select_for_update(of=("self",))
-            .filter(status=OrderLine.Status.ORDERED, **whose)
-            .annotate(
-                has_open_proposal=Exists(waiting),
-                mode=Coalesce(Subquery(switch.values("mode")[:1]), Value(ModeSwitch.Mode.TRIAL)),
-            )
-            .select_related("batch", "kind")
-            .order_by("ordered_at", "pk")[:2]
-        )
-
-    if of_kind:
-        return CompiledQuery(build, cpr_hash=str, kind_id=int)
-    return CompiledQuery(build, cpr_hash=str)
+        .select_related("batch", "kind")
+        .order_by("ordered_at", "pk")[:2]
+    )
 
 
 def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | None:
@@ -302,12 +279,7 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
     The line comes with its kind's mode (trial or automatic) under `ruleset`, and the
     document with the line's person (found through the line, saving a query)."""
     cpr_hash = hash_cpr(cpr)
-    if document.kind_id is None:
-        ordered = _ordered_lines(ruleset.pk, of_kind=False).run(cpr_hash=cpr_hash)
-    else:
-        ordered = _ordered_lines(ruleset.pk, of_kind=True).run(
-            cpr_hash=cpr_hash, kind_id=document.kind_id
-        )
+    ordered = _ordered_lines(ruleset, cpr_hash=cpr_hash, kind_id=document.kind_id)
     if ordered:
         document.person_id = ordered[0].person_id
     if document.kind_id is None and len(ordered) > 1:
@@ -343,7 +315,7 @@ def _match(document: Document, ruleset: RuleSet, *, cpr: str) -> OrderLine | Non
             document.reason = _(
                 "Not clean, and the order line already has an answer: payroll must look at it."
             )
-            _notify_payroll(document, answered)
+            notify_payroll(document, answered)
         return None
     if ordered[0].has_open_proposal:
         # Confirming the waiting answer must not hide one that came after it.
@@ -378,43 +350,4 @@ def _second_answer(document: Document, line: OrderLine) -> None:
     FilingJob.objects.filter(
         line=line, state__in=[FilingJob.State.PENDING, FilingJob.State.FAILED]
     ).update(state=FilingJob.State.HELD)
-    _notify_payroll(document, line)
-
-
-def record_outcome(
-    *, document: Document, line: OrderLine, outcome: str, by: Actor, note: str = ""
-) -> None:
-    """A certificate's outcome for its line, automatic or set by payroll: the document's
-    own state here, the line's through the orders service."""
-    if outcome not in CertificateResult.values:
-        raise ValueError(f"Not an outcome for a line: {outcome}")
-    document.line = line
-    record_certificate_result(line=line, result=outcome, by=by, note=note)
-    if outcome == Document.Outcome.NOT_CLEAN:
-        document.state = Document.State.NOT_CLEAN
-        _notify_payroll(document, line)
-    else:
-        document.state = Document.State.DONE
-    if outcome == Document.Outcome.CLEAN:
-        queue_filing(document=document, line=line)
-
-
-def _notify_payroll(document: Document, line: OrderLine | None) -> None:
-    """E-mail payroll a link to the document (no content, no CPR)."""
-    url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("robot:document", args=[document.pk])
-    if line is None:
-        queue_email(
-            template="certificate_unmatched",
-            key=f"document:{document.pk}",
-            to=payroll_addresses(),
-            context={"url": url},
-        )
-        return
-    queue_email(
-        template="certificate_flagged",
-        key=f"document:{document.pk}",
-        to=payroll_addresses(),
-        order=line.order,
-        line=line,
-        context={"line": line, "order": line.order, "url": url},
-    )
+    notify_payroll(document, line)

@@ -31,6 +31,8 @@ from django.utils.translation import gettext as _
 from orders.batching import compact, names_batch, references_in, requester_reference
 from orders.models import OrderLine
 
+from .models import Document, Upload
+
 REFERENCE, MAIL, SIGNATURE, CHANNEL = "reference", "mail", "signature", "channel"
 
 
@@ -164,8 +166,6 @@ def check_channel(document, checks) -> Check:
     copy of their own certificate, Rekvirent line included, so content proves nothing;
     only the way the file reached us does (docs/threat-model.md, T1-T2). Without that
     proof the answer waits for a person, in trial and automatic mode alike."""
-    from .models import Document, Upload
-
     via = document.parent if document.source == Document.Source.ATTACHMENT else document
     upload = via.upload
     uploader = (upload.by.get_full_name() or upload.by.username) if upload else "?"

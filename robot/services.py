@@ -13,7 +13,7 @@ from portal.models import User
 
 from .filing import queue_filing, wake_filing
 from .models import Assessment, Document, FilingJob, Proposal, Upload
-from .pipeline import record_outcome
+from .outcomes import record_outcome
 
 Outcome = Document.Outcome
 

@@ -22,8 +22,10 @@ from orders.services import OrderError
 from portal.models import User
 
 from .models import Document, ModeSwitch, Proposal, RuleSet
+from .outcomes import notify_payroll, record_outcome
 from .provenance import CHANNEL
 from .rules import active_ruleset
+from .services import log_document_access
 
 Outcome = Document.Outcome
 DANGEROUS = (Outcome.CLEAN, Outcome.NOT_CLEAN)  # the robot said clean, a person not clean
@@ -65,8 +67,6 @@ def propose(
 ) -> Proposal:
     """Hold the robot's answer for a person; the line is untouched until then. `held`: the
     document's channel proves nothing, so it waits for a person whatever the mode."""
-    from .pipeline import _notify_payroll
-
     automatic = (mode or current_mode(kind=line.kind, ruleset=ruleset)) == ModeSwitch.Mode.AUTOMATIC
     sampled = automatic and not held
     document.line = line
@@ -80,7 +80,7 @@ def propose(
         sampled=sampled,
     )
     if document.outcome == Document.Outcome.NOT_CLEAN:
-        _notify_payroll(document, line)  # a registration is news even as a proposal
+        notify_payroll(document, line)  # a registration is news even as a proposal
     return proposal
 
 
@@ -143,9 +143,6 @@ def overrule_proposal(*, proposal: Proposal, by: User, outcome: str, reason: str
 
 
 def _decide(proposal: Proposal, *, outcome: str, by: User, reason: str) -> Proposal:
-    from .pipeline import record_outcome
-    from .services import log_document_access
-
     document = proposal.document
     proposal.decided, proposal.decided_by, proposal.decided_at = outcome, by, timezone.now()
     proposal.reason = reason
