@@ -1,12 +1,16 @@
-"""Hostile PDFs through the real intake: every one must end contained, with a reason.
+"""Hostile files through the real intake: every one must end contained, with a reason.
 
 Builds CPU bombs, memory bombs, deep nesting, thousands of pages and active content in a
 temporary folder, receives each through robot.intake.ingest_bytes and the pipeline on a
 fresh test database (whatever DATABASE_URL points at), and prints per file the outcome,
 the reason, the wall time and the peak memory of the process that read it (the sandbox's
-reader) and of this process. Then the sandbox's cost per ordinary certificate.
-    .venv/bin/python bench/hostile.py [--keep]
-Target: every file contained, no process above 600 MB.
+reader) and of this process. Then the sandbox's cost per ordinary certificate; then
+forged certificates carrying the real batch secret, by every channel, in trial and
+automatic mode (none may clear a line); then the signature bomb (bench/hostile_signature.py)
+and the import bombs (bench/hostile_imports.py).
+    .venv/bin/python bench/hostile.py [--keep] [--only forgeries]
+Target: every file contained, nothing forged cleared, no process above 600 MB, every
+answer within 60 s.
 """
 
 import argparse
@@ -349,6 +353,9 @@ def build(folder: Path, certificate: bytes) -> list[tuple[str, Path]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keep", action="store_true", help="keep the built files")
+    parser.add_argument(
+        "--only", choices=["pdfs", "forgeries", "signature", "imports"], help="one part only"
+    )
     args = parser.parse_args()
 
     import django
@@ -357,29 +364,223 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import setup_test_environment
 
+    parts = [args.only] if args.only else ["pdfs", "forgeries", "signature", "imports"]
+    results = []
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        if "pdfs" in parts:
+            results.append(hostile_pdfs(keep=args.keep))
+        if "forgeries" in parts:
+            results.append(forgeries())
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    if "signature" in parts:
+        from bench import hostile_signature
+
+        print("\n== The signature bomb ==")
+        results.append(hostile_signature.report(hostile_signature.run()))
+    if "imports" in parts:
+        from bench import hostile_imports
+
+        print("\n== Import bombs ==")
+        results.append(hostile_imports.main([]) == 0)
+    print(f"\nevery part within its targets: {'yes' if all(results) else 'NO'}")
+    sys.exit(0 if all(results) else 1)
+
+
+def hostile_pdfs(*, keep: bool) -> bool:
     certificate, cpr = _certificate()
     folder = Path(tempfile.mkdtemp(prefix="hostile-"))
     started = time.perf_counter()
     files = build(folder, certificate)
-    print(f"{len(files)} files built in {folder} ({time.perf_counter() - started:.1f} s)")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    took = time.perf_counter() - started
+    print(f"== Hostile PDFs ==\n{len(files)} files built in {folder} ({took:.1f} s)")
     try:
         rows = run(files, cpr)
         overhead(certificate)
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        if not args.keep:
+        if not keep:
             for _, path in files:
                 path.unlink()
             folder.rmdir()
     contained = all(row["contained"] for row in rows)
     worst = max(max(row["child_mb"], row["self_mb"]) for row in rows)
+    ok = contained and worst < LIMIT_MB
     print(
         f"\nall contained: {'yes' if contained else 'NO'}; largest process: {worst:.0f} MB "
-        f"(target < {LIMIT_MB} MB): {'OK' if contained and worst < LIMIT_MB else 'FAILED'}"
+        f"(target < {LIMIT_MB} MB): {'OK' if ok else 'FAILED'}"
     )
-    sys.exit(0 if contained and worst < LIMIT_MB else 1)
+    return ok
+
+
+# --- Forged certificates carrying the real batch secret ----------------------------------
+
+
+def _forged_clean(cpr: str, requester: str) -> bytes:
+    """What a hire can make from their own copy: the clean phrase, their CPR number and
+    the batch's whole Rekvirent text, secret included."""
+    from robot.synthetic import certificate_pdf
+
+    return certificate_pdf(
+        [
+            "Børneattest",
+            "RIGSPOLITIET",
+            "Navn: Forfalsket Person",
+            f"CPR-nr.: {cpr[:6]}-{cpr[6:]}",
+            "Forfalsket Person er ikke registreret med afgørelser, der skal fremgå af en "
+            "børneattest.",
+            f"Rekvirent: {requester}",
+        ]
+    )
+
+
+def _forged_message(pdf: bytes, cpr: str, requester: str) -> bytes:
+    """A forwarded Digital Post message as the hire could type it: the secret only in the
+    Att: line, and a receiving server's verdict naming the municipality's own server."""
+    from email.message import EmailMessage
+
+    from django.conf import settings
+
+    message = EmailMessage()
+    message["From"] = (settings.MAIL_TRUSTED_SENDERS or ["hovedpostkasse@kommune.example"])[0]
+    message["To"] = "attester@kommune.example"
+    message["Subject"] = "VS: Digitalpost: Børneatt. Forfalsket Person"
+    server = (settings.MAIL_TRUSTED_AUTHSERV_IDS or ["mx.kommune.example"])[0]
+    domain = message["From"].rpartition("@")[2]
+    message["Authentication-Results"] = (
+        f"{server}; dkim=pass header.d={domain}; dmarc=pass header.from={domain}"
+    )
+    message.set_content(
+        "Afsender: Rigspolitiet\n"
+        f"Att: {requester}\n"
+        f"Persondata - CPR-nummer: {cpr[:6]}-{cpr[6:]}\n"
+        "Emne: Digitalpost: Børneatt. Forfalsket Person\n"
+    )
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename="Attest.pdf")
+    return message.as_bytes()
+
+
+def forgeries() -> bool:
+    """Every channel a hire can reach, in trial and automatic mode: nothing may clear."""
+    from django.test import override_settings
+
+    with override_settings(
+        DOCUMENT_ROOT=tempfile.mkdtemp(prefix="forged-documents-"),
+        MAIL_TRUSTED_SENDERS=["hovedpostkasse@kommune.example"],
+        MAIL_TRUSTED_AUTHSERV_IDS=["mx.kommune.example"],
+        AUTOMATIC_SAMPLE_PERCENT=0,
+    ):
+        return _forgeries()
+
+
+def _forgeries() -> bool:
+    from django.utils import timezone
+
+    from orders import batching
+    from orders.models import CertificateKind
+    from orders.services import place_order
+    from portal.models import Unit, User
+    from robot.demo import load_demo_data
+    from robot.intake import ingest_bytes
+    from robot.models import Document, ModeSwitch, RuleSet, Upload
+    from robot.pipeline import process_document
+
+    if not User.objects.filter(username="loen").exists():
+        load_demo_data(with_orders=False)
+    manager = User.objects.get(username="leder.skole")
+    payroll = User.objects.get(username="loen")
+    unit = Unit.objects.get(name="Nordskolen")
+    profile = unit.area.profiles.get(name="Lærer")
+    ruleset = RuleSet.objects.get(is_active=True)
+    channels = [
+        ("upload: sent by the applicant", "upload", Upload.Origin.APPLICANT, "pdf"),
+        ("upload: on paper", "upload", Upload.Origin.PAPER, "pdf"),
+        ("upload: don't know", "upload", Upload.Origin.UNKNOWN, "pdf"),
+        ("upload: .eml, typed server verdict", "upload", Upload.Origin.UNKNOWN, "eml"),
+        ("drop folder: PDF", "folder", None, "pdf"),
+        ("drop folder: .eml, secret in Att:", "folder", None, "eml"),
+        ("mailbox: .eml from outside, no DKIM", "mailbox", None, "eml-outside"),
+    ]
+    print("\n== Forged clean certificates carrying the real batch secret ==")
+    header = f"{'channel':38} {'mode':9} {'state':13} {'line':9} {'s':>5} {'MB':>5}  channel check"
+    print(header)
+    print("-" * len(header))
+    rows, n = [], 0
+    for mode in (ModeSwitch.Mode.TRIAL, ModeSwitch.Mode.AUTOMATIC):
+        ModeSwitch.objects.all().delete()
+        if mode == ModeSwitch.Mode.AUTOMATIC:
+            for kind in CertificateKind.objects.all():
+                ModeSwitch.objects.create(
+                    kind=kind, ruleset=ruleset, mode=mode, switched_by=payroll
+                )
+        for label, source, origin, shape in channels:
+            n += 1
+            cpr = f"0{n % 9 + 1}0{n % 3 + 1}9{n % 10}{4000 + n}"
+            order = place_order(
+                by=manager,
+                unit=unit,
+                profile=profile,
+                full_name="Forfalsket Person",
+                cpr=cpr,
+                start_date=timezone.localdate(),
+                legal_bases=[r.legal_basis for r in profile.requirements.all()],
+                child_contact=None,
+                submission_token=uuid.uuid4(),
+            )
+            for batch in batching.prepare_batches(by=payroll):
+                batching.mark_batch_ordered(batch=batch, by=payroll)
+            line = order.lines.get(kind__code="child")
+            requester = batching.requester_text(line.batch)
+            data = _forged_clean(cpr, requester)
+            if shape.startswith("eml"):
+                data = _forged_message(data, cpr, requester)
+                if shape == "eml-outside":
+                    data = data.replace(
+                        b"From: hovedpostkasse@kommune.example",
+                        b"From: rigspolitiet@politi.example",
+                    )
+            statement = Upload.objects.create(by=payroll, origin=origin) if origin else None
+            started = time.perf_counter()
+            document, _ = ingest_bytes(
+                data,
+                filename=f"forfalsket-{n}.{'eml' if shape.startswith('eml') else 'pdf'}",
+                source=source,
+                upload=statement,
+                by=payroll if statement else None,
+                process=False,
+            )
+            process_document(document_id=document.pk)
+            wall = time.perf_counter() - started
+            judged = Document.objects.filter(parent=document).first() or document
+            judged.refresh_from_db()
+            line.refresh_from_db()
+            evaluation = judged.evaluations.first()
+            channel = next(
+                (
+                    c
+                    for c in (evaluation.provenance if evaluation else [])
+                    if c["name"] == "channel"
+                ),
+                None,
+            )
+            cleared = line.status == "cleared"
+            rows.append({"cleared": cleared, "seconds": wall})
+            self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"{label:38} {mode:9} {judged.state:13} {line.status:9} {wall:>5.2f} "
+                f"{self_mb:>5.0f}  "
+                + (
+                    ("✓ " if channel["passed"] else "✗ ") + channel["detail"][:70]
+                    if channel
+                    else judged.reason[:80]
+                )
+                + ("   <-- CLEARED" if cleared else "")
+            )
+    cleared = sum(row["cleared"] for row in rows)
+    verdict = "OK" if not cleared else "FAILED"
+    print(f"\nforged certificates cleared: {cleared} of {len(rows)}: {verdict}")
+    return not cleared
 
 
 def run(files, cpr: str) -> list[dict]:
@@ -439,7 +640,7 @@ def run(files, cpr: str) -> list[dict]:
             outcomes.clear()
             data = path.read_bytes()
             started = time.perf_counter()
-            document, _ = ingest_bytes(data, filename=path.name, source="upload", process=False)
+            document, _ = ingest_bytes(data, filename=path.name, source="folder", process=False)
             process_document(document_id=document.pk)
             wall = time.perf_counter() - started
             document.refresh_from_db()
