@@ -3,6 +3,7 @@ decided it: the robot alone, or payroll confirming, overruling or matching by ha
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from orders.answers import CertificateResult, record_certificate_result
 from orders.models import OrderLine
@@ -21,6 +22,14 @@ def record_outcome(
     if outcome not in CertificateResult.values:
         raise ValueError(f"Not an outcome for a line: {outcome}")
     document.line = line
+    if (statement := document.stated_upload) is not None and outcome != Document.Outcome.NOT_CLEAN:
+        # The timeline keeps who vouched for the channel (docs/threat-model.md, T1); a
+        # not-clean line's note stays empty, as the manager may see nothing about it.
+        said = _("%(who)s stated: %(origin)s") % {
+            "who": statement.by.get_full_name() or statement.by.username,
+            "origin": statement.get_origin_display().lower(),
+        }
+        note = f"{note or CertificateResult(outcome).label} · {said}"
     record_certificate_result(line=line, result=outcome, by=by, note=note)
     if outcome == Document.Outcome.NOT_CLEAN:
         document.state = Document.State.NOT_CLEAN

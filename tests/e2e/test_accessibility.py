@@ -292,6 +292,7 @@ def test_payroll_pages_have_no_wcag_violations(
 
     page.goto(f"{base}/modtagelse/")
     audit.check(page, "payroll: upload page")
+    page.get_by_label("Hentet i kommunens Digital Post-postkasse").check()
     page.set_input_files("#id_files", [stamped_sample(tmp_path, n) for n in UPLOADED])
     page.get_by_role("button", name="Upload").click()
     # Each file is read in a sandboxed child process: give a busy machine time.

@@ -59,6 +59,7 @@ def test_the_certificate_viewer_loads_the_pdf_under_the_policy(
 ):
     login(page, "loen")
     page.goto(f"{live_server.url}/modtagelse/")
+    page.get_by_label("Hentet i kommunens Digital Post-postkasse").check()
     page.set_input_files("#id_files", str(SAMPLES / "ukendt_dokument.pdf"))
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("#upload-results tbody tr")).to_contain_text("Skal vurderes")

@@ -37,6 +37,7 @@ def test_two_files_dropped_on_the_upload_page_are_both_received_and_read(
     expect(zone).to_be_visible()
     expect(zone).to_contain_text("træk filerne hertil")
 
+    page.get_by_label("Hentet i kommunens Digital Post-postkasse").check()
     page.evaluate(DROP, [files])
 
     rows = page.locator("#upload-results tbody tr")
@@ -48,6 +49,25 @@ def test_two_files_dropped_on_the_upload_page_are_both_received_and_read(
     assert sorted(received.values_list("original_name", flat=True)) == sorted(names)
     assert not received.filter(state=Document.State.RECEIVED).exists()
     assert page.url == f"{live_server.url}/modtagelse/"  # the browser did not open a file
+
+
+def test_files_dropped_before_saying_where_they_came_from_are_not_received(
+    page, live_server, demo, login, tasks_in_process
+):
+    files = [
+        [
+            "boerneattest_ren.pdf",
+            base64.b64encode((SAMPLES / "boerneattest_ren.pdf").read_bytes()).decode(),
+        ]
+    ]
+    login(page, "loen")
+    page.goto(f"{live_server.url}/modtagelse/")
+
+    page.evaluate(DROP, [files])
+
+    expect(page.get_by_role("alert")).to_contain_text("Vælg, hvor filerne kommer fra.")
+    expect(page.get_by_label("Hentet i kommunens Digital Post-postkasse")).to_be_focused()
+    assert not Document.objects.exists()
 
 
 def test_without_javascript_the_drop_zone_stays_hidden_and_the_picker_works(
@@ -62,6 +82,7 @@ def test_without_javascript_the_drop_zone_stays_hidden_and_the_picker_works(
     page.goto(f"{live_server.url}/modtagelse/")
 
     expect(page.locator("#drop-zone")).to_be_hidden()
+    page.get_by_label("Hentet i kommunens Digital Post-postkasse").check()
     page.set_input_files("#id_files", [str(SAMPLES / "ukendt_dokument.pdf")])
     page.get_by_role("button", name="Upload").click()
 

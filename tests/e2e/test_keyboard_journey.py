@@ -17,7 +17,7 @@ from orders import batching
 from orders.models import Order
 from portal.models import User
 from robot.intake import ingest_bytes
-from robot.models import Document
+from robot.models import Document, Upload
 
 from ..conftest import SAMPLES
 from ..robot.conftest import as_from_the_police
@@ -236,7 +236,10 @@ def test_payroll_sends_a_police_batch_and_confirms_a_review_with_the_keyboard_on
     for prepared in batching.prepare_batches(by=payroll):
         batching.mark_batch_ordered(batch=prepared, by=payroll)
     returned = as_from_the_police((SAMPLES / "boerneattest_ren.pdf").read_bytes())
-    ingest_bytes(returned, filename="boerneattest_ase.pdf", source=Document.Source.UPLOAD)
+    statement = Upload.objects.create(by=payroll, origin=Upload.Origin.DIGITAL_POST)
+    ingest_bytes(
+        returned, filename="boerneattest_ase.pdf", source=Document.Source.UPLOAD, upload=statement
+    )
     document = Document.objects.get(original_name="boerneattest_ase.pdf")
     assert document.state == Document.State.PROPOSED
 

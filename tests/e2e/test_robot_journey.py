@@ -89,6 +89,7 @@ def test_payroll_uploads_returned_certificates_and_decides_a_flagged_one(
 
     login(page, "loen")
     page.goto(f"{live_server.url}/modtagelse/")
+    page.get_by_label("Hentet i kommunens Digital Post-postkasse").check()
     page.set_input_files("#id_files", stamped + [raw])
     page.get_by_role("button", name="Upload").click()
 
@@ -118,7 +119,7 @@ def test_payroll_uploads_returned_certificates_and_decides_a_flagged_one(
     expect(page.locator(".page-head .status")).to_have_text("Skal vurderes")
     expect(page.locator(".facts")).to_contain_text(
         f"Referencen for batch {jens.batch.reference}, som personen blev bestilt i, står "
-        "hverken på attesten eller i beskeden."
+        "ikke i attestens Rekvirent-linje eller i beskeden."
     )
     expect(page.get_by_role("heading", name="Hvor den kom fra")).to_be_visible()
     expect(page.locator(".provenance .check-failed")).to_contain_text(
@@ -132,6 +133,9 @@ def test_payroll_uploads_returned_certificates_and_decides_a_flagged_one(
         "✓ bestået"
     )
     expect(page.locator(".provenance .check-failed")).to_have_count(0)
+    expect(page.locator(".provenance .check-passed", has_text="Kanal")).to_contain_text(
+        "hentet i kommunens Digital Post-postkasse"
+    )
     expect(page.locator(".evidence")).to_contain_text("registreret med følgende afgørelser")
     page.get_by_label("Relevans for stillingen").fill(
         "Dommen er 8 år gammel og vedrører ikke børn."

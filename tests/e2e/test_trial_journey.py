@@ -87,6 +87,7 @@ def test_payroll_confirms_one_proposal_by_keyboard_and_overrules_the_next(
     ]
     login(page, "loen")
     page.goto(f"{live_server.url}/modtagelse/")
+    page.get_by_label("Hentet i kommunens Digital Post-postkasse").check()
     page.set_input_files("#id_files", files)
     page.get_by_role("button", name="Upload").click()
     rows = page.locator("#upload-results tbody tr")

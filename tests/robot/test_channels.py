@@ -73,6 +73,8 @@ def test_a_certificate_payroll_fetched_from_digital_post_clears_and_the_timeline
     channel = document.evaluations.get().provenance[-1]
     assert channel["passed"] and "Digital Post" in channel["detail"]
     assert document.upload.by.username in channel["detail"]
+    event = OrderEvent.objects.filter(line=line, action="received").get()
+    assert "oplyste: hentet i kommunens digital post-postkasse" in event.note
 
 
 def test_a_forged_certificate_in_the_drop_folder_clears_nobody(ordered_for):
