@@ -130,6 +130,8 @@ INSTALLED_APPS = [
     "portal",
     "orders",
     "robot",
+    # Every administrative change (rules, catalogue, organisation, roles) is on record.
+    "auditlog",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +145,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # auditlog's, with the trusted client address; it needs request.user.
+    "portal.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.session_lifetime",
     # Single sign-on sessions re-read the provider's groups (no-op without SSO).
@@ -206,11 +210,6 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 CACHES["default"]["KEY_PREFIX"] = "attestportal"
 
 AUTH_USER_MODEL = "portal.User"
-AUTHENTICATION_BACKENDS = [
-    # django-axes first, so a locked-out user is refused before the password is checked.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -244,6 +243,64 @@ SESSION_ABSOLUTE_HOURS = env.float("SESSION_ABSOLUTE_HOURS", default=10)
 # Approving a payroll or administrator role needs the password (or the municipality's
 # login) given again within this many seconds.
 REAUTH_MAX_AGE_SECONDS = env.int("REAUTH_MAX_AGE_SECONDS", default=300)
+
+# --- Single sign-on (OpenID Connect) ---
+# Staff sign in through the municipality's provider (Entra ID, AD FS); see the README.
+# Single sign-on is on when OIDC_ISSUER is set. The provider's groups decide roles and
+# memberships (portal.GroupMapping, in the admin).
+# SSO_DEV_PROVIDER: in demo mode only, the address of the local test provider
+# (scripts/oidc, any password works) fills in everything below.
+SSO_DEV_PROVIDER = env.str("SSO_DEV_PROVIDER", default="") if DEMO_MODE else ""
+_sso_dev = SSO_DEV_PROVIDER.rstrip("/")
+OIDC_OP_ISSUER = env.str("OIDC_ISSUER", default=_sso_dev)
+SSO_ENABLED = bool(OIDC_OP_ISSUER)
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="attestportal" if _sso_dev else "")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="dev-secret" if _sso_dev else "")
+OIDC_RP_SCOPES = env.str(
+    "OIDC_SCOPES", default="openid email profile groups" if _sso_dev else "openid email profile"
+)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str(
+    "OIDC_AUTHORIZATION_ENDPOINT", default=_sso_dev and f"{_sso_dev}/auth"
+)
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default=_sso_dev and f"{_sso_dev}/token")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default=_sso_dev and f"{_sso_dev}/me")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default=_sso_dev and f"{_sso_dev}/jwks")
+OIDC_OP_LOGOUT_ENDPOINT = env.str(
+    "OIDC_END_SESSION_ENDPOINT", default=_sso_dev and f"{_sso_dev}/session/end"
+)
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=120)
+# Entra ID puts at most 200 groups in a token; past that it sends an overage claim and the
+# groups are read from Microsoft Graph with the user's access token (delegated
+# User.Read and GroupMember.Read.All). A failed read refuses the login.
+OIDC_GRAPH_MEMBER_GROUPS_URL = env.str(
+    "OIDC_GRAPH_MEMBER_GROUPS_URL", default="https://graph.microsoft.com/v1.0/me/getMemberGroups"
+)
+OIDC_GRAPH_TIMEOUT = env.float("OIDC_GRAPH_TIMEOUT", default=10)
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
+# Local accounts that may still log in with a password when single sign-on is on.
+SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=[])
+# Whom a person with no mapped group is told to ask (default: PAYROLL_CONTACT).
+SSO_ACCESS_CONTACT = env.str("SSO_ACCESS_CONTACT", default="")
+# A single sign-on session asks the provider again (silently) after this many minutes, so
+# a person removed from a group loses the role or unit within that time.
+SSO_RECHECK_MINUTES = env.int("SSO_RECHECK_MINUTES", default=15)
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = SSO_RECHECK_MINUTES * 60
+# The provider's origin: the logout form is answered with a redirect there, which the
+# browser checks against the policy's form-action (CONTENT_SECURITY_POLICY).
+_sso_logout_origin = "/".join(OIDC_OP_LOGOUT_ENDPOINT.split("/")[:3])
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first, so a locked-out user is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    # Django's passwords, refused to single sign-on users but break-glass accounts.
+    "portal.sso.PasswordBackend",
+    *(["portal.sso.OIDCBackend"] if SSO_ENABLED else []),
+]
 
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", "Dansk")]
@@ -298,7 +355,7 @@ CONTENT_SECURITY_POLICY = {
         # The review page shows a returned certificate in an <object>, from this origin.
         "object-src": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        "form-action": ["'self'", *([_sso_logout_origin] if _sso_logout_origin else [])],
         "base-uri": ["'self'"],
     },
 }
@@ -308,55 +365,6 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="attestportal@localhost")
 # A hanging mail server must not hold a worker until the task time limit.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
-
-# Celery: with no broker configured, tasks run in-process (the embedded default).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
-CELERY_TASK_ALWAYS_EAGER = env.bool(
-    "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
-)
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # A broker without a server (a shared folder), for a small single-host setup.
-    _broker_dir = Path(
-        env.str("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / "var" / "broker"))
-    )
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "control_folder": str(_broker_dir / "control"),
-    }
-CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TIMEZONE = TIME_ZONE
-# A new filing job wakes a worker this many seconds later, once for all jobs queued meanwhile.
-FILING_WAKE_SECONDS = env.int("FILING_WAKE_SECONDS", default=2)
-CELERY_BEAT_SCHEDULE = {
-    "deadlines": {
-        "task": "orders.tasks.process_deadlines",
-        "schedule": env.float("DEADLINES_EVERY_SECONDS", default=3600),
-    },
-    "filing": {
-        "task": "robot.tasks.file_due",
-        "schedule": env.float("FILING_EVERY_SECONDS", default=30),
-    },
-    "intake": {
-        "task": "robot.tasks.sweep_intake",
-        "schedule": env.float("INTAKE_EVERY_SECONDS", default=60),
-    },
-    "retry-emails": {
-        "task": "orders.tasks.send_pending_notifications",
-        "schedule": env.float("EMAIL_RETRY_EVERY_SECONDS", default=300),
-    },
-    "retention": {
-        "task": "robot.tasks.apply_retention",
-        "schedule": crontab(hour=3, minute=15),
-    },
-}
 
 LOGGING = {
     "version": 1,
@@ -404,18 +412,11 @@ STATS_MANUAL_MINUTES = {
 }
 # The monthly report (PDF) is e-mailed on this day of the month at 06:00 for the month before.
 STATS_REPORT_RECIPIENTS = env.list("STATS_REPORT_RECIPIENTS", default=[])
-CELERY_BEAT_SCHEDULE["monthly-report"] = {
-    "task": "robot.tasks.send_monthly_report",
-    "schedule": crontab(day_of_month=env.int("STATS_REPORT_DAY", default=1), hour=6, minute=0),
-}
+STATS_REPORT_DAY = env.int("STATS_REPORT_DAY", default=1)
 # The statistics' summary of the timeline is brought up to date this often (and before any
 # page is shown); a page does at most this many stale order lines itself, beat the rest.
 STATS_SUMMARY_EVERY_SECONDS = env.float("STATS_SUMMARY_EVERY_SECONDS", default=300)
 STATS_SUMMARY_ON_PAGE = env.int("STATS_SUMMARY_ON_PAGE", default=2000)
-CELERY_BEAT_SCHEDULE["statistics-summary"] = {
-    "task": "robot.tasks.refresh_statistics",
-    "schedule": STATS_SUMMARY_EVERY_SECONDS,
-}
 
 # --- HR and payroll system ---------------------------------------------------------------
 # New hires from the HR system prompt their managers to order (orders/hires.py).
@@ -437,10 +438,7 @@ SD_TIMEOUT = env.float("SD_TIMEOUT", default=30)
 # The first poll asks for changes this many days back; later polls continue from the last
 # successful one, so a failed poll is asked again.
 SD_FIRST_POLL_DAYS = env.int("SD_FIRST_POLL_DAYS", default=30)
-CELERY_BEAT_SCHEDULE["sd-poll"] = {
-    "task": "orders.tasks.poll_sd",
-    "schedule": env.float("SD_POLL_EVERY_SECONDS", default=3600),
-}
+SD_POLL_EVERY_SECONDS = env.float("SD_POLL_EVERY_SECONDS", default=3600)
 # The organisation (units, parents, areas, managers) imported by beat and applied
 # (portal/org_sources.py): "folder" (the newest CSV/XLSX in ORG_DROP_FOLDER), "sd"
 # (SD Løn's GetOrganization20111201/GetDepartment20111201) or "off".
@@ -451,10 +449,7 @@ ORG_DROP_FOLDER = env.str("ORG_DROP_FOLDER", default=str(BASE_DIR / "var" / "org
 SD_AREA_LEVEL = env.str("SD_AREA_LEVEL", default="")
 # A scheduled import that would close more than this share of the units is not applied.
 ORG_IMPORT_MAX_CLOSE_PERCENT = env.int("ORG_IMPORT_MAX_CLOSE_PERCENT", default=20)
-CELERY_BEAT_SCHEDULE["org-import"] = {
-    "task": "portal.tasks.import_organisation",
-    "schedule": env.float("ORG_IMPORT_EVERY_SECONDS", default=3600),
-}
+ORG_IMPORT_EVERY_SECONDS = env.float("ORG_IMPORT_EVERY_SECONDS", default=3600)
 # Limits on every imported file (organisation and new hires, uploaded or dropped) and on
 # SD Løn's answers, checked before the content is unpacked or parsed (portal/tabular.py,
 # portal/sd.py): a hostile or broken file fails with a reason instead of taking the
@@ -475,66 +470,61 @@ SD_MAX_RESPONSE_SECONDS = env.float("SD_MAX_RESPONSE_SECONDS", default=25)
 # orders app's outbox (the organisation app may not import orders).
 ORG_IMPORT_OUTBOX = "orders.notifications.queue_email"
 
-# --- Single sign-on (OpenID Connect) ---
-# Staff sign in through the municipality's provider (Entra ID, AD FS); see the README.
-# Single sign-on is on when OIDC_ISSUER is set. The provider's groups decide roles and
-# memberships (portal.GroupMapping, in the admin).
-# SSO_DEV_PROVIDER: in demo mode only, the address of the local test provider
-# (scripts/oidc, any password works) fills in everything below.
-SSO_DEV_PROVIDER = env.str("SSO_DEV_PROVIDER", default="") if DEMO_MODE else ""
-_sso_dev = SSO_DEV_PROVIDER.rstrip("/")
-OIDC_OP_ISSUER = env.str("OIDC_ISSUER", default=_sso_dev)
-SSO_ENABLED = bool(OIDC_OP_ISSUER)
-OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="attestportal" if _sso_dev else "")
-OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="dev-secret" if _sso_dev else "")
-OIDC_RP_SCOPES = env.str(
-    "OIDC_SCOPES", default="openid email profile groups" if _sso_dev else "openid email profile"
+# --- Celery ----------------------------------------------------------------------------
+# Last, because the beat schedule runs the periodic tasks of every section above.
+# With no broker configured, tasks run in-process (the embedded default).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
 )
-OIDC_OP_AUTHORIZATION_ENDPOINT = env.str(
-    "OIDC_AUTHORIZATION_ENDPOINT", default=_sso_dev and f"{_sso_dev}/auth"
-)
-OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default=_sso_dev and f"{_sso_dev}/token")
-OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default=_sso_dev and f"{_sso_dev}/me")
-OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default=_sso_dev and f"{_sso_dev}/jwks")
-OIDC_OP_LOGOUT_ENDPOINT = env.str(
-    "OIDC_END_SESSION_ENDPOINT", default=_sso_dev and f"{_sso_dev}/session/end"
-)
-OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
-OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=120)
-# Entra ID puts at most 200 groups in a token; past that it sends an overage claim and the
-# groups are read from Microsoft Graph with the user's access token (delegated
-# User.Read and GroupMember.Read.All). A failed read refuses the login.
-OIDC_GRAPH_MEMBER_GROUPS_URL = env.str(
-    "OIDC_GRAPH_MEMBER_GROUPS_URL", default="https://graph.microsoft.com/v1.0/me/getMemberGroups"
-)
-OIDC_GRAPH_TIMEOUT = env.float("OIDC_GRAPH_TIMEOUT", default=10)
-OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
-OIDC_RP_SIGN_ALGO = "RS256"
-OIDC_USE_PKCE = True
-OIDC_USE_NONCE = True
-OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
-# Local accounts that may still log in with a password when single sign-on is on.
-SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=[])
-# Whom a person with no mapped group is told to ask (default: PAYROLL_CONTACT).
-SSO_ACCESS_CONTACT = env.str("SSO_ACCESS_CONTACT", default="")
-# A single sign-on session asks the provider again (silently) after this many minutes, so
-# a person removed from a group loses the role or unit within that time.
-SSO_RECHECK_MINUTES = env.int("SSO_RECHECK_MINUTES", default=15)
-OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = SSO_RECHECK_MINUTES * 60
-AUTHENTICATION_BACKENDS = [
-    "portal.sso.PasswordBackend" if b == "django.contrib.auth.backends.ModelBackend" else b
-    for b in AUTHENTICATION_BACKENDS
-] + (["portal.sso.OIDCBackend"] if SSO_ENABLED else [])
-if OIDC_OP_LOGOUT_ENDPOINT:
-    # The logout button's form is answered with a redirect to the provider's logout,
-    # which the browser checks against form-action.
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
-        *CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"],
-        "/".join(OIDC_OP_LOGOUT_ENDPOINT.split("/")[:3]),
-    ]
-# Every administrative change (rules, catalogue, organisation, roles) is on record.
-INSTALLED_APPS += ["auditlog"]
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "portal.middleware.AuditlogMiddleware",  # auditlog's, with the trusted client address
-)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # A broker without a server (a shared folder), for a small single-host setup.
+    _broker_dir = Path(
+        env.str("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / "var" / "broker"))
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir),
+        "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),
+    }
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+# A new filing job wakes a worker this many seconds later, once for all jobs queued meanwhile.
+FILING_WAKE_SECONDS = env.int("FILING_WAKE_SECONDS", default=2)
+# How often beat runs the robot's and the orders' periodic tasks (seconds).
+DEADLINES_EVERY_SECONDS = env.float("DEADLINES_EVERY_SECONDS", default=3600)
+FILING_EVERY_SECONDS = env.float("FILING_EVERY_SECONDS", default=30)
+INTAKE_EVERY_SECONDS = env.float("INTAKE_EVERY_SECONDS", default=60)
+EMAIL_RETRY_EVERY_SECONDS = env.float("EMAIL_RETRY_EVERY_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "deadlines": {"task": "orders.tasks.process_deadlines", "schedule": DEADLINES_EVERY_SECONDS},
+    "filing": {"task": "robot.tasks.file_due", "schedule": FILING_EVERY_SECONDS},
+    "intake": {"task": "robot.tasks.sweep_intake", "schedule": INTAKE_EVERY_SECONDS},
+    "retry-emails": {
+        "task": "orders.tasks.send_pending_notifications",
+        "schedule": EMAIL_RETRY_EVERY_SECONDS,
+    },
+    "retention": {"task": "robot.tasks.apply_retention", "schedule": crontab(hour=3, minute=15)},
+    # The monthly report (PDF), at 06:00, for the month before.
+    "monthly-report": {
+        "task": "robot.tasks.send_monthly_report",
+        "schedule": crontab(day_of_month=STATS_REPORT_DAY, hour=6, minute=0),
+    },
+    "statistics-summary": {
+        "task": "robot.tasks.refresh_statistics",
+        "schedule": STATS_SUMMARY_EVERY_SECONDS,
+    },
+    # Both do nothing when not configured (no SD_URL; ORG_IMPORT_SOURCE=off).
+    "sd-poll": {"task": "orders.tasks.poll_sd", "schedule": SD_POLL_EVERY_SECONDS},
+    "org-import": {
+        "task": "portal.tasks.import_organisation",
+        "schedule": ORG_IMPORT_EVERY_SECONDS,
+    },
+}
