@@ -1,4 +1,9 @@
-"""E-mails to managers and payroll: recorded first, sent afterwards, retried on failure.
+"""The outbox: every e-mail the portal sends is recorded first, sent afterwards by the
+worker, retried on failure, and left visible with its error while it fails.
+
+This is the only module that talks to the mail server (tests/test_architecture.py).
+Orders and the robot call queue_email directly; the organisation app may not import
+orders, so it reaches queue_email through portal/outbox.py.
 
 No e-mail may contain a CPR number or anything from a certificate; they name the
 new hire and link to the portal, where the rest is behind login and access rules.
@@ -19,7 +24,7 @@ from django.utils import timezone, translation
 from portal.backoff import backoff
 from portal.models import Membership, User
 
-from .models import Hire, Notification, Order, OrderLine
+from .models import Hire, Notification, NotificationAttachment, Order, OrderLine
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +78,11 @@ def queue_email(
     order: Order | None = None,
     line: OrderLine | None = None,
     hire: Hire | None = None,
+    attachments: Iterable[tuple[str, bytes]] = (),
 ) -> Notification | None:
-    """Record an e-mail for sending after commit. Returns None if this template and key
-    were queued before (each reminder goes out once) or there is nobody to send it to."""
+    """Record an e-mail, with any (file name, content) attachments, for sending after
+    commit. Returns None if this template and key were queued before (each reminder goes
+    out once) or there is nobody to send it to."""
     recipients = [address for address in to if address]
     if not recipients:
         logger.warning("No recipient for e-mail %s (%s)", template, key)
@@ -85,7 +92,7 @@ def queue_email(
     context = {
         **context,
         "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
-        "PORTAL_BASE_URL": settings.PORTAL_BASE_URL,
+        "PORTAL_BASE_URL": settings.PORTAL_BASE_URL.rstrip("/"),
     }
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
@@ -103,6 +110,10 @@ def queue_email(
                 line=line,
                 hire=hire,
             )
+            NotificationAttachment.objects.bulk_create(
+                NotificationAttachment(notification=notification, name=name, content=content)
+                for name, content in attachments
+            )
     except IntegrityError:
         return None  # queued concurrently by another run of the schedule
     from .tasks import send_notification
@@ -113,6 +124,7 @@ def queue_email(
 
 def empty_emails(notifications: QuerySet[Notification]) -> int:
     """Forget what the e-mails said (their kind, recipients and dates stay for the record)."""
+    NotificationAttachment.objects.filter(notification__in=notifications).delete()
     return notifications.update(subject="", body="")
 
 
@@ -128,12 +140,15 @@ def send_notification(*, notification_id: int) -> None:
         if notification is None:
             return
         notification.attempts += 1
+        message = EmailMessage(
+            subject=notification.subject,
+            body=notification.body,
+            to=[a.strip() for a in notification.to.split(",")],
+        )
+        for attachment in notification.attachments.all():
+            message.attach(attachment.name, bytes(attachment.content))
         try:
-            EmailMessage(
-                subject=notification.subject,
-                body=notification.body,
-                to=[a.strip() for a in notification.to.split(",")],
-            ).send()
+            message.send()
         except Exception as error:  # SMTP errors come in many classes
             notification.state = Notification.State.FAILED
             notification.last_error = f"{type(error).__name__}: {error}"[:2000]

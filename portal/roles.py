@@ -1,19 +1,18 @@
 """Granting the payroll or administrator role takes two administrators: to a person
 (proposed from the user list) or to every member of a provider group (a group mapping
-made or changed in the admin)."""
+made or changed in the admin).
 
-import logging
+Administrators and payroll are told of every proposal and decision by e-mail through the
+outbox (portal/outbox.py), so a mail server that is down delays the warning but never
+loses it."""
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import GroupMapping, RoleGrant, User
-
-logger = logging.getLogger(__name__)
+from .outbox import queue_email
 
 
 class RoleGrantError(Exception):
@@ -137,39 +136,24 @@ def _has_role(user: User, role: str) -> bool:
 
 
 def _notify(grant: RoleGrant, template: str) -> None:
-    # portal may not import orders (tests/test_architecture.py), so not queue_email: the
-    # grant itself is on record in the audit log, and the e-mail goes after commit.
-    addresses = sorted(
-        set(
-            User.objects.filter(is_active=True, is_superuser=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-        | set(
-            User.objects.filter(is_active=True, is_payroll=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
+    addresses = (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(is_payroll=True))
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
     )
-    if not addresses:
-        return
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
+    queue_email(
+        template=template,
+        key=f"role-grant-{grant.pk}",
+        to=addresses,
+        context={
             "user_name": grant.target if grant.user_id is None else str(grant.user),
             "group": grant.user_id is None,
-            "role": grant.get_role_display(),
+            # The label itself, so the e-mail's language decides it, not this request's.
+            "role": RoleGrant.Role(grant.role).label,
             "proposed_by": str(grant.proposed_by),
             "decided_by": str(grant.decided_by or ""),
-            "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
-            "PORTAL_BASE_URL": settings.PORTAL_BASE_URL.rstrip("/"),
-        }
-        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
-        body = render_to_string(f"emails/{template}.txt", context)
-    transaction.on_commit(lambda: _send(subject, body, addresses))
-
-
-def _send(subject: str, body: str, addresses: list[str]) -> None:
-    try:
-        EmailMessage(subject=subject, body=body, bcc=addresses).send()
-    except Exception:  # SMTP errors come in many classes; the grant stands regardless
-        logger.exception("E-mail about a role grant failed")
+        },
+    )

@@ -466,9 +466,11 @@ SD_MAX_RESPONSE_MB = env.int("SD_MAX_RESPONSE_MB", default=20)
 # SD_TIMEOUT bounds each wait for data; this bounds a whole answer, however slowly it
 # drips (an answer ends within this plus one SD_TIMEOUT).
 SD_MAX_RESPONSE_SECONDS = env.float("SD_MAX_RESPONSE_SECONDS", default=25)
-# A failed scheduled organisation import is e-mailed to administrators through the
-# orders app's outbox (the organisation app may not import orders).
-ORG_IMPORT_OUTBOX = "orders.notifications.queue_email"
+# Every e-mail goes through the orders app's outbox (recorded, sent by the worker,
+# retried). The organisation app may not import orders, so it reaches the outbox by this
+# path (portal/outbox.py); a failed organisation import is e-mailed through it too.
+EMAIL_OUTBOX = "orders.notifications.queue_email"
+ORG_IMPORT_OUTBOX = EMAIL_OUTBOX
 
 # --- Celery ----------------------------------------------------------------------------
 # Last, because the beat schedule runs the periodic tasks of every section above.

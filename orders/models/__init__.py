@@ -10,7 +10,7 @@ from .catalogue import (
 )
 from .duplicate import DuplicateAttempt
 from .hire import Hire, HireColumns, HireImport, JobCode, UnreadHire
-from .notification import Notification
+from .notification import Notification, NotificationAttachment
 from .order import Order, OrderEvent, OrderLine
 from .person import Person
 from .police_batch import PoliceBatch
@@ -26,6 +26,7 @@ __all__ = [
     "JobCode",
     "LegalBasis",
     "Notification",
+    "NotificationAttachment",
     "Order",
     "OrderEvent",
     "OrderLine",

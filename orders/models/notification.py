@@ -35,11 +35,24 @@ class Notification(models.Model):
         "certificate_filed": _("Certificate filed"),
         "certificate_unmatched": _("Certificate without an order"),
         "certificate_flagged": _("Certificate to review"),
+        "role_proposed": _("Role proposed"),
+        "role_approved": _("Role granted"),
+        "role_rejected": _("Role refused"),
+        "monthly_report": _("Monthly report"),
     }
 
     # E-mails to administrators about the portal's own operation; every other template is
     # about a person (a hire's name, a certificate, payroll's decision).
-    OPERATIONAL_TEMPLATES = frozenset({"org_import_failed", "sd_poll_failed"})
+    OPERATIONAL_TEMPLATES = frozenset(
+        {
+            "org_import_failed",
+            "sd_poll_failed",
+            "role_proposed",
+            "role_approved",
+            "role_rejected",
+            "monthly_report",
+        }
+    )
 
     template = models.CharField(_("kind of e-mail"), max_length=50)
     key = models.CharField(
@@ -103,3 +116,27 @@ class Notification(models.Model):
     @property
     def template_label(self) -> str:
         return str(self.TEMPLATE_LABELS.get(self.template, self.template))
+
+
+class NotificationAttachment(models.Model):
+    """A file sent with an e-mail, such as the monthly report's PDF.
+
+    A row of its own rather than a column of the e-mail, so that lists of e-mails (the
+    admin, a user's messages) never load files; a retry sends the very file queued.
+    """
+
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("e-mail"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    name = models.CharField(_("file name"), max_length=100)
+    content = models.BinaryField(_("content"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name

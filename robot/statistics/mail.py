@@ -1,12 +1,16 @@
 """The monthly report by e-mail: the statistics PDF for the month before, to the
-configured recipients, with every unit's figures (as payroll sees them)."""
+configured recipients, with every unit's figures (as payroll sees them).
+
+The PDF is rendered when the report is queued and goes into the outbox with the e-mail
+(orders/notifications.py), so a mail server that is down delays the report, and the retry
+sends the same file."""
 
 import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.utils import timezone
-from django.utils.translation import gettext as _
+
+from orders.notifications import queue_email
 
 from .period import add_months
 
@@ -20,8 +24,8 @@ class _Everyone:
 
 
 def send_monthly_report(*, month: str | None = None) -> int:
-    """Render the report for `month` (YYYY-MM; default: the month before) and send it.
-    Returns the number of recipients."""
+    """Queue the report for `month` (YYYY-MM; default: the month before), once per month.
+    Returns the number of recipients, or 0 if the month's report was queued before."""
     from .views import monthly_report_pdf
 
     recipients = settings.STATS_REPORT_RECIPIENTS
@@ -32,13 +36,16 @@ def send_monthly_report(*, month: str | None = None) -> int:
         if month
         else add_months(timezone.localdate().replace(day=1), -1)
     )
-    pdf = monthly_report_pdf(user=_Everyone(), month=first)
-    message = EmailMessage(
-        subject=_("Attestportal: monthly report %(month)s") % {"month": f"{first:%m/%Y}"},
-        body=_("The monthly report on certificates for %(month)s is attached.")
-        % {"month": f"{first:%m/%Y}"},
+    notification = queue_email(
+        template="monthly_report",
+        key=f"{first:%Y-%m}",
         to=recipients,
+        context={"month": f"{first:%m/%Y}"},
+        attachments=[
+            (
+                f"maanedsrapport-{first:%Y-%m}.pdf",
+                monthly_report_pdf(user=_Everyone(), month=first),
+            )
+        ],
     )
-    message.attach(f"maanedsrapport-{first:%Y-%m}.pdf", pdf, "application/pdf")
-    message.send()
-    return len(recipients)
+    return len(recipients) if notification else 0

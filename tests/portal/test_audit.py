@@ -137,7 +137,7 @@ def test_granting_payroll_takes_a_second_administrator_and_everyone_is_told(
     assert len(mailoutbox) == 2
     proposed, approved = mailoutbox
     for person in (admin_user, second_admin, payroll):
-        assert person.email in proposed.bcc and person.email in approved.bcc
+        assert person.email in proposed.to and person.email in approved.to
     assert "ny.loen" in proposed.subject or str(clerk) in proposed.subject
     assert "admin2" in approved.body or str(second_admin) in approved.body
     grant.refresh_from_db()

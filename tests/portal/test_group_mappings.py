@@ -1,11 +1,19 @@
 """A group mapping to the payroll or administrator role takes two administrators; a
 unit membership mapping takes effect at once."""
 
+import datetime
+from email.header import decode_header, make_header
+from email.utils import getaddresses
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext
 
+from orders.models import Notification
+from orders.notifications import send_pending_notifications
 from portal.models import GroupMapping, Membership, RoleGrant
 from portal.roles import (
     RoleGrantError,
@@ -146,8 +154,31 @@ def test_the_proposal_and_the_approval_are_mailed_to_administrators_and_payroll(
 
     proposed, approved = mailoutbox
     for person in (*admins, payroll):
-        assert person.email in proposed.bcc and person.email in approved.bcc
+        assert person.email in proposed.to and person.email in approved.to
     assert "g-payroll" in proposed.subject and "g-payroll" in approved.body
+
+
+def test_a_role_email_waits_in_the_outbox_while_the_mail_server_is_down(
+    admins, settings, smtp_server, django_capture_on_commit_callbacks
+):
+    port, settings.EMAIL_PORT = settings.EMAIL_PORT, 1  # nothing listens there
+    with django_capture_on_commit_callbacks(execute=True):
+        propose(admins[0])
+
+    email = Notification.objects.get(template="role_proposed")
+    assert email.state == Notification.State.FAILED and email.last_error
+    assert smtp_server.messages == []
+
+    settings.EMAIL_PORT = port
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=9)):
+        assert send_pending_notifications() == 1
+    email.refresh_from_db()
+    assert email.state == Notification.State.SENT
+    (message,) = smtp_server.messages
+    assert "g-payroll" in str(make_header(decode_header(message["Subject"])))
+    assert {address for _name, address in getaddresses([message["To"]])} == {
+        admin.email for admin in admins
+    }
 
 
 def test_the_admin_shows_a_role_mapping_as_not_in_effect_until_approved(client, admins):

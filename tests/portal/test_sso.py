@@ -453,7 +453,7 @@ def test_a_payroll_group_mapped_in_the_admin_gives_nothing_until_a_second_admin_
     assert User.objects.get(sso_subject="lone.l").is_payroll
     proposed, approved = mailoutbox
     assert PAYROLL_GROUP in proposed.subject and PAYROLL_GROUP in approved.body
-    assert {first.email, second.email} <= set(approved.bcc)
+    assert {first.email, second.email} <= set(approved.to)
 
 
 MANY_GROUPS = [SCHOOL_GROUP, *(f"other-group-{i:03d}" for i in range(249))]

@@ -25,7 +25,8 @@ from openpyxl import load_workbook
 
 from orders.answers import anonymise_order, record_certificate_result, record_decision, record_filed
 from orders.batching import mark_batch_ordered, prepare_batches
-from orders.models import Order, OrderLine
+from orders.models import Notification, Order, OrderLine
+from orders.notifications import send_pending_notifications
 from orders.services import ROBOT
 from robot import statistics
 from robot.intake import ingest_bytes
@@ -371,18 +372,52 @@ def test_monthly_report_pdf_for_any_month(history, payroll, client):
     assert "2026-03" in response["Content-Disposition"]
 
 
-def test_monthly_report_is_emailed_to_the_recipients(history, settings):
+def test_monthly_report_is_emailed_to_the_recipients_once(
+    history, settings, django_capture_on_commit_callbacks
+):
     from robot.tasks import send_monthly_report
 
     settings.STATS_REPORT_RECIPIENTS = ["direktion@kommune.example"]
     mail.outbox.clear()
-    with time_machine.travel(datetime.datetime(2026, 4, 1, 6, 0, tzinfo=UTC), tick=False):
+    with (
+        time_machine.travel(datetime.datetime(2026, 4, 1, 6, 0, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         assert send_monthly_report() == 1
+        assert send_monthly_report() == 0  # the beat's task delivered twice
 
     (message,) = mail.outbox
     assert message.to == ["direktion@kommune.example"]
+    assert "03/2026" in message.subject
     ((name, content, mimetype),) = message.attachments
     assert name == "maanedsrapport-2026-03.pdf" and content.startswith(b"%PDF")
+    assert mimetype == "application/pdf"
+    assert Notification.objects.get(template="monthly_report").state == Notification.State.SENT
+
+
+def test_monthly_report_waits_in_the_outbox_while_the_mail_server_is_down(
+    history, settings, smtp_server, django_capture_on_commit_callbacks
+):
+    from robot.tasks import send_monthly_report
+
+    settings.STATS_REPORT_RECIPIENTS = ["direktion@kommune.example"]
+    port, settings.EMAIL_PORT = settings.EMAIL_PORT, 1  # nothing listens there
+    with (
+        time_machine.travel(datetime.datetime(2026, 4, 1, 6, 0, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        send_monthly_report()
+    report = Notification.objects.get(template="monthly_report")
+    assert report.state == Notification.State.FAILED and report.last_error
+
+    settings.EMAIL_PORT = port
+    with time_machine.travel(datetime.datetime(2026, 4, 1, 15, 0, tzinfo=UTC), tick=False):
+        send_pending_notifications()
+
+    (message,) = [m for m in smtp_server.messages if m["To"] == "direktion@kommune.example"]
+    (pdf,) = [part for part in message.walk() if part.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == "maanedsrapport-2026-03.pdf"
+    assert pdf.get_payload(decode=True).startswith(b"%PDF")
 
 
 def test_monthly_report_is_on_the_beat_schedule(settings):
