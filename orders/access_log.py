@@ -18,6 +18,7 @@ from portal.models import User
 from portal.pdf import letter_context, render_pdf
 
 from .models import AccessLog, Person
+from .services import log_person_access
 
 
 class AccessLogExportForm(forms.Form):
@@ -73,9 +74,7 @@ def export_access_log(*, person: Person, by: User) -> bytes:
     # The model has no action for this export and adding one is out of scope: the
     # closest is "Downloaded a letter", since the export is a PDF in the letter layout
     # about this person. It names no order, as it covers all of them.
-    AccessLog.objects.create(
-        user=by, username=by.get_username(), person=person, action=AccessLog.Action.DOWNLOAD_LETTER
-    )
+    log_person_access(user=by, action=AccessLog.Action.DOWNLOAD_LETTER, entries=[(person.pk, None)])
     return pdf
 
 

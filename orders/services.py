@@ -604,7 +604,8 @@ def log_person_access(
     *, user: User, action: str, entries: Iterable[tuple[int | None, int | None]]
 ) -> None:
     """Record that the user saw these persons' data: (person id, order id or None) each;
-    entries without a person are about nobody and are skipped."""
+    entries without a person are about nobody and are skipped. The one writer of the
+    access log (tests/test_architecture.py)."""
     now = timezone.now()
     AccessLog.objects.bulk_create(
         AccessLog(
@@ -622,15 +623,6 @@ def log_person_access(
 
 def log_access(*, user: User, action: str, orders: Iterable[Order]) -> None:
     """Record that the user saw these orders' personal data (one row per order)."""
-    now = timezone.now()
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            at=now,
-            user=user,
-            username=user.get_username(),
-            person_id=order.person_id,
-            order=order,
-            action=action,
-        )
-        for order in orders
+    log_person_access(
+        user=user, action=action, entries=[(order.person_id, order.pk) for order in orders]
     )
