@@ -16,10 +16,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .models import Area, Membership, OrgImport, Unit, User
+from .outbox import queue_email
 from .tabular import has_control_chars, read_table, shown
 
 logger = logging.getLogger(__name__)
@@ -567,7 +567,6 @@ def _tell_administrators(record: OrgImport) -> None:
         .order_by("email")
         .values_list("email", flat=True)
     )
-    queue_email = import_string(settings.ORG_IMPORT_OUTBOX)
     queue_email(
         template="org_import_failed",
         key=f"org-import-{record.pk}",

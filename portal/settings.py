@@ -470,7 +470,6 @@ SD_MAX_RESPONSE_SECONDS = env.float("SD_MAX_RESPONSE_SECONDS", default=25)
 # retried). The organisation app may not import orders, so it reaches the outbox by this
 # path (portal/outbox.py); a failed organisation import is e-mailed through it too.
 EMAIL_OUTBOX = "orders.notifications.queue_email"
-ORG_IMPORT_OUTBOX = EMAIL_OUTBOX
 
 # --- Celery ----------------------------------------------------------------------------
 # Last, because the beat schedule runs the periodic tasks of every section above.
