@@ -1,7 +1,7 @@
 """The police's certificate forms and the purposes/legal bases they offer.
 
 Seeded by a data migration so every installation starts with the forms of
-DESIGN §2; administrators change them in the admin when the police do.
+docs/architecture.md, D1; administrators change them in the admin when the police do.
 """
 
 STANDARD_KINDS = [

@@ -1,5 +1,5 @@
 """CPR numbers, in one place: validate, normalise, format, mask, hash, encrypt, find in
-text and redact from log lines (DESIGN.md §3).
+text and redact from log lines (docs/architecture.md, D4).
 
 The number is stored encrypted (Fernet), found through a keyed hash (HMAC-SHA256) and
 shown masked as ``ddmmåå-xxxx``. It lives in the organisation's app because every app

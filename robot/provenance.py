@@ -1,4 +1,4 @@
-"""Where a returned document came from (DESIGN.md §7).
+"""Where a returned document came from (docs/architecture.md, D6).
 
 A certificate is believed for its provenance and its content, never its content alone.
 Four checks, each recorded for the reviewer:

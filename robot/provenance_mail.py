@@ -1,7 +1,7 @@
 """Did a forwarded message really come from the municipality's own forwarding?
 
 A `From:` header, or a body line such as "Afsender: Rigspolitiet", is typed by whoever
-sends the message and proves nothing (DESIGN.md §7). A message counts as forwarded by
+sends the message and proves nothing (docs/threat-model.md, T2). A message counts as forwarded by
 the municipality only when its single From address is a configured forwarder and one
 of two pieces of evidence ties that address's domain to the message:
 

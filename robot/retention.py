@@ -1,4 +1,4 @@
-"""Retention: the portal forgets what it no longer needs (DESIGN.md §3).
+"""Retention: the portal forgets what it no longer needs (docs/architecture.md, D4).
 
 Certificate files go N days after they were filed, orders are anonymised M months after
 their last event, access-log rows go after K months. Only the portal's own copies are

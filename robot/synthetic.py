@@ -1,6 +1,6 @@
 """Synthetic certificates for the demo, the benchmarks and the tests.
 
-No public sample of a whole certificate exists (DESIGN.md §2), so the portal's samples
+No public sample of a whole certificate exists (docs/architecture.md, D3), so the portal's samples
 are synthetic. The police print the Rekvirent text that payroll entered on the
 certificate; these helpers do the same, so that a demo or a benchmark can run the
 robot end to end with provenance checks on. They make nothing the robot would believe

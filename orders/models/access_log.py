@@ -1,4 +1,4 @@
-"""Who looked at whose personal data (DESIGN.md §3)."""
+"""Who looked at whose personal data (docs/architecture.md, D4)."""
 
 from django.conf import settings
 from django.db import models
