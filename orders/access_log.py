@@ -1,4 +1,4 @@
-"""Data subjects' requests: who looked at one person's data, as a PDF (DESIGN.md §3).
+"""Data subjects' requests: who looked at one person's data, as a PDF (docs/architecture.md, D4).
 
 The CPR number comes in a POST form, never in a URL, so it stays out of the address bar,
 the browser history and the server's request log.
