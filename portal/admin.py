@@ -51,7 +51,8 @@ from .roles import (
     save_group_mapping,
 )
 
-# Django stores permission names in English ("Can add unit"); the admin shows them in Danish.
+# Django stores permission names in English ("Can add unit") as rows in the database, where
+# no catalogue reaches them; the permission lists name them in Danish from their codename.
 PERMISSION_ACTIONS = {
     "add": _("Can add %(model)s"),
     "change": _("Can change %(model)s"),
@@ -475,8 +476,21 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 
 @admin.register(LogEntry)
 class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
-    """Every administrative change, filterable and exportable; never editable."""
+    """Every administrative change, filterable and exportable; never editable.
 
+    auditlog's own texts are in Danish through our catalogue (portal/third_party_texts.py).
+    Where auditlog writes English that no catalogue can reach (its change summary, raw
+    values such as "None" and "True", an untranslated column title), the admin shows
+    columns of its own instead, named here rather than overriding auditlog's methods."""
+
+    list_display = [
+        "created",
+        "resource_url",
+        "action",
+        "changed_fields",
+        "user_url",
+        "correlation",
+    ]
     list_filter = [
         "action",
         ObjectTypeFilter,
@@ -484,30 +498,15 @@ class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
         ("actor", admin.RelatedOnlyFieldListFilter),
         "timestamp",
     ]
+    readonly_fields = ["created", "resource_url", "action", "user_url", "changes_table"]
+    fieldsets = [
+        (None, {"fields": ["created", "user_url", "resource_url", "cid"]}),
+        (_("Changes"), {"fields": ["action", "changes_table"]}),
+    ]
     actions = ["export_csv"]
 
-    @admin.display(description=_("User"))
-    def user_url(self, obj):
-        if obj.actor:
-            return super().user_url(obj)
-        return _("the system")
-
-    @admin.display(description=_("Object"))
-    def resource_url(self, obj):
-        model = obj.content_type.model_class()
-        name = capfirst(model._meta.verbose_name) if model else obj.content_type.model
-        object_id = obj.object_pk if obj.object_id is None else obj.object_id
-        try:
-            link = reverse(
-                f"admin:{obj.content_type.app_label}_{obj.content_type.model}_change",
-                args=[object_id],
-            )
-        except NoReverseMatch:
-            return f"{name}: {obj.object_repr}"
-        return format_html('<a href="{}">{}: {}</a>', link, name, obj.object_repr)
-
     @admin.display(description=_("Changes"))
-    def msg_short(self, obj):
+    def changed_fields(self, obj):
         if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
             return ""
         names = [str(label) for label, _values in audit_changes(obj)]
@@ -519,7 +518,7 @@ class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
         ) % {"count": len(names), "fields": fields}
 
     @admin.display(description=_("Changes"))
-    def msg(self, obj):
+    def changes_table(self, obj):
         rows = [
             format_html("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", label, before, after)
             for label, (before, after) in audit_changes(obj)
@@ -536,8 +535,16 @@ class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
         )
 
     @admin.display(description=_("Correlation ID"))
-    def cid_url(self, obj):
-        return super().cid_url(obj)
+    def correlation(self, obj):
+        """Every change made by the same request or task, through auditlog's own filter."""
+        if not obj.cid:
+            return ""
+        return format_html(
+            '<a href="?{}" title="{}">{}</a>',
+            urlencode({CIDFilter.parameter_name: obj.cid}),
+            _("Click to filter by records with this correlation id"),
+            obj.cid,
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -551,7 +558,9 @@ class AuditLogAdmin(auditlog.admin.LogEntryAdmin):
 
 
 # django-axes' lockout records under Danish names (portal.models.Login*): the same tables,
-# shown with our proxies instead of axes' English model names.
+# shown with our proxies, whose names say what each list is for and whose objects name
+# themselves in Danish (axes' own read "Attempted Access: <time>"). axes' field names,
+# titles and status texts are in Danish through our catalogue (portal/third_party_texts.py).
 for axes_model in (AccessAttempt, AccessLog, AccessFailureLog):
     if admin.site.is_registered(axes_model):
         admin.site.unregister(axes_model)
@@ -561,10 +570,11 @@ if getattr(settings, "AXES_ENABLE_ADMIN", True):
 
     @admin.register(LoginAttempt)
     class LoginAttemptAdmin(DeletionWithoutPersonalData, axes.admin.AccessAttemptAdmin):
-        actions = ["cleanup_expired_attempts"]
+        # axes' own clean-up action answers in English that no catalogue can translate.
+        actions = ["remove_expired_series"]
 
         @admin.action(description=_("Clean up expired attempts"))
-        def cleanup_expired_attempts(self, request, queryset):
+        def remove_expired_series(self, request, queryset):
             # axes reads the time of a login attempt from the request, which an admin
             # request is not: without one it counts the cool-off from now.
             if getattr(request, "axes_attempt_time", None) is None:
@@ -579,20 +589,6 @@ if getattr(settings, "AXES_ENABLE_ADMIN", True):
                 )
                 % {"count": count},
             )
-
-        @admin.display(description=_("Expires"))
-        def expiration(self, obj):
-            return super().expiration(obj)
-
-        @admin.display(description=_("Status"))
-        def status(self, obj):
-            limit = settings.AXES_FAILURE_LIMIT
-            if obj.failures_since_start < limit:
-                left = limit - obj.failures_since_start
-                return ngettext("%(count)d attempt left", "%(count)d attempts left", left) % {
-                    "count": left
-                }
-            return _("Locked out")
 
     @admin.register(LoginRecord)
     class LoginRecordAdmin(DeletionWithoutPersonalData, axes.admin.AccessLogAdmin):

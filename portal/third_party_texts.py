@@ -1,8 +1,12 @@
 """Texts that django-axes and django-auditlog show in the admin, which ship no Danish.
 
-Listed here so that `makemessages` keeps them in our catalogue (locale/da), whose
-translations Django prefers to any other; the admin then shows them in Danish.
-Nothing imports this module.
+Their admins are made Danish by our catalogue (locale/da), not by overriding their
+methods: Django prefers the translations of LOCALE_PATHS to any app's, so our Danish for
+their msgids is what the admin shows. They are listed here because `makemessages` drops
+every entry no source of ours marks; without this list the admin would turn English at
+the next run. Nothing in the portal imports this module. A new version of either app that
+adds a text fails tests/portal/test_admin_danish.py: add the text here, its Danish to the
+catalogue.
 """
 
 from django.utils.translation import gettext_noop

@@ -9,10 +9,11 @@ from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as AxesAccessLog
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders.models import HireColumns, JobCode, Notification, Order
 from portal.models import GroupMapping, RoleGrant, Unit, User, WelcomeSection
+from portal.third_party_texts import AUDITLOG, AXES
 from robot.demo import load_demo_data
 from robot.models import RuleSet
 
@@ -275,3 +276,12 @@ def test_the_lockout_list_names_attempts_in_danish(client, everything):
 
     assert "ukendt fra 10.0.0.1, 3 mislykkede" in page
     assert "2 forsøg tilbage" in page
+
+
+def test_every_text_of_axes_and_auditlog_has_danish_in_our_catalogue():
+    """Their admins are Danish through our catalogue alone; a listed text without Danish
+    would show in English."""
+    with translation.override("da"):
+        english = [text for text in AXES + AUDITLOG if translation.gettext(text) == text]
+
+    assert english == []
