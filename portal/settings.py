@@ -17,6 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
+# --- Core ---
 DEBUG = env.bool("DEBUG", default=False)
 # The fallback key only serves a laptop; `check --deploy` flags it (security.W009).
 SECRET_KEY = env(
@@ -26,6 +27,7 @@ SECRET_KEY = env(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- The municipality ---
 # Shown on every page and in letters.
 MUNICIPALITY_NAME = env("MUNICIPALITY_NAME", default="Demo Kommune")
 # Absolute address of the portal, for links in e-mails.
@@ -46,6 +48,7 @@ ACCESSIBILITY_STATEMENT_URL = env(
 # Logo for letters and the header, a path under static/.
 MUNICIPALITY_LOGO = env("MUNICIPALITY_LOGO", default="img/logo.svg")
 
+# --- Deadlines and retention ---
 # Deadlines (days). The police give the person 14 days to consent in Digital Post.
 CONSENT_DAYS = env.int("CONSENT_DAYS", default=14)
 CONSENT_REMINDER_DAYS = [int(d) for d in env.list("CONSENT_REMINDER_DAYS", default=["7", "12"])]
@@ -58,6 +61,7 @@ RETENTION_FILE_DAYS = env.int("RETENTION_FILE_DAYS", default=30)
 RETENTION_ORDER_MONTHS = env.int("RETENTION_ORDER_MONTHS", default=12)
 RETENTION_ACCESS_LOG_MONTHS = env.int("RETENTION_ACCESS_LOG_MONTHS", default=24)
 
+# --- Returned certificates (the robot) ---
 # Returned documents: stored outside the web root, served only through an access-checked view.
 DOCUMENT_ROOT = env.str("DOCUMENT_ROOT", default=str(BASE_DIR / "var" / "documents"))
 MAX_DOCUMENT_BYTES = env.int("MAX_DOCUMENT_MB", default=20) * 1024 * 1024
@@ -69,6 +73,8 @@ IMAP_URL = env.str("IMAP_URL", default="")
 IMAP_PROCESSED_FOLDER = env.str("IMAP_PROCESSED_FOLDER", default="Behandlet")
 IMAP_FAILED_FOLDER = env.str("IMAP_FAILED_FOLDER", default="Fejlet")
 IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=30)
+
+# --- Filing in the case system (ESDH) ---
 # Filing in the case system (ESDH): "archive" (a local folder tree) or "sbsys".
 ESDH_BACKEND = env.str("ESDH_BACKEND", default="archive")
 ESDH_ARCHIVE_DIR = env.str("ESDH_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "archive"))
@@ -85,6 +91,7 @@ ESDH_RATE_LIMIT = env.float("ESDH_RATE_LIMIT", default=2.0)
 # Failed filings are retried with backoff for this long, then handed to a person.
 ESDH_RETRY_HORIZON_HOURS = env.int("ESDH_RETRY_HORIZON_HOURS", default=48)
 
+# --- Assessment, provenance and trial mode ---
 # Four eyes: an assessment of a not-clean certificate needs a second payroll clerk.
 REVIEW_FOUR_EYES = env.bool("REVIEW_FOUR_EYES", default=False)
 
@@ -112,9 +119,11 @@ PDF_SIGNATURE_REQUIRED = env.bool("PDF_SIGNATURE_REQUIRED", default=False)
 TRIAL_MIN_CONFIRMED = env.int("TRIAL_MIN_CONFIRMED", default=200)
 AUTOMATIC_SAMPLE_PERCENT = env.float("AUTOMATIC_SAMPLE_PERCENT", default=2.0)
 
+# --- Demonstrations ---
 # Demo users with the password "demo" can only be created in demo mode.
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
 
+# --- Django: apps, request handling, templates ---
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -180,6 +189,7 @@ TEMPLATES = [
     },
 ]
 
+# --- Database and cache ---
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
@@ -206,9 +216,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A cache shared by every process (Redis in production, e.g. redis://127.0.0.1:6379/1):
 # the case system's access token lives there, so web and worker processes reuse one.
 # The default keeps it in each process's memory, which is right for a laptop.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-CACHES["default"]["KEY_PREFIX"] = "attestportal"
+CACHES = {
+    "default": {
+        **env.cache_url("CACHE_URL", default="locmemcache://"),
+        "KEY_PREFIX": "attestportal",
+    }
+}
 
+# --- Login and sessions ---
 AUTH_USER_MODEL = "portal.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -302,6 +317,7 @@ AUTHENTICATION_BACKENDS = [
     *(["portal.sso.OIDCBackend"] if SSO_ENABLED else []),
 ]
 
+# --- Language and time ---
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", "Dansk")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -309,6 +325,7 @@ TIME_ZONE = "Europe/Copenhagen"
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files ---
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -328,6 +345,7 @@ WHITENOISE_USE_FINDERS = True
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Security ---
 # Keys for CPR numbers at rest. Without them, keys are derived from SECRET_KEY,
 # which is fine on a laptop; production sets both (see the deploy check in portal.checks).
 CPR_ENCRYPTION_KEY = env("CPR_ENCRYPTION_KEY", default="")
@@ -360,12 +378,14 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- E-mail ---
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="attestportal@localhost")
 # A hanging mail server must not hold a worker until the task time limit.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# --- Logging ---
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -418,7 +438,7 @@ STATS_REPORT_DAY = env.int("STATS_REPORT_DAY", default=1)
 STATS_SUMMARY_EVERY_SECONDS = env.float("STATS_SUMMARY_EVERY_SECONDS", default=300)
 STATS_SUMMARY_ON_PAGE = env.int("STATS_SUMMARY_ON_PAGE", default=2000)
 
-# --- HR and payroll system ---------------------------------------------------------------
+# --- HR and payroll system ---
 # New hires from the HR system prompt their managers to order (orders/hires.py).
 # Managers are reminded this many days before the start date if nothing is ordered.
 HIRE_REMINDER_DAYS = env.int("HIRE_REMINDER_DAYS", default=10)
@@ -471,7 +491,7 @@ SD_MAX_RESPONSE_SECONDS = env.float("SD_MAX_RESPONSE_SECONDS", default=25)
 # path (portal/outbox.py); a failed organisation import is e-mailed through it too.
 EMAIL_OUTBOX = "orders.notifications.queue_email"
 
-# --- Celery ----------------------------------------------------------------------------
+# --- Celery ---
 # Last, because the beat schedule runs the periodic tasks of every section above.
 # With no broker configured, tasks run in-process (the embedded default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
