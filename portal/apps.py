@@ -8,7 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from . import (
-            checks,  # noqa: F401  (registers the deploy checks)
+            checks,  # noqa: F401  (registers the system checks: deployment and settings)
             middleware,  # noqa: F401  (records the login time in the session)
         )
         from .audit import register_audited_models
