@@ -35,6 +35,18 @@ def no_random_checks(settings):
 
 
 @pytest.fixture
+def tasks_in_process():
+    """No worker runs beside the tests (nor beside the browser tests' live server): the
+    tasks a test waits for, e-mails included, run in-process even with a real broker."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def catalogue(db):
     # The data migration seeds it, but transactional tests (browser journeys) flush it.
     ensure_standard_catalogue(CertificateKind, LegalBasis)

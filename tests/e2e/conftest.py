@@ -43,14 +43,3 @@ def login(live_server):
         page.wait_for_url(f"{live_server.url}/bestillinger/")
 
     return log_in
-
-
-@pytest.fixture
-def tasks_in_process():
-    """The live server has no worker beside it: run the robot's tasks in-process."""
-    from portal.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous

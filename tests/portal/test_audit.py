@@ -120,7 +120,12 @@ def test_the_audit_log_is_filterable_exportable_and_cannot_be_edited(client, adm
 
 
 def test_granting_payroll_takes_a_second_administrator_and_everyone_is_told(
-    admin_user, second_admin, payroll, mailoutbox, django_capture_on_commit_callbacks
+    admin_user,
+    second_admin,
+    payroll,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    tasks_in_process,
 ):
     clerk = UserFactory(username="ny.loen")
 

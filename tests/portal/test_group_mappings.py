@@ -144,7 +144,7 @@ def test_a_unit_membership_mapping_takes_effect_at_once(admins, school):
 
 
 def test_the_proposal_and_the_approval_are_mailed_to_administrators_and_payroll(
-    admins, payroll, mailoutbox, django_capture_on_commit_callbacks
+    admins, payroll, mailoutbox, django_capture_on_commit_callbacks, tasks_in_process
 ):
     first, second, _third = admins
     with django_capture_on_commit_callbacks(execute=True):
@@ -159,7 +159,7 @@ def test_the_proposal_and_the_approval_are_mailed_to_administrators_and_payroll(
 
 
 def test_a_role_email_waits_in_the_outbox_while_the_mail_server_is_down(
-    admins, settings, smtp_server, django_capture_on_commit_callbacks
+    admins, settings, smtp_server, django_capture_on_commit_callbacks, tasks_in_process
 ):
     port, settings.EMAIL_PORT = settings.EMAIL_PORT, 1  # nothing listens there
     with django_capture_on_commit_callbacks(execute=True):

@@ -409,7 +409,7 @@ def test_a_clock_a_little_off_is_tolerated_but_an_expired_token_is_not(settings,
 
 
 def test_a_payroll_group_mapped_in_the_admin_gives_nothing_until_a_second_admin_approves(
-    client, sso, mailoutbox, django_capture_on_commit_callbacks
+    client, sso, mailoutbox, django_capture_on_commit_callbacks, tasks_in_process
 ):
     from django.test import Client
 

@@ -373,7 +373,7 @@ def test_monthly_report_pdf_for_any_month(history, payroll, client):
 
 
 def test_monthly_report_is_emailed_to_the_recipients_once(
-    history, settings, django_capture_on_commit_callbacks
+    history, settings, django_capture_on_commit_callbacks, tasks_in_process
 ):
     from robot.tasks import send_monthly_report
 
@@ -396,7 +396,7 @@ def test_monthly_report_is_emailed_to_the_recipients_once(
 
 
 def test_monthly_report_waits_in_the_outbox_while_the_mail_server_is_down(
-    history, settings, smtp_server, django_capture_on_commit_callbacks
+    history, settings, smtp_server, django_capture_on_commit_callbacks, tasks_in_process
 ):
     from robot.tasks import send_monthly_report
 
