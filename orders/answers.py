@@ -18,6 +18,7 @@ from portal.cpr import encrypt_cpr
 from .models import Notification, Order, OrderEvent, OrderLine, Person
 from .notifications import manager_addresses, order_url, queue_email
 from .services import Actor, OrderError, actor_user, change_line_status
+from .timeline import clear_correction_notes, record_event
 
 
 class CertificateResult(models.TextChoices):
@@ -78,13 +79,10 @@ def record_certificate_result(
         CertificateResult.REFUSED: _("Refused"),
     }.get(result, "")
     answer = {"to": to, "by": by, "action": OrderEvent.Action.RECEIVED, "note": note}
-    # The robot answers thousands of lines a day: first in one statement that moves the
-    # line only if it still has the status the caller read; if it changed since (or never
-    # could take this answer), lock it and look again.
-    if not (
-        _may_answer(line.status, result)
-        and change_line_status(line=line, if_unchanged=True, **answer)
-    ):
+    # The robot answers thousands of lines a day: first without a locking read (the update
+    # moves the line only if it still has the status the caller read); if it changed since
+    # (or never could take this answer), lock it and look again.
+    if not (_may_answer(line.status, result) and change_line_status(line=line, **answer)):
         line = _locked_line(line)
         if not _may_answer(line.status, result):
             raise OrderError(_("The certificate line already has an answer."))
@@ -126,12 +124,7 @@ def reopen_for_second_answer(*, line: OrderLine, by: Actor) -> OrderLine:
             action=OrderEvent.Action.SECOND_ANSWER,
         )
     else:
-        OrderEvent.objects.create(
-            order_id=line.order_id,
-            line=line,
-            actor=actor_user(by),
-            action=OrderEvent.Action.SECOND_ANSWER,
-        )
+        record_event(line=line, actor=actor_user(by), action=OrderEvent.Action.SECOND_ANSWER)
     return line
 
 
@@ -184,12 +177,8 @@ def settle_second_answer(
                 return line
         else:
             raise OrderError(_("The certificate line already has an answer."))
-    OrderEvent.objects.create(
-        order_id=line.order_id,
-        line=line,
-        actor=actor_user(by),
-        action=OrderEvent.Action.SECOND_ANSWER_SETTLED,
-        note=note,
+    record_event(
+        line=line, actor=actor_user(by), action=OrderEvent.Action.SECOND_ANSWER_SETTLED, note=note
     )
     return line
 
@@ -205,12 +194,8 @@ def record_decision(*, line: OrderLine, decision: str, by: Actor, key: str) -> O
         raise OrderError(_("The certificate is not being assessed by payroll."))
     status = _DECISION_STATUS.get(decision)
     if status is None:
-        OrderEvent.objects.create(
-            order_id=line.order_id,
-            line=line,
-            actor=actor_user(by),
-            action=OrderEvent.Action.DECIDED,
-            note=decision.label,
+        record_event(
+            line=line, actor=actor_user(by), action=OrderEvent.Action.DECIDED, note=decision.label
         )
     else:
         change_line_status(
@@ -232,9 +217,7 @@ def record_decision(*, line: OrderLine, decision: str, by: Actor, key: str) -> O
 def record_filed(*, line: OrderLine, by: Actor, key: str, decision: str | None = None) -> OrderLine:
     """The certificate (or its note) is in the case system; the manager is told once."""
     line = _locked_line(line)
-    OrderEvent.objects.create(
-        order_id=line.order_id, line=line, actor=actor_user(by), action=OrderEvent.Action.FILED
-    )
+    record_event(line=line, actor=actor_user(by), action=OrderEvent.Action.FILED)
     order = line.order
     queue_email(
         template="certificate_filed",
@@ -258,11 +241,8 @@ def anonymise_order(*, order: Order, by: Actor) -> None:
     order.full_name = ANONYMISED_NAME
     order.save(update_fields=["full_name"])
     Notification.objects.filter(Q(order=order) | Q(line__order=order)).update(subject="", body="")
-    # A correction's note names the hire before and after ("Name: old → new").
-    OrderEvent.objects.filter(order=order, action=OrderEvent.Action.EDITED).update(note="")
-    OrderEvent.objects.create(
-        order=order, actor=actor_user(by), action=OrderEvent.Action.ANONYMISED
-    )
+    clear_correction_notes(order=order)
+    record_event(order=order, actor=actor_user(by), action=OrderEvent.Action.ANONYMISED)
 
 
 def anonymise_person(*, person: Person) -> None:

@@ -22,6 +22,7 @@ from portal.models import User
 
 from .models import LegalBasis, OrderEvent, OrderLine, PoliceBatch
 from .services import OrderError, change_line_status
+from .timeline import record_events
 
 # Letters and digits that cannot be mistaken for each other when read or typed: no 0/O,
 # 1/I/L. Nine of these (the first a letter) are 44.1 random bits, short enough to paste.
@@ -144,10 +145,8 @@ def mark_batch_ordered(*, batch: PoliceBatch, by: User) -> PoliceBatch:
 
 def _record_batch_events(lines, *, batch: PoliceBatch, action: str, by: User, at) -> None:
     """One timeline event per line put into, or taken out of, a batch (named in the note)."""
-    OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order_id=line.order_id, line=line, at=at, actor=by, action=action, note=batch.reference
-        )
+    record_events(
+        {"line": line, "at": at, "actor": by, "action": action, "note": batch.reference}
         for line in lines
     )
 

@@ -16,6 +16,7 @@ from .hires import prompt_renewals, send_hire_reminders
 from .models import Order, OrderEvent, OrderLine
 from .notifications import manager_addresses, order_url, payroll_addresses, queue_email
 from .services import ROBOT, change_line_status
+from .timeline import record_event, record_events
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +80,10 @@ def send_consent_reminders(*, now: datetime.datetime) -> int:
                 },
             )
             if notification is not None:
-                OrderEvent.objects.create(
-                    order_id=line.order_id,
+                record_event(
                     line=line,
                     at=now,
+                    actor=None,
                     action=OrderEvent.Action.REMINDED,
                     note=notification.to,
                 )
@@ -159,8 +160,8 @@ def warn_start_soon(*, now: datetime.datetime) -> int:
                 context={"order": order, "lines": open_lines, "url": order_url(order)},
             )
             if notification is not None:
-                OrderEvent.objects.bulk_create(
-                    OrderEvent(order=order, line=line, at=now, action=OrderEvent.Action.START_SOON)
+                record_events(
+                    {"line": line, "at": now, "actor": None, "action": OrderEvent.Action.START_SOON}
                     for line in open_lines
                 )
                 warned += 1

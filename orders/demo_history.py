@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .answers import Decision
 from .models import Order, OrderEvent, OrderLine, Person
+from .timeline import record_events
 
 HISTORY_NAMESPACE = uuid.UUID("6f1c3f52-2a4e-4c1e-9d55-0a1b2c3d4e5f")
 
@@ -118,16 +119,15 @@ def seed_timeline(
 
         def event(action, at, actor=None, from_status="", to_status="", note="", line=line):
             events.append(
-                OrderEvent(
-                    order_id=line.order_id,
-                    line=line,
-                    at=at,
-                    actor=actor,
-                    action=action,
-                    from_status=from_status,
-                    to_status=to_status,
-                    note=note,
-                )
+                {
+                    "line": line,
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "from_status": from_status,
+                    "to_status": to_status,
+                    "note": note,
+                }
             )
 
         event(A.PLACED, line.order.created_at, line.order.created_by, to_status=S.NEW)
@@ -158,7 +158,7 @@ def seed_timeline(
             )
         if "filed" in plan:
             event(A.FILED, plan["filed"], payroll if plan["filed_by_hand"] else None)
-    OrderEvent.objects.bulk_create(events)
+    record_events(events)
     return list(zip(lines, line_plans, strict=True))
 
 

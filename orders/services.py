@@ -1,12 +1,12 @@
 """State changes of orders. Every change goes through here and writes a timeline event."""
 
 import datetime
-import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -27,6 +27,7 @@ from .models import (
 )
 from .notifications import payroll_addresses, payroll_url, queue_email
 from .selectors import certificate_options
+from .timeline import ALLOWED_MOVES, record_event, record_events
 
 
 class Automatic:
@@ -246,15 +247,14 @@ def _create_order(
         if duplicate is not None:
             raise DuplicateOrder(duplicate) from error
         raise
-    OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order=order,
-            line=line,
-            at=now,
-            actor=by,
-            action=OrderEvent.Action.PLACED,
-            to_status=OrderLine.Status.NEW,
-        )
+    record_events(
+        {
+            "line": line,
+            "at": now,
+            "actor": by,
+            "action": OrderEvent.Action.PLACED,
+            "to_status": OrderLine.Status.NEW,
+        }
         for line in lines
     )
     log_access(user=by, action=AccessLog.Action.PLACE_ORDER, orders=[order])
@@ -373,9 +373,15 @@ def correct_order(
     only payroll, and once the police have been asked they must be told as well. The
     CPR number changes only before batching, checked for duplicates as a new order is.
     """
-    order = Order.objects.select_for_update().select_related("person").get(pk=order.pk)
-    lines = list(OrderLine.objects.select_for_update().filter(order=order).order_by("pk"))
-    order._prefetched_objects_cache = {"lines": lines}
+    order = (
+        Order.objects.select_for_update()
+        .select_related("person")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_for_update().order_by("pk"))
+        )
+        .get(pk=order.pk)
+    )
+    lines = list(order.lines.all())
     ensure_may_correct(order=order, by=by)
     changes = []
     full_name = full_name.strip()
@@ -401,7 +407,7 @@ def correct_order(
     note = "; ".join(changes)
     if tell_police:
         note += ". " + _("The police have the old details and must be told.")
-    OrderEvent.objects.create(order=order, actor=by, action=OrderEvent.Action.EDITED, note=note)
+    record_event(order=order, actor=by, action=OrderEvent.Action.EDITED, note=note)
     log_access(user=by, action=AccessLog.Action.EDIT_ORDER, orders=[order])
     return OrderCorrection(changes=changes, tell_police=tell_police)
 
@@ -487,8 +493,7 @@ def reorder_line(*, line: OrderLine, by: User) -> OrderLine:
         status_changed_at=now,
         replaces=line,
     )
-    OrderEvent.objects.create(
-        order=line.order,
+    record_event(
         line=new_line,
         at=now,
         actor=by,
@@ -507,19 +512,33 @@ def change_line_status(
     note: str = "",
     now: datetime.datetime | None = None,
     extra_fields: Sequence[str] = (),
-    if_unchanged: bool = False,
 ) -> bool:
-    """Move a (locked) line to a new status and write the timeline event.
+    """Move a line to a status ALLOWED_MOVES lets it take and write the timeline event, in
+    the caller's transaction; a move the table does not list raises OrderError.
 
-    With `if_unchanged` the line need not be locked: it moves only if the database still
-    has the status the caller read, checked by the update itself (which takes the row
-    lock), one statement instead of a locking read and a write. Returns whether it moved;
-    if not, nothing was written."""
+    The update moves the line only if the database still has the status the caller read
+    (the update takes the row lock), so a caller need not lock the line first. Returns
+    whether it moved; if another transaction moved it meanwhile, nothing is written. A
+    caller that holds the row lock always moves it."""
+    seen = line.status
+    if to not in ALLOWED_MOVES.get(seen, set()):
+        raise OrderError(
+            _("A certificate with the status “%(from)s” cannot be moved to “%(to)s”.")
+            % {
+                "from": OrderLine.Status(seen).label,
+                "to": OrderLine.Status(to).label,
+            }
+        )
     now = now or timezone.now()
-    seen, seen_at = line.status, line.status_changed_at
+    changes = {
+        "status": to,
+        "status_changed_at": now,
+        **{name: getattr(line, name) for name in extra_fields},
+    }
+    if not OrderLine.objects.filter(pk=line.pk, status=seen).update(**changes):
+        return False
     line.status, line.status_changed_at = to, now
-    event = OrderEvent(
-        order_id=line.order_id,
+    record_event(
         line=line,
         at=now,
         actor=actor_user(by),
@@ -528,76 +547,7 @@ def change_line_status(
         to_status=to,
         note=note,
     )
-    fields = ("status", "status_changed_at", *extra_fields)
-    if if_unchanged and connection.vendor == "postgresql":
-        moved = _move_and_record(line, seen, fields, event)
-    elif if_unchanged:
-        values = {name: getattr(line, name) for name in fields}
-        moved = bool(OrderLine.objects.filter(pk=line.pk, status=seen).update(**values))
-        if moved:
-            event.save(force_insert=True)
-    else:
-        line.save(update_fields=fields)
-        event.save(force_insert=True)
-        moved = True
-    if not moved:
-        line.status, line.status_changed_at = seen, seen_at  # as the caller read it
-    return moved
-
-
-def _move_and_record(line: OrderLine, seen: str, fields: tuple[str, ...], event) -> bool:
-    """The checked update and its timeline event in one statement (PostgreSQL): the event
-    is written only if the update moved the line. The robot answers every certificate
-    this way; one round trip and no ORM compiling instead of two of each. Like the ORM's
-    own insert, it sends each field's value prepared by the field; unlike save(), it sends
-    no signals (OrderEvent has no receivers)."""
-    line_fields = [OrderLine._meta.get_field(name) for name in fields]
-    values = [
-        *(
-            field.get_db_prep_save(getattr(line, field.attname), connection)
-            for field in line_fields
-        ),
-        line.pk,
-        seen,
-        *(
-            field.get_db_prep_save(field.pre_save(event, True), connection)
-            for field in _event_fields()
-        ),
-    ]
-    if any(hasattr(value, "resolve_expression") for value in values):
-        raise TypeError("Only plain values go into the line's answer statement.")
-    with connection.cursor() as cursor:
-        cursor.execute(_move_and_record_sql(fields), values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    event.pk, event._state.adding = row[0], False
     return True
-
-
-def _event_fields() -> list:
-    """The event's columns the statement writes: every stored one but the key."""
-    return [
-        field
-        for field in OrderEvent._meta.concrete_fields
-        if not field.primary_key and not getattr(field, "generated", False)
-    ]
-
-
-@functools.cache
-def _move_and_record_sql(fields: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    lines, events = OrderLine._meta, OrderEvent._meta
-    event_columns = [field.column for field in _event_fields()]
-    sets = ", ".join(f"{quote(lines.get_field(name).column)} = %s" for name in fields)
-    return (
-        f"WITH moved AS (UPDATE {quote(lines.db_table)} SET {sets} "
-        f"WHERE {quote(lines.pk.column)} = %s AND {quote(lines.get_field('status').column)} = %s "
-        f"RETURNING {quote(lines.pk.column)}) "
-        f"INSERT INTO {quote(events.db_table)} ({', '.join(map(quote, event_columns))}) "
-        f"SELECT {', '.join(['%s'] * len(event_columns))} FROM moved "
-        f"RETURNING {quote(events.pk.column)}"
-    )
 
 
 def log_person_access(
