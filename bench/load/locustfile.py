@@ -197,6 +197,8 @@ class Payroll(Portal):
             pdf = certificate(cpr=cpr, name=name, kind=kind, reference=reference)
             self.post(
                 "/modtagelse/upload/",
+                # Fetched from the municipality's Digital Post mailbox, as payroll states.
+                {"origin": "digital_post"},
                 files={"file": (f"attest-{len(self.returned)}.pdf", pdf, "application/pdf")},
                 htmx=True,
                 name="/modtagelse/upload/",
