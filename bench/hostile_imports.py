@@ -274,7 +274,7 @@ def run_case(name: str, path: Path | None, sd_url: str = "") -> dict:
 
     from orders import hires
     from orders import tasks as order_tasks
-    from orders.hr_sources import SourceError
+    from orders.hires import SourceError
     from orders.models import Hire, HireImport, Notification
     from portal import tasks as portal_tasks
     from portal.models import Area, OrgImport, Unit, User

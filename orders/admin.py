@@ -160,7 +160,7 @@ class NotificationAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
         )
 
 
-# --- New hires from the HR system (orders/hires.py) ---------------------------------
+# --- New hires from the HR system (orders/hires/) -----------------------------------
 
 from .models import HireColumns, JobCode, UnreadHire  # noqa: E402
 

@@ -13,7 +13,6 @@ from portal.decorators import payroll_required
 
 from . import hires
 from .hr_forms import HireFileForm, HireOrderForm, NotNeededForm
-from .hr_sources import SourceError
 from .models import Hire, HireImport
 from .views import place_order_from_form
 
@@ -78,7 +77,7 @@ def hire_imports(request: HttpRequest) -> HttpResponse:
             hire_import = hires.start_file_import(
                 data=upload.read(), filename=upload.name, by=request.user
             )
-        except SourceError as error:
+        except hires.SourceError as error:
             form.add_error("file", str(error))
         else:
             return redirect("payroll:hire_import", public_id=hire_import.public_id)

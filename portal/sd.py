@@ -1,5 +1,5 @@
 """SD Løn's web services (HTTPS, basic auth, XML answers): one client for the
-organisation import (portal/org_sources.py) and the new hires (orders/hr_sources.py).
+organisation import (portal/org_sources.py) and the new hires (orders/hires/sources.py).
 
 SD's services are named with the date of their version (GetDepartment20111201, ...) and
 take their parameters as a query string or form fields; dates are dd.mm.yyyy.

@@ -439,7 +439,7 @@ STATS_SUMMARY_EVERY_SECONDS = env.float("STATS_SUMMARY_EVERY_SECONDS", default=3
 STATS_SUMMARY_ON_PAGE = env.int("STATS_SUMMARY_ON_PAGE", default=2000)
 
 # --- HR and payroll system ---
-# New hires from the HR system prompt their managers to order (orders/hires.py).
+# New hires from the HR system prompt their managers to order (orders/hires/).
 # Managers are reminded this many days before the start date if nothing is ordered.
 HIRE_REMINDER_DAYS = env.int("HIRE_REMINDER_DAYS", default=10)
 # Payroll's compliance list: hires starting within this many days, or started within the

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from orders import hires
 from orders.deadlines import process_deadlines
-from orders.hr_sources import SourceError
+from orders.hires import SourceError
 from orders.models import AccessLog, Hire, HireImport, JobCode, Notification, OrderLine
 from portal.cpr import hash_cpr
 from portal.models import Unit

@@ -15,7 +15,7 @@ from werkzeug import Response
 
 from bench.hostile_imports import sd_answer_chunks, sd_answer_with_late_dtd, xlsx_with_rows
 from orders import hires
-from orders.hr_sources import SourceError
+from orders.hires import SourceError
 from orders.models import Hire, HireImport, Notification, UnreadHire
 
 from ..factories import make_cpr

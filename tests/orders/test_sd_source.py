@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from werkzeug import Response
 
 from orders import hires
-from orders.hr_sources import SDLoenSource, parse_sd_employments
+from orders.hires.sources import SDLoenSource, parse_sd_employments
 from orders.models import Hire, HireImport, JobCode, UnreadHire
 from portal.models import Unit
 

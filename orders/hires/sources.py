@@ -1,6 +1,6 @@
 """Where new hires come from: the HR system's new-hire report as a CSV or XLSX file,
 and SD Løn's web service. Each source turns its input into HireRecords and knows
-nothing about hires in the portal; orders/hires.py plans and applies them.
+nothing about hires in the portal; planning.py and applying.py plan and apply them.
 
 No CPR number may reach a log line or an exception message from here.
 """
