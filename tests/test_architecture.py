@@ -317,11 +317,6 @@ def creates_access_log_rows(path: Path) -> list[int]:
     return lines
 
 
-# log_hire_access in orders/hires/prompts.py still builds its own rows; it is to call
-# log_person_access like every other caller, and then leaves this set.
-ACCESS_LOG_WRITERS_TO_MOVE = {"orders/hires/prompts.py"}
-
-
 def test_only_log_person_access_writes_the_access_log():
     """Who saw whose data is written in one place (orders.services.log_person_access), so
     every row has the same fields and none is written about nobody."""
@@ -329,7 +324,7 @@ def test_only_log_person_access_writes_the_access_log():
         f"{path.relative_to(ROOT)}:{line}"
         for app in ("portal", "orders", "robot")
         for path in python_files(app)
-        if str(path.relative_to(ROOT)) not in {"orders/services.py", *ACCESS_LOG_WRITERS_TO_MOVE}
+        if str(path.relative_to(ROOT)) != "orders/services.py"
         for line in creates_access_log_rows(path)
     }
     assert offenders == set()

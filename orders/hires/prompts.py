@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from portal.models import User
 
 from ..models import AccessLog, Hire, Order
+from ..services import log_person_access
 from .exceptions import HireError
 
 
@@ -55,16 +56,8 @@ def mark_not_needed(*, hire: Hire, by: User, reason: str) -> Hire:
 
 
 def log_hire_access(*, user: User, hires) -> None:
-    now = timezone.now()
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            at=now,
-            user=user,
-            username=user.get_username(),
-            person_id=h.person_id,
-            action=AccessLog.Action.LIST_HIRES,
-        )
-        for h in hires
+    log_person_access(
+        user=user, action=AccessLog.Action.LIST_HIRES, entries=[(h.person_id, None) for h in hires]
     )
 
 
