@@ -1,15 +1,21 @@
-"""Retention: the portal forgets what it no longer needs (docs/architecture.md, D4).
+"""Retention of the robot's data, and the daily run that forgets everything the retention
+periods say the portal no longer needs (docs/architecture.md, D4).
 
-Certificate files go N days after they were filed, orders are anonymised M months after
-their last event, access-log rows go after K months. Only the portal's own copies are
-touched: nothing here calls the case system, so what was filed there stays.
+Each app forgets its own data. The robot owns the returned documents: a certificate's file
+goes RETENTION_FILE_DAYS after it was filed (discarded and duplicate documents likewise),
+and when orders anonymises an order or a person, the documents' details about them go too
+(their files, file names, forwarding notices and quoted evidence). Orders' part (orders,
+persons, access log, reminders about new hires) is orders/retention.py; the robot calls it,
+telling it which orders and persons the robot still needs, never the other way round.
+`apply_retention` here is the one entry point: the `apply_retention` command and the daily
+task `robot.tasks.apply_retention` call it.
 
-Every step is chosen from the current state of the data, never from a mark left by an
-earlier run, so running it twice, or after a crash half-way, does the remaining work and
-nothing more. The dry run counts the same selections and changes nothing.
+Only the portal's own copies are touched: nothing here calls the case system, so what was
+filed there stays. Every step is chosen from the current state of the data, never from a
+mark left by an earlier run, so running it twice, or after a crash half-way, does the
+remaining work and nothing more. The dry run counts the same selections and changes nothing.
 """
 
-import calendar
 import datetime
 import logging
 from dataclasses import dataclass
@@ -17,19 +23,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from orders.answers import (
-    ANONYMISED_HASH_PREFIX,
-    ANONYMISED_NAME,
-    anonymise_order,
-    anonymise_person,
-)
-from orders.hires import hire_reminders_sent
-from orders.models import AccessLog, Hire, Order, OrderEvent, OrderLine, Person
-from orders.notifications import empty_emails
-from orders.services import ROBOT
+from orders import retention as orders_retention
+from orders.answers import ANONYMISED_HASH_PREFIX, ANONYMISED_NAME
 
 from .intake import document_path
 from .models import Document, Evaluation, FilingJob
@@ -57,8 +55,16 @@ def apply_retention(
     """Delete and anonymise what the retention periods say the portal no longer needs."""
     now = now or timezone.now()
     if dry_run:
-        orders = list(orders_due(now=now).values_list("pk", flat=True))
-        persons = list(persons_due(now=now, also_anonymised=orders).values_list("pk", flat=True))
+        orders = list(
+            orders_retention.orders_due(now=now, still_needed=_orders_needed()).values_list(
+                "pk", flat=True
+            )
+        )
+        persons = list(
+            orders_retention.persons_due(
+                now=now, still_needed=_persons_needed(now), also_anonymised=orders
+            ).values_list("pk", flat=True)
+        )
         gone = (
             _file_expired(now) | _anonymised() | Q(line__order__in=orders) | Q(person__in=persons)
         )
@@ -67,25 +73,29 @@ def apply_retention(
             files_deleted=len(_documents_with_files(gone)),
             orders_anonymised=len(orders),
             persons_anonymised=len(persons),
-            access_log_deleted=access_log_due(now=now).count(),
-            hire_emails_emptied=hire_emails_due(now=now).count(),
+            access_log_deleted=orders_retention.access_log_due(now=now).count(),
+            hire_emails_emptied=orders_retention.hire_emails_due(now=now).count(),
         )
     else:
         orders = sum(
             _anonymise_order(order_id=pk, now=now)
-            for pk in orders_due(now=now).values_list("pk", flat=True)
+            for pk in orders_retention.orders_due(
+                now=now, still_needed=_orders_needed()
+            ).values_list("pk", flat=True)
         )
         persons = sum(
             _anonymise_person(person_id=pk, now=now)
-            for pk in persons_due(now=now).values_list("pk", flat=True)
+            for pk in orders_retention.persons_due(
+                now=now, still_needed=_persons_needed(now)
+            ).values_list("pk", flat=True)
         )
         report = RetentionReport(
             dry_run=False,
             files_deleted=_delete_files(_file_expired(now) | _anonymised()),
             orders_anonymised=orders,
             persons_anonymised=persons,
-            access_log_deleted=access_log_due(now=now).delete()[0],
-            hire_emails_emptied=empty_emails(hire_emails_due(now=now)),
+            access_log_deleted=orders_retention.delete_access_log(now=now),
+            hire_emails_emptied=orders_retention.empty_hire_emails(now=now),
         )
     logger.info(
         "Retention%s: %d files, %d orders, %d persons, %d access-log rows, %d hire e-mails",
@@ -97,14 +107,6 @@ def apply_retention(
         report.hire_emails_emptied,
     )
     return report
-
-
-def months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
-    """The same local time `months` calendar months earlier (31 March - 1 month = 28/29 Feb)."""
-    local = timezone.localtime(moment)
-    year, month = divmod(local.year * 12 + local.month - 1 - months, 12)
-    day = min(local.day, calendar.monthrange(year, month + 1)[1])
-    return local.replace(year=year, month=month + 1, day=day)
 
 
 # Selections -------------------------------------------------------------------------
@@ -132,57 +134,24 @@ def _anonymised() -> Q:
     )
 
 
-def _without_unfiled(queryset: QuerySet, relation: str) -> QuerySet:
+def _unfiled(relation: str) -> Exists:
     """A certificate still on its way to the case system needs its file and the CPR."""
     unfiled = Document.objects.filter(filing__isnull=False).exclude(filing__state=FILED)
-    return queryset.exclude(Exists(unfiled.filter(**{relation: OuterRef("pk")})))
+    return Exists(unfiled.filter(**{relation: OuterRef("pk")}))
 
 
-def orders_due(*, now: datetime.datetime) -> QuerySet[Order]:
-    """Orders with no open line and no event for RETENTION_ORDER_MONTHS months."""
-    cutoff = months_before(now, settings.RETENTION_ORDER_MONTHS)
-    orders = (
-        Order.objects.exclude(full_name=ANONYMISED_NAME)
-        .filter(created_at__lte=cutoff)
-        .exclude(Exists(OrderEvent.objects.filter(order=OuterRef("pk"), at__gt=cutoff)))
-        .exclude(Exists(OrderLine.objects.open().filter(order=OuterRef("pk"))))
-    )
-    return _without_unfiled(orders, "line__order")
+def _orders_needed() -> list[Exists]:
+    """When the robot still needs an order that orders would otherwise anonymise."""
+    return [_unfiled("line__order")]
 
 
-def persons_due(*, now: datetime.datetime, also_anonymised=()) -> QuerySet[Person]:
-    """Persons whose every order is anonymised (or in `also_anonymised`, for the dry run)
-    and nothing of whom has arrived or awaits assessment within the order period."""
-    cutoff = months_before(now, settings.RETENTION_ORDER_MONTHS)
-    remaining_orders = (
-        Order.objects.filter(person=OuterRef("pk"))
-        .exclude(full_name=ANONYMISED_NAME)
-        .exclude(pk__in=list(also_anonymised))
-    )
+def _persons_needed(now: datetime.datetime) -> list[Exists]:
+    """When the robot still needs a person: a document of theirs arrived within the order
+    period or awaits assessment, or a certificate of theirs is not yet filed."""
     active_documents = Document.objects.filter(person=OuterRef("pk")).filter(
-        Q(received_at__gt=cutoff) | Q(state__in=ASSESSMENT_STATES)
+        Q(received_at__gt=orders_retention.order_period_start(now)) | Q(state__in=ASSESSMENT_STATES)
     )
-    # A person the HR system reports as hired stays known: renewals of their certificates
-    # are ordered from the hire (the portal is not told when an employment ends).
-    employed = Hire.objects.filter(person=OuterRef("pk")).exclude(status=Hire.Status.WITHDRAWN)
-    persons = (
-        Person.objects.exclude(cpr_hash__startswith=ANONYMISED_HASH_PREFIX)
-        .filter(created_at__lte=cutoff)
-        .exclude(Exists(remaining_orders))
-        .exclude(Exists(active_documents))
-        .exclude(Exists(employed))
-    )
-    return _without_unfiled(persons, "person")
-
-
-def hire_emails_due(*, now: datetime.datetime):
-    """Reminders about new hires older than the order period. The hire itself stays: it is
-    the employment that certificate renewals are prompted from."""
-    return hire_reminders_sent(before=months_before(now, settings.RETENTION_ORDER_MONTHS))
-
-
-def access_log_due(*, now: datetime.datetime) -> QuerySet[AccessLog]:
-    return AccessLog.objects.filter(at__lt=months_before(now, settings.RETENTION_ACCESS_LOG_MONTHS))
+    return [Exists(active_documents), _unfiled("person")]
 
 
 def _documents_with_files(gone: Q) -> list[Document]:
@@ -213,22 +182,23 @@ def _delete_files(gone: Q) -> int:
 
 @transaction.atomic
 def _anonymise_order(*, order_id: int, now: datetime.datetime) -> bool:
-    # Locked and checked again: a line may have been re-ordered since the selection.
-    order = orders_due(now=now).select_for_update().filter(pk=order_id).first()
+    # One transaction: the order stays locked until its documents have forgotten it too.
+    order = orders_retention.anonymise_order_if_due(
+        order_id=order_id, now=now, still_needed=_orders_needed()
+    )
     if order is None:
         return False
-    anonymise_order(order=order, by=ROBOT)
     _forget_document_details(Q(line__order=order))
     return True
 
 
 @transaction.atomic
 def _anonymise_person(*, person_id: int, now: datetime.datetime) -> bool:
-    # Locked and checked again: a new order may have found the person by CPR meanwhile.
-    person = persons_due(now=now).select_for_update().filter(pk=person_id).first()
+    person = orders_retention.anonymise_person_if_due(
+        person_id=person_id, now=now, still_needed=_persons_needed(now)
+    )
     if person is None:
         return False
-    anonymise_person(person=person)
     _forget_document_details(Q(person=person))
     return True
 

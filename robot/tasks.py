@@ -1,6 +1,8 @@
+from dataclasses import asdict
+
 from celery import shared_task
 
-from . import pipeline, sweeping
+from . import pipeline, retention, sweeping
 
 
 @shared_task(acks_late=True)
@@ -27,10 +29,6 @@ def file_due() -> int:
 @shared_task(acks_late=True)
 def apply_retention() -> dict:
     """Delete and anonymise what the retention periods say the portal no longer needs."""
-    from dataclasses import asdict
-
-    from . import retention
-
     return asdict(retention.apply_retention())
 
 

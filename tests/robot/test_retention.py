@@ -8,13 +8,14 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
+from orders.answers import ANONYMISED_NAME
 from orders.models import AccessLog, Notification, OrderEvent, OrderLine, Person
 from orders.services import change_line_status, log_access
 from portal.cpr import hash_cpr
 from robot import models as robot_models
 from robot.intake import document_path, ingest_bytes
 from robot.models import Document, Evaluation, RuleSet
-from robot.retention import ANONYMISED_NAME, apply_retention
+from robot.retention import apply_retention
 
 from ..factories import hire_awaiting_order, order_for
 
