@@ -7,7 +7,7 @@ import random
 import pytest
 from django.db import transaction
 
-from orders.demo_history import seed_timeline
+from orders.demo import seed_timeline
 from orders.models import OrderEvent, OrderLine
 from orders.services import ROBOT, OrderError, change_line_status
 from orders.timeline import ALLOWED_MOVES

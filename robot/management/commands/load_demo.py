@@ -1,3 +1,6 @@
+"""`manage.py load_demo`: the whole demo, each app's part in turn (portal/demo.py,
+orders/demo.py, robot/demo.py) through robot.demo.load_demo_data."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -24,7 +27,7 @@ class Command(BaseCommand):
         load_demo_data(with_orders=not no_orders, with_history=not no_history)
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo data loaded. Log in as leder.skole, sekretaer.skole, leder.aeldre, loen or "
-                "admin (password: demo)."
+                "Demo data loaded. Log in as leder.skole, sekretaer.skole, leder.aeldre, loen, "
+                "admin or admin2 (password: demo)."
             )
         )

@@ -1,20 +1,185 @@
-"""Demo history: orders over a period with the timeline they would have had, written in
-bulk. Only for demo data and benchmarks (robot.demo adds the robot's side); the timeline
-is written here because only orders writes order lines and their events."""
+"""The demo's orders: the catalogue, position profiles and the areas that ask about
+children, a few sample orders, and orders over a period with the timeline they would have
+had (the history behind the statistics page, also used by benchmarks).
+
+Each app seeds its own part of the demo: portal/demo.py the organisation (this module
+runs after it, and finds its units, unit types and users in the database), this module
+the orders, robot/demo.py the rules and the robot's side of the history (documents,
+proposals, filings). `robot.demo.load_demo_data` (the `load_demo` command) runs them in
+that order. The history's timeline is written here because only orders writes order lines
+and their events.
+"""
 
 import datetime
 import uuid
 
 from django.utils import timezone
 
+from portal.cpr import encrypt_cpr, hash_cpr
+from portal.models import Area, Unit, UnitType, User
+
 from .answers import Decision
-from .models import Order, OrderEvent, OrderLine, Person
+from .catalogue import ensure_standard_catalogue
+from .models import (
+    CertificateKind,
+    ChildContactRule,
+    LegalBasis,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Person,
+    PositionProfile,
+    ProfileRequirement,
+)
+from .services import place_order
 from .timeline import record_events
+
+CHILD_EMPLOYMENT = "Ansættelse i børnefagligt område"
+SOCIAL = "Ansættelse i sociale servicefag (serviceloven §§ 83 og 85)"
+SCHOOL = "Ansættelse i folkeskolen (direkte kontakt med elever)"
+HELPER = "Ansættelse som personlig hjælper (serviceloven §§ 52, 54 og 74)"
+CHILD_INSTITUTION = "Ansættelse ved dag-, døgn- og rådgivningstilbud for børn og unge"
+PRIVATE = "Uden lovhjemmel (privat straffeattest)"
+
+R, O = ProfileRequirement.Level.REQUIRED, ProfileRequirement.Level.OPTIONAL  # noqa: E741
+
+# area (portal/demo.py): (asks the children question, {profile: [(basis, level)]})
+PROFILES = {
+    "Børn og Unge": (
+        True,
+        {
+            "Lærer": [(CHILD_EMPLOYMENT, R), (SCHOOL, R)],
+            "Pædagog": [(CHILD_EMPLOYMENT, R), (CHILD_INSTITUTION, R)],
+            "Pædagogmedhjælper": [(CHILD_EMPLOYMENT, R), (CHILD_INSTITUTION, O)],
+            "Vikar i folkeskolen": [(CHILD_EMPLOYMENT, R), (SCHOOL, R)],
+            "Musikunderviser": [(CHILD_EMPLOYMENT, R)],
+            "Skolesekretær": [(SCHOOL, O)],
+        },
+    ),
+    "Ældre og Handicap": (
+        False,
+        {
+            "Social- og sundhedshjælper": [(SOCIAL, R)],
+            "Social- og sundhedsassistent": [(SOCIAL, R)],
+            "Sygeplejerske": [(SOCIAL, R)],
+            "Personlig hjælper": [(HELPER, R)],
+            "Pædagog på bosted": [(SOCIAL, R)],
+        },
+    ),
+    "Familie og Beskæftigelse": (
+        True,
+        {
+            "Familiebehandler": [(CHILD_EMPLOYMENT, R), (CHILD_INSTITUTION, R)],
+            "Socialrådgiver": [(CHILD_INSTITUTION, O)],
+            "Jobkonsulent": [],
+        },
+    ),
+    "Sundhed og Kultur": (
+        True,
+        {
+            "Svømmeinstruktør": [(CHILD_EMPLOYMENT, R)],
+            "Sundhedsplejerske": [(CHILD_EMPLOYMENT, R)],
+            "Bibliotekar": [],
+            "Frivillig træner": [(CHILD_EMPLOYMENT, R)],
+        },
+    ),
+    "Administration": (
+        False,
+        {
+            "Administrativ medarbejder": [(PRIVATE, O)],
+            "Vejarbejder": [],
+        },
+    ),
+}
+
+# The unit type (portal/demo.py) a profile of "Børn og Unge" is limited to. Profiles not
+# named here fit every unit type of their area (Pædagog, Pædagogmedhjælper).
+PROFILE_TYPES = {
+    "Lærer": "Skole",
+    "Vikar i folkeskolen": "Skole",
+    "Skolesekretær": "Skole",
+    "Musikunderviser": "Musikskole",
+}
+
+# Synthetic people (valid dates of birth, not real persons):
+# unit, profile, name, cpr, days until the start date, exempt from Digital Post.
+ORDERS = [
+    ("Nordskolen", "Lærer", "Sofie Kristensen", "1203961234", 21, False),
+    ("Nordskolen", "Vikar i folkeskolen", "Mikkel Andersen", "2208014321", 4, False),
+    ("Nordskolen", "Skolesekretær", "Hanne Poulsen", "0511754411", 30, False),
+    ("Børnehuset Mælkebøtten", "Pædagog", "Ida Mortensen", "3001992468", 21, False),
+    (
+        "Plejecenter Solgården",
+        "Social- og sundhedshjælper",
+        "Fatima Hassan",
+        "1407881357",
+        14,
+        False,
+    ),
+    ("Plejecenter Solgården", "Sygeplejerske", "Peter Nielsen", "0902823579", 21, True),
+]
+
+
+def load_demo_catalogue() -> None:
+    """The standard catalogue, the demo's position profiles and the areas that ask about
+    children; running it again changes nothing."""
+    ensure_standard_catalogue(CertificateKind, LegalBasis)
+    bases = {b.text: b for b in LegalBasis.objects.all()}
+    for area_name, (asks_children, profiles) in PROFILES.items():
+        area = Area.objects.get(name=area_name)
+        if asks_children:
+            ChildContactRule.objects.get_or_create(
+                area=area, defaults={"legal_basis": bases[CHILD_EMPLOYMENT]}
+            )
+        for profile_name, requirements in profiles.items():
+            profile, created = PositionProfile.objects.get_or_create(area=area, name=profile_name)
+            if created:
+                ProfileRequirement.objects.bulk_create(
+                    ProfileRequirement(profile=profile, legal_basis=bases[text], level=level)
+                    for text, level in requirements
+                )
+    _set_profile_types()
+
+
+def place_demo_orders() -> None:
+    """The sample orders, placed as their unit's first member would; only in a portal
+    without orders."""
+    if Order.objects.exists():
+        return
+    for unit_name, profile_name, name, cpr, days, exempt in ORDERS:
+        unit = Unit.objects.get(name=unit_name)
+        profile = PositionProfile.objects.get(area=unit.area, name=profile_name)
+        orderer = User.objects.filter(memberships__unit=unit).order_by("pk").first()
+        place_order(
+            by=orderer,
+            unit=unit,
+            profile=profile,
+            full_name=name,
+            cpr=cpr,
+            start_date=timezone.localdate() + datetime.timedelta(days=days),
+            digital_post_exempt=exempt,
+            legal_bases=[r.legal_basis for r in profile.requirements.select_related("legal_basis")],
+            child_contact=None,
+            submission_token=uuid.uuid4(),
+        )
+
+
+def _set_profile_types() -> None:
+    """Give the demo's profiles their unit types; also in an older demo database, as
+    `make run` loads the demo each time. What an administrator set is left alone."""
+    for profile_name, type_name in PROFILE_TYPES.items():
+        PositionProfile.objects.filter(
+            area__name="Børn og Unge", name=profile_name, unit_type__isnull=True
+        ).update(unit_type=UnitType.objects.get(name=type_name))
+
+
+# Orders over a period with their timeline -------------------------------------------
 
 HISTORY_NAMESPACE = uuid.UUID("6f1c3f52-2a4e-4c1e-9d55-0a1b2c3d4e5f")
 
 
 def history_exists() -> bool:
+    """Whether the history is in the database already (its first order is)."""
     return Order.objects.filter(submission_token=uuid.uuid5(HISTORY_NAMESPACE, "0")).exists()
 
 
@@ -32,8 +197,6 @@ def seed_timeline(
 ) -> list[tuple]:
     """Orders placed from `first_day` to `last_day` days ago, their lines and every timeline
     event, in bulk. Returns (line, plan) pairs: the plan says when each step happened."""
-    from portal.cpr import encrypt_cpr, hash_cpr
-
     now = timezone.now()
     A, S = OrderEvent.Action, OrderLine.Status
     plans = []
