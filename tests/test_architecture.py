@@ -91,6 +91,32 @@ def test_the_hires_package_imports_at_the_top_of_its_modules():
     assert offenders == []
 
 
+# Each app forgets its own data and seeds its own part of the demo; the robot's modules
+# call those of orders and portal (docs/architecture.md, "Where things live").
+RETENTION_AND_DEMO = [
+    "portal/demo.py",
+    "orders/demo.py",
+    "orders/retention.py",
+    "robot/demo.py",
+    "robot/retention.py",
+]
+
+
+@pytest.mark.parametrize("name", RETENTION_AND_DEMO)
+def test_retention_and_demo_modules_import_at_the_top(name):
+    """Retention and the demo reach into every app; an import inside a function there would
+    hide a cycle until the daily run or `load_demo` reaches it."""
+    path = ROOT / name
+    offenders = [
+        node.lineno
+        for function in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    assert offenders == []
+
+
 def test_the_organisations_models_do_not_point_at_orders():
     source = (ROOT / "portal" / "models.py").read_text()
     assert '"orders.' not in source and '"robot.' not in source
