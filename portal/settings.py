@@ -84,7 +84,12 @@ SBSYS_CLIENT_ID = env.str("SBSYS_CLIENT_ID", default="")
 SBSYS_CLIENT_SECRET = env.str("SBSYS_CLIENT_SECRET", default="")
 SBSYS_USERNAME = env.str("SBSYS_USERNAME", default="")
 SBSYS_PASSWORD = env.str("SBSYS_PASSWORD", default="")
+# Which of the person's cases is the personnel case: the case type by name or by id (a
+# number), and/or the start of its case number (KLE "81.03.00-G01"); one must be set.
+SBSYS_CASE_TYPE = env.str("SBSYS_CASE_TYPE", default="PersonaleSag")
+SBSYS_CASE_NUMBER_PREFIX = env.str("SBSYS_CASE_NUMBER_PREFIX", default="")
 SBSYS_FOLDER_TITLE = env.str("SBSYS_FOLDER_TITLE", default="08 Straffeattester")
+SBSYS_DOCUMENT_ART_ID = env.int("SBSYS_DOCUMENT_ART_ID", default=1)  # 1 "Indgående"; 0: none
 SBSYS_TIMEOUT = env.float("SBSYS_TIMEOUT", default=30)
 # Requests per second to the case system, across every worker and process.
 ESDH_RATE_LIMIT = env.float("ESDH_RATE_LIMIT", default=2.0)

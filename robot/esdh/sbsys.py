@@ -7,9 +7,16 @@ only a failure there can leave us unsure whether the document was filed
 every process through Django's cache (Redis in production) and renewed shortly before
 it expires, or once when SBSYS rejects it early.
 
+SBSYS publishes no API reference, so every request and answer shape here is the one read
+by two public production integrations of Randers Kommune, which files certificates in
+SBSYS every day (the file names below are where each shape is read):
+- RJA: Randers-Kommune-Digitalisering/bestil-journaliser-attester, its Node-RED flow
+  "Journaliser" in node-red/flows_js/ (one file per node);
+- EKS: Randers-Kommune-Digitalisering/sbsys-ekstern, its Python client in src/.
+
 The CPR number travels only in the search body: it is never put in a log line or an
-error message, and error bodies from SBSYS (which may echo it) are never copied. Nor is
-the access token ever logged.
+error message, and answers from SBSYS (case titles, error bodies: both may carry it) are
+never copied. Nor is the access token ever logged.
 """
 
 import datetime
@@ -19,12 +26,15 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from urllib3.exceptions import NewConnectionError
 
 from portal.cpr import InvalidCpr, format_cpr, normalise_cpr
@@ -33,18 +43,28 @@ from . import CaseSystem, FilingRequest, ManualFilingError, TemporaryFilingError
 
 logger = logging.getLogger(__name__)
 
+# RJA change.26fb135c4c7f1336 (the request) and change.a43a2098379a4b0d (reads
+# access_token and expires_in); EKS src/utils.py APIClient.authenticate.
 TOKEN_PATH = "/auth/realms/sbsip/protocol/openid-connect/token"
 # A token is renewed this long before it expires, so it cannot lapse in the middle of a filing.
 TOKEN_MARGIN_SECONDS = 30.0
+# RJA change.b3f426af384a3164 (`payload.Results[SagsStatus.Navn = "Aktiv"]`); EKS
+# src/sbsys_operations.py (`case['SagsStatus']['Navn'] == 'Aktiv'`).
 ACTIVE = "Aktiv"
+# The longest reference FilingJob.esdh_reference holds.
+REFERENCE_LENGTH = 100
 
 # Step names go into error messages that payroll reads.
-LOGIN = "login i SBSIP"
-SEARCH = "søgning efter personalesag"
-FOLDERS = "opslag af delforløb"
-FILING = "journalisering"
+LOGIN = pgettext_lazy("SBSYS step", "logging in to SBSIP")
+SEARCH = pgettext_lazy("SBSYS step", "search for the personnel case")
+FOLDERS = pgettext_lazy("SBSYS step", "looking up sub-folders")
+FILING = pgettext_lazy("SBSYS step", "filing")
 
-MAYBE_FILED = " Dokumentet kan være journaliseret; tjek sagen før det journaliseres igen."
+
+@dataclass(frozen=True)
+class PersonnelCase:
+    id: Any  # SBSYS's `Id`, sent back as it came
+    number: str  # SBSYS's `Nummer`, e.g. "81.03.00-G01-12-25"
 
 
 class SbsysCaseSystem(CaseSystem):
@@ -54,7 +74,10 @@ class SbsysCaseSystem(CaseSystem):
         super().__init__(throttle=throttle)
         self.sbsys_url = settings.SBSYS_URL.rstrip("/")
         self.sbsip_url = settings.SBSIP_URL.rstrip("/")
+        self.case_type = settings.SBSYS_CASE_TYPE.strip()
+        self.number_prefix = settings.SBSYS_CASE_NUMBER_PREFIX.strip()
         self.folder_title = settings.SBSYS_FOLDER_TITLE
+        self.document_art_id = settings.SBSYS_DOCUMENT_ART_ID
         self.timeout = settings.SBSYS_TIMEOUT
         self.session = requests.Session()
         self._token: str | None = None
@@ -62,15 +85,25 @@ class SbsysCaseSystem(CaseSystem):
 
     def file(self, request: FilingRequest) -> str:
         if not (self.sbsys_url and self.sbsip_url):
-            raise ManualFilingError("SBSYS er ikke sat op (SBSYS_URL og SBSIP_URL mangler).")
-        case_id = self._active_personnel_case(request.cpr)
-        folder_id = self._folder(case_id)
-        document_id = self._journalise(request, case_id=case_id, folder_id=folder_id)
-        logger.info("Filed %s in SBSYS as document %s", request.reference, document_id)
-        return document_id
+            raise ManualFilingError(_("SBSYS is not set up (SBSYS_URL and SBSIP_URL are missing)."))
+        if not (self.case_type or self.number_prefix):
+            # Without either, "exactly one active case" would take any case of the person's
+            # (a social or a school case) for the personnel case.
+            raise ManualFilingError(
+                _(
+                    "SBSYS is not set up: neither SBSYS_CASE_TYPE nor SBSYS_CASE_NUMBER_PREFIX "
+                    "says which cases are personnel cases."
+                )
+            )
+        case = self._active_personnel_case(request.cpr)
+        folder_id = self._folder(case.id)
+        reference = self._journalise(request, case=case, folder_id=folder_id)
+        logger.info("Filed %s in SBSYS as %s", request.reference, reference)
+        return reference
 
     def find(self, request: FilingRequest) -> str | None:
-        """Always None: the documented SBSYS API has no lookup of documents by our reference.
+        """Always None: the SBSYS API as its public users know it has no lookup of
+        documents by our reference.
 
         After an uncertain failure a person can search the case for the reference, which
         is part of every document name ("Børneattest 27.11.2026 [AP-00000042]").
@@ -79,66 +112,112 @@ class SbsysCaseSystem(CaseSystem):
 
     # The three steps
 
-    def _active_personnel_case(self, cpr: str) -> Any:
+    def _active_personnel_case(self, cpr: str) -> PersonnelCase:
         try:
             dashed = format_cpr(normalise_cpr(cpr))
         except InvalidCpr:
-            raise ManualFilingError("CPR-nummeret er ikke gyldigt.") from None
-        body = {"PrimaerPerson": {"CprNummer": dashed}, "SagsTyper": [{"Navn": "PersonaleSag"}]}
-        cases = self._call("POST", "/api/sag/search", step=SEARCH, json=body)
+            raise ManualFilingError(_("The CPR number is not valid.")) from None
+        # The body: RJA change.ad3c0a4bdf6840b1 selects the type by name
+        # ({"Navn": "PersonaleSag"}); EKS src/sbsys_operations.py find_newest_personalesag by
+        # id ({"Id": 5}, src/app.py fetch_sag), and fetch_active_personalesager sends no type
+        # at all and keeps the cases whose Nummer starts with "81.03.00-G01".
+        body: dict[str, Any] = {"PrimaerPerson": {"CprNummer": dashed}}
+        if self.case_type:
+            body["SagsTyper"] = [_case_type(self.case_type)]
+        answer = _json(self._call("POST", "/api/sag/search", step=SEARCH, json=body), SEARCH)
         with _answer(SEARCH):
+            # An object whose cases are in `Results`, never a bare list: RJA
+            # change.b3f426af384a3164 (`payload.Results[...]`), EKS src/sbsys_operations.py
+            # (`response['Results']`, `response.get('Results')`, the latter taking a null
+            # for no cases). A case's `Id`: RJA change.b8d26dd87dd4156e (`payload.Id`), EKS
+            # src/app.py (`sag['Id']`); its `Nummer`: EKS fetch_active_personalesager.
+            if not isinstance(answer, dict) or not isinstance(answer["Results"] or [], list):
+                raise TypeError("not an object with a list of Results")
             active = [
-                case["Id"] for case in cases if (case.get("SagsStatus") or {}).get("Navn") == ACTIVE
+                PersonnelCase(id=case["Id"], number=case.get("Nummer") or "")
+                for case in answer["Results"] or []
+                if (case.get("SagsStatus") or {}).get("Navn") == ACTIVE
+                and (case.get("Nummer") or "").startswith(self.number_prefix)
             ]
+        # 0 or several: RJA switch.e9fb405205fa3be3 (`count = 0 or count > 1`) sends the
+        # certificate to a person. (EKS find_newest_personalesag would take the newest by
+        # `Oprettet`, but a new hire with two open personnel cases is exactly the case a
+        # person must look at.)
         if not active:
-            raise ManualFilingError("Ingen aktiv personalesag fundet i SBSYS.")
+            raise ManualFilingError(_("No active personnel case found in SBSYS."))
         if len(active) > 1:
             raise ManualFilingError(
-                f"Flere aktive personalesager fundet i SBSYS ({len(active)}); vælg den rigtige."
+                _(
+                    "Several active personnel cases found in SBSYS (%(count)s); "
+                    "choose the right one."
+                )
+                % {"count": len(active)}
             )
         return active[0]
 
     def _folder(self, case_id: Any) -> Any:
-        folders = self._call("GET", f"/api/sag/{case_id}/delforloeb", step=FOLDERS)
+        # RJA change.f7b68cf2929715a0; EKS src/utils.py SBSYSClient.get_sag_delforloeb.
+        path = f"/api/sag/{case_id}/delforloeb"
+        folders = _json(self._call("GET", path, step=FOLDERS), FOLDERS)
         wanted = _normalised(self.folder_title)
         with _answer(FOLDERS):
+            # A bare list whose items carry `ID` (upper case, unlike a case's `Id`) and
+            # `Titel`: RJA change.b432e808d08e9484 (`payload[Titel = "08 Straffeattester"]`)
+            # and change.701d73520c05ba6a (`payload.ID`); EKS src/app.py journalise_document
+            # (`["ID"]`) and src/sbsys_operations.py fetch_delforloeb_files
+            # (`item["ID"]`, `item.get("Titel")`). Both spell it `ID`, so nothing else is
+            # taken: a matching folder without it is an answer we do not understand.
+            if not isinstance(folders, list):
+                raise TypeError("not a list of sub-folders")
             matching = [
-                folder["Id"]
+                folder["ID"]
                 for folder in folders
                 if _normalised(folder.get("Titel") or "") == wanted
             ]
         if not matching:
             raise ManualFilingError(
-                f"Personalesagen har intet delforløb med titlen »{self.folder_title}«."
+                _("The personnel case has no sub-folder titled “%(title)s”.")
+                % {"title": self.folder_title}
+            )
+        # RJA switch.25352d7d7e445c40 treats two like none; which one is right is a person's
+        # call, not ours.
+        if len(matching) > 1:
+            raise ManualFilingError(
+                _(
+                    "The personnel case has %(count)s sub-folders titled “%(title)s”; "
+                    "choose the right one."
+                )
+                % {"count": len(matching), "title": self.folder_title}
             )
         return matching[0]
 
-    def _journalise(self, request: FilingRequest, *, case_id: Any, folder_id: Any) -> str:
-        metadata = {
-            "SagID": case_id,
+    def _journalise(self, request: FilingRequest, *, case: PersonnelCase, folder_id: Any) -> str:
+        # The fields: RJA change.f54aa68868e55cb2 (SagID, DokumentNavn, Beskrivelse,
+        # OmfattetAfAktindsigt; no DokumentArt) and EKS src/sbsys_operations.py
+        # journalise_file (SagID, OmfattetAfAktindsigt, DokumentNavn, DokumentArt {"Id": 1},
+        # "Indgående"). Multipart with the parts `json` and `file`: RJA
+        # function.f7bcbe671cbfeffd, EKS src/utils.py journalise_file_personalesag.
+        metadata: dict[str, Any] = {
+            "SagID": case.id,
             "DokumentNavn": f"{request.document_name} [{request.reference}]",
             "OmfattetAfAktindsigt": True,
-            "DokumentArt": {"Id": 1},
         }
+        if self.document_art_id:
+            metadata["DokumentArt"] = {"Id": self.document_art_id}
         parts = {
             "json": (None, json.dumps(metadata, ensure_ascii=False)),
             "file": (request.filename, request.content, "application/pdf"),
         }
-        answer = self._call(
+        response = self._call(
             "POST", f"/api/dokument/journaliser/{folder_id}", step=FILING, filing=True, files=parts
         )
-        # SBSYS said yes but we cannot tell which document it made: a person must look.
-        with _answer(FILING, filing=True):
-            document_id = answer["Id"]
-            if document_id in (None, ""):
-                raise ValueError("no document id")
-            return str(document_id)
+        return _filed_as(response, case=case, reference=request.reference)
 
     # HTTP
 
     def _call(
         self, method: str, path: str, *, step: str, filing: bool = False, **kwargs: Any
-    ) -> Any:
+    ) -> requests.Response:
         """An SBSYS API call with a valid token; a 401 gets one new token and one retry."""
         for _attempt in range(2):
             token = self._access_token()
@@ -152,8 +231,7 @@ class SbsysCaseSystem(CaseSystem):
             # job or process may use it either.
             self._forget_token(token)
         _check(response, step=step, filing=filing)
-        with _answer(step, filing=filing):
-            return response.json()
+        return response
 
     def _access_token(self) -> str:
         now = time.time()
@@ -212,16 +290,21 @@ class SbsysCaseSystem(CaseSystem):
             )
         except requests.Timeout as error:
             uncertain = filing and not isinstance(error, requests.ConnectTimeout)
-            message = f"SBSYS svarede ikke inden for {self.timeout:g} sekunder ({step})."
+            message = _("SBSYS did not answer within %(seconds)s seconds (%(step)s).") % {
+                "seconds": f"{self.timeout:g}",
+                "step": step,
+            }
             raise _temporary(message, uncertain=uncertain) from error
         except requests.ConnectionError as error:
             uncertain = filing and not _never_connected(error)
             raise _temporary(
-                f"Ingen forbindelse til SBSYS ({step}).", uncertain=uncertain
+                _("No connection to SBSYS (%(step)s).") % {"step": step}, uncertain=uncertain
             ) from error
         except requests.RequestException as error:
             raise _temporary(
-                f"Fejl i kaldet til SBSYS ({step}): {type(error).__name__}.", uncertain=filing
+                _("Error in the call to SBSYS (%(step)s): %(error)s.")
+                % {"step": step, "error": type(error).__name__},
+                uncertain=filing,
             ) from error
 
 
@@ -251,20 +334,30 @@ def _check(response: requests.Response, *, step: str, filing: bool = False) -> N
         return
     if status == 429:
         raise TemporaryFilingError(
-            f"SBSYS beder os vente (HTTP 429, {step}).",
+            _("SBSYS asks us to wait (HTTP 429, %(step)s).") % {"step": step},
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )
     if status >= 500:
         # 503 means the request was turned away; any other 5xx on the filing may come
         # after SBSYS stored the document (a gateway timing out in front of it, say).
         uncertain = filing and status != 503
-        raise _temporary(f"SBSYS svarede med en fejl (HTTP {status}, {step}).", uncertain=uncertain)
+        raise _temporary(
+            _("SBSYS answered with an error (HTTP %(status)s, %(step)s).")
+            % {"status": status, "step": step},
+            uncertain=uncertain,
+        )
     # The body is not quoted: SBSYS error texts may echo the request, CPR included.
-    raise ManualFilingError(f"SBSYS afviste kaldet (HTTP {status}, {step}).")
+    raise ManualFilingError(
+        _("SBSYS refused the call (HTTP %(status)s, %(step)s).") % {"status": status, "step": step}
+    )
 
 
 def _temporary(message: str, *, uncertain: bool) -> TemporaryFilingError:
-    return TemporaryFilingError(message + (MAYBE_FILED if uncertain else ""), uncertain=uncertain)
+    if uncertain:
+        message += " " + _(
+            "The document may have been filed; check the case before filing it again."
+        )
+    return TemporaryFilingError(message, uncertain=uncertain)
 
 
 @contextmanager
@@ -273,7 +366,40 @@ def _answer(step: str, *, filing: bool = False) -> Iterator[None]:
     try:
         yield
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise _temporary(f"Uventet svar fra SBSYS ({step}).", uncertain=filing) from error
+        raise _temporary(
+            _("Unexpected answer from SBSYS (%(step)s).") % {"step": step}, uncertain=filing
+        ) from error
+
+
+def _json(response: requests.Response, step: str) -> Any:
+    with _answer(step):
+        return response.json()
+
+
+def _case_type(value: str) -> dict[str, Any]:
+    """SBSYS_CASE_TYPE as the search takes it: a number is the type's Id, else its Navn."""
+    return {"Id": int(value)} if value.isdigit() else {"Navn": value}
+
+
+def _filed_as(response: requests.Response, *, case: PersonnelCase, reference: str) -> str:
+    """The reference we keep for a document SBSYS has taken (any 2xx answer).
+
+    Neither public integration reads a document id from the journaliser answer: RJA
+    switch.67adbbd5c7937db4 counts HTTP 200 as filed whatever the body says and
+    change.ee8a1a4bf02e7756 then reads only `SagsNummer` from it; EKS src/app.py counts any
+    JSON answer as filed and only logs it. So a 2xx without a document id means filed, and
+    it is recorded as filed: calling it an error would send the job round again (a second
+    copy in the case) or to a person for nothing. The reference we keep is the case number
+    and our reference, which is in the document's name; a person finds the document by it.
+    """
+    try:
+        answer = response.json()
+    except ValueError:  # an empty or non-JSON body: the status said yes, and it decides
+        answer = None
+    number = answer.get("SagsNummer") if isinstance(answer, dict) else None
+    if not isinstance(number, str) or not number.strip():
+        number = case.number or str(case.id)
+    return f"{number.strip()} / {reference}"[:REFERENCE_LENGTH]
 
 
 def _retry_after(value: str | None) -> datetime.timedelta | None:

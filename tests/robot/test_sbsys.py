@@ -26,6 +26,7 @@ from .test_pipeline import receive
 
 CPR = "0101904321"
 CPR_FORMS = (CPR, "010190-4321", "010190")
+FOLDER = "08 Straffeattester"
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 # Said when the document may have been filed although SBSYS gave no answer.
 MAYBE_FILED = re.escape("Dokumentet kan være journaliseret; tjek sagen før det journaliseres igen.")
@@ -55,7 +56,12 @@ def test_certificate_is_filed_in_the_folder_of_the_one_active_personnel_case(fak
     reference = case_system().file(filing_request())
 
     [filing] = fake_sbsys.filings
-    assert reference == str(filing.document_id)
+    # SBSYS names no document in its answer: the case number and our reference find it.
+    assert reference == f"{case.number} / AP-00000042"
+    assert case.number.startswith("81.03.00-G01-")
+    assert fake_sbsys.searches == [
+        {"PrimaerPerson": {"CprNummer": "010190-4321"}, "SagsTyper": [{"Navn": "PersonaleSag"}]}
+    ]
     assert filing.case_id == case.id
     assert case.folders[filing.folder_id] == "08 Straffeattester"
     assert filing.metadata == {
@@ -140,6 +146,7 @@ def test_still_rejected_after_a_new_token_the_job_goes_to_a_person(ordered_for, 
     job = FilingJob.objects.get(document=document)
     assert job.state == "manual"
     assert job.last_error == "SBSYS afviste kaldet (HTTP 401, søgning efter personalesag)."
+    assert "0101904321" not in job.last_error and "010190-4321" not in job.last_error
     assert fake_sbsys.token_requests == 2  # one new token, one retry, no loop
     assert fake_sbsys.api_requests[-2:] == ["POST /api/sag/search"] * 2
     assert fake_sbsys.filings[1:] == []
@@ -219,11 +226,149 @@ def test_no_active_personnel_case_needs_a_person(fake_sbsys, statuses):
 def test_several_active_personnel_cases_need_a_person(fake_sbsys):
     fake_sbsys.add_case(CPR)
     fake_sbsys.add_case(CPR)
+    fake_sbsys.add_case(CPR, status="Afsluttet")
 
-    with pytest.raises(ManualFilingError, match="Flere aktive personalesager"):
+    with pytest.raises(ManualFilingError, match=re.escape("personalesager fundet i SBSYS (2)")):
         SbsysCaseSystem().file(filing_request())
 
     assert fake_sbsys.filings == []
+    assert fake_sbsys.api_requests == ["POST /api/sag/search"]
+
+
+def test_only_closed_personnel_cases_need_a_person(fake_sbsys):
+    fake_sbsys.add_case(CPR, status="Afsluttet")
+    fake_sbsys.add_case(CPR, status="Afsluttet")
+
+    with pytest.raises(ManualFilingError, match="Ingen aktiv personalesag"):
+        SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.filings == []
+
+
+def test_case_type_given_by_id_is_searched_by_id(fake_sbsys, settings):
+    settings.SBSYS_CASE_TYPE = "5"  # as sbsys-ekstern searches: {"Id": 5}
+    fake_sbsys.add_case(CPR, kind="BorgerSag")
+    case = fake_sbsys.add_case(CPR)
+
+    SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.searches[0]["SagsTyper"] == [{"Id": 5}]
+    assert [f.case_id for f in fake_sbsys.filings] == [case.id]
+
+
+def test_case_type_given_by_name_is_searched_by_name(fake_sbsys, settings):
+    settings.SBSYS_CASE_TYPE = "BorgerSag"
+    fake_sbsys.add_case(CPR)
+    case = fake_sbsys.add_case(CPR, kind="BorgerSag")
+
+    SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.searches[0]["SagsTyper"] == [{"Navn": "BorgerSag"}]
+    assert [f.case_id for f in fake_sbsys.filings] == [case.id]
+
+
+def test_wrong_case_type_id_finds_no_personnel_case(fake_sbsys, settings):
+    settings.SBSYS_CASE_TYPE = "2"
+    fake_sbsys.add_case(CPR)
+
+    with pytest.raises(ManualFilingError, match="Ingen aktiv personalesag"):
+        SbsysCaseSystem().file(filing_request())
+
+
+def test_number_prefix_alone_picks_the_personnel_case_among_all_cases(fake_sbsys, settings):
+    # As sbsys-ekstern does: no case type in the search, the KLE number decides.
+    settings.SBSYS_CASE_TYPE = ""
+    settings.SBSYS_CASE_NUMBER_PREFIX = "81.03.00-G01"
+    fake_sbsys.add_case(CPR, kind="BorgerSag")  # active too, but a social case
+    case = fake_sbsys.add_case(CPR)
+
+    SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.searches == [{"PrimaerPerson": {"CprNummer": "010190-4321"}}]
+    assert [f.case_id for f in fake_sbsys.filings] == [case.id]
+
+
+def test_number_prefix_narrows_the_case_type_too(fake_sbsys, settings):
+    settings.SBSYS_CASE_NUMBER_PREFIX = "81.03.00-G01-7"
+    fake_sbsys.add_case(CPR, number="81.03.00-G01-12-25")
+    case = fake_sbsys.add_case(CPR, number="81.03.00-G01-7-25")
+
+    SbsysCaseSystem().file(filing_request())
+
+    assert [f.case_id for f in fake_sbsys.filings] == [case.id]
+
+
+def test_number_prefix_matching_no_active_case_needs_a_person(fake_sbsys, settings):
+    settings.SBSYS_CASE_TYPE = ""
+    settings.SBSYS_CASE_NUMBER_PREFIX = "81.03.00-G01"
+    fake_sbsys.add_case(CPR, kind="BorgerSag")
+
+    with pytest.raises(ManualFilingError, match="Ingen aktiv personalesag"):
+        SbsysCaseSystem().file(filing_request())
+
+
+def test_neither_case_type_nor_prefix_set_needs_a_person_before_any_request(fake_sbsys, settings):
+    settings.SBSYS_CASE_TYPE = ""
+    settings.SBSYS_CASE_NUMBER_PREFIX = " "
+    fake_sbsys.add_case(CPR)
+
+    with pytest.raises(ManualFilingError, match="SBSYS_CASE_TYPE"):
+        SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.api_requests == []
+    assert fake_sbsys.token_requests == 0
+
+
+def test_folder_is_found_by_title_and_its_upper_case_id(fake_sbsys, settings):
+    settings.SBSYS_FOLDER_TITLE = "07 Løn"
+    case = fake_sbsys.add_case(CPR, folders=("01 Ansættelse", "07 Løn", "08 Straffeattester"))
+
+    SbsysCaseSystem().file(filing_request())
+
+    [filing] = fake_sbsys.filings
+    assert case.folders[filing.folder_id] == "07 Løn"
+    assert fake_sbsys.api_requests[-1] == f"POST /api/dokument/journaliser/{filing.folder_id}"
+
+
+def test_two_folders_with_the_title_need_a_person(fake_sbsys):
+    fake_sbsys.add_case(CPR, folders=("08 Straffeattester", "08 Straffeattester"))
+
+    with pytest.raises(ManualFilingError, match=re.escape("har 2 delforløb med titlen »")):
+        SbsysCaseSystem().file(filing_request())
+
+    assert fake_sbsys.filings == []
+
+
+def test_empty_answer_to_the_filing_counts_as_filed(fake_sbsys):
+    case = fake_sbsys.add_case(CPR)
+    fake_sbsys.empty_filing_answers = True
+
+    reference = SbsysCaseSystem().file(filing_request())
+
+    assert reference == f"{case.number} / AP-00000042"
+    assert len(fake_sbsys.filings) == 1
+
+
+def test_document_art_is_configurable_and_can_be_left_out(fake_sbsys, settings):
+    fake_sbsys.add_case(CPR)
+    settings.SBSYS_DOCUMENT_ART_ID = 3
+    SbsysCaseSystem().file(filing_request(reference="AP-00000001"))
+    settings.SBSYS_DOCUMENT_ART_ID = 0  # as the Node-RED flow files: no DokumentArt
+    SbsysCaseSystem().file(filing_request(reference="AP-00000002"))
+
+    assert fake_sbsys.filings[0].metadata["DokumentArt"] == {"Id": 3}
+    assert "DokumentArt" not in fake_sbsys.filings[1].metadata
+
+
+def test_filing_logs_no_cpr(fake_sbsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake_sbsys.add_case(CPR)  # its title in the search answer carries the CPR number
+
+    SbsysCaseSystem().file(filing_request())
+
+    assert "AP-00000042" in caplog.text
+    for cpr in CPR_FORMS:
+        assert cpr not in caplog.text
 
 
 def test_case_without_the_certificate_folder_needs_a_person(fake_sbsys):
@@ -361,6 +506,7 @@ FAILURES: dict[str, Callable[[FakeSbsys], None]] = {
     "no case": lambda fake: None,
     "several cases": lambda fake: [fake.add_case(CPR), fake.add_case(CPR)],
     "no folder": lambda fake: fake.add_case(CPR, folders=("01 Ansættelse",)),
+    "two folders": lambda fake: fake.add_case(CPR, folders=(FOLDER, FOLDER)),
     "rate limit": lambda fake: [fake.add_case(CPR), fake.fail_next(status=429)],
     "server error": lambda fake: [fake.add_case(CPR), fake.fail_next(status=500)],
     "bad request": lambda fake: [fake.add_case(CPR), fake.fail_next(status=400)],
@@ -376,6 +522,7 @@ EXPECTED: dict[str, tuple[type[Exception], str]] = {
     "no case": (ManualFilingError, "Ingen aktiv personalesag fundet i SBSYS."),
     "several cases": (ManualFilingError, "Flere aktive personalesager fundet i SBSYS (2)"),
     "no folder": (ManualFilingError, "Personalesagen har intet delforløb med titlen »"),
+    "two folders": (ManualFilingError, "Personalesagen har 2 delforløb med titlen »"),
     "rate limit": (TemporaryFilingError, "SBSYS beder os vente (HTTP 429, søgning"),
     "server error": (TemporaryFilingError, "SBSYS svarede med en fejl (HTTP 500, søgning"),
     "bad request": (ManualFilingError, "SBSYS afviste kaldet (HTTP 400, søgning"),
