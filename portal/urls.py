@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from orders import access_log, inbox_views, welcome_views
+from robot import views as robot_views
 
 from . import org_import_views, sso, views
 
@@ -12,6 +13,7 @@ admin.site.site_title = _("Attestportal")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("i-dag/", robot_views.today, name="today"),
     path("log-ind/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("log-ud/", sso.logout, name="logout"),
     path("oidc/log-ind/", sso.oidc_login, name="oidc_authentication_init"),

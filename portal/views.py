@@ -19,6 +19,9 @@ from .selectors import units_of
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Where a login lands: payroll on its day's work, a manager on their orders."""
+    if request.user.is_payroll:
+        return redirect("today")
     if units_of(request.user).exists():
         return redirect("orders:list")
     return render(request, "portal/home.html")

@@ -259,13 +259,19 @@ class Document(models.Model):
             return "message", _("Forwarded message")
         if self.state == self.State.NOT_CLEAN or self.state == self.State.AWAITING_APPROVAL:
             return "not_clean", _("Not clean: to assessment")
-        if self.state in self.QUEUE_STATES:
-            return "review", _("Needs review")
-        return {
+        outcomes = {
             Outcome.CLEAN: ("clean", _("Clean")),
             Outcome.NOT_CLEAN: ("not_clean", _("Not clean")),
             Outcome.REFUSED: ("refused", _("Refusal")),
-        }.get(self.outcome, ("review", _("Needs review")))
+        }
+        if self.state == self.State.PROPOSED and self.outcome in outcomes:
+            # In trial mode every answer is a proposal: say what the robot read, so a clean
+            # one does not look like a doubt, and that a person still confirms it.
+            css, label = outcomes[self.outcome]
+            return css, _("Proposal: %(outcome)s – confirm") % {"outcome": label.lower()}
+        if self.state in self.QUEUE_STATES:
+            return "review", _("Needs review")
+        return outcomes.get(self.outcome, ("review", _("Needs review")))
 
 
 class Evaluation(models.Model):

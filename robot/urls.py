@@ -17,6 +17,9 @@ urlpatterns = [
     path("dokument/<int:pk>/godkendelse/", views.document_approve, name="document_approve"),
     path("dokument/<int:pk>/tilknyt/", views.document_resolve, name="document_resolve"),
     path("dokument/<int:pk>/kassering/", views.document_discard, name="document_discard"),
+    path(
+        "dokument/<int:pk>/ikke-bestilt/", views.document_not_ordered, name="document_not_ordered"
+    ),
     path("dokument/<int:pk>/to-svar/", views.document_second_answer, name="document_second_answer"),
     path("forslag/<int:pk>/bekraeft/", views.proposal_confirm, name="proposal_confirm"),
     path("forslag/<int:pk>/underkend/", views.proposal_overrule, name="proposal_overrule"),

@@ -5,9 +5,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
+from django.forms import Form
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseGone
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,6 +34,19 @@ from .forms import (
 )
 from .intake import document_path, ingest, received_before
 from .models import Assessment, Document, FilingJob, ModeSwitch, Phrase, Proposal, Upload
+from .today import payroll_day
+
+
+@never_cache
+@payroll_required
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """Payroll's start page: what waits for a person, counted, in the order to do it."""
+    return render(
+        request,
+        "robot/today.html",
+        {"day": payroll_day(user=request.user), "date": timezone.localdate()},
+    )
 
 
 def _ingest_upload(file, statement: Upload) -> tuple[Document, bool]:
@@ -421,6 +437,35 @@ def document_discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 @payroll_required
 @require_POST
+def document_not_ordered(request: HttpRequest, pk: int) -> HttpResponse:
+    """A certificate nobody here ordered: discarded with that reason, after the same
+    confirmation step as any discard (its only other way out was "not a certificate")."""
+    return _act(
+        request,
+        pk,
+        Form,
+        lambda doc, data: services.discard_document(
+            document=doc, by=request.user, reason=_("Not ordered by us")
+        ),
+        "not_ordered_form",
+        confirm=lambda document, data: {
+            "title": _("Discard %(name)s as not ordered by us?") % {"name": document.original_name},
+            "consequence": _(
+                "It leaves the queue for good and is neither matched nor filed; the file is "
+                "deleted from the portal after %(days)d days. No order line changes."
+            )
+            % {"days": settings.RETENTION_FILE_DAYS},
+            "button": _("Yes, not ordered by us"),
+        },
+        done=lambda document, data: (
+            _("%(name)s has been discarded as not ordered by us; nothing was filed.")
+            % {"name": document.original_name}
+        ),
+    )
+
+
+@payroll_required
+@require_POST
 def document_approve(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_object_or_404(Document, pk=pk)
     try:
@@ -581,9 +626,24 @@ def proposal_overrule(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Overruled: the outcome is now %(outcome)s.")
                 % {"outcome": Document.Outcome(form.cleaned_data["outcome"]).label.lower()},
             )
-            if form.cleaned_data["outcome"] == Document.Outcome.NOT_CLEAN:
-                return redirect("robot:document", pk=proposal.document_id)  # to assessment
-            return _next_proposal(proposal)
+            if form.cleaned_data["outcome"] != Document.Outcome.NOT_CLEAN:
+                return _next_proposal(proposal)
+            # As after confirming, the next proposal opens and this certificate waits for
+            # its assessment; only when no proposal is left does the assessment come next.
+            following = trial.next_open_proposal(after=proposal)
+            if following is None:
+                return redirect("robot:document", pk=proposal.document_id)
+            messages.info(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("%(name)s waits for your assessment in the queue.")
+                    % {"name": proposal.document.original_name},
+                    reverse("robot:document", args=[proposal.document_id]),
+                    _("Assess it now"),
+                ),
+            )
+            return redirect("robot:document", pk=following.document_id)
     document = proposal.document
     services.log_document_access(
         user=request.user, document=document, action=AccessLog.Action.VIEW_DOCUMENT

@@ -44,6 +44,11 @@ MATRIX = {
         {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404, "payroll": 404, "admin": 404},
     ),
     "healthz": ("get", {role: 200 for role in ROLES}),
+    # Payroll's start page: what waits for payroll, counted.
+    "today": (
+        "get",
+        {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404, "payroll": 200, "admin": 404},
+    ),
     "inbox": (
         "get",
         {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200, "payroll": 200, "admin": 200},
@@ -117,6 +122,7 @@ MATRIX = {
             ("robot:document_approve", "post", 302),
             ("robot:document_resolve", "post", 400),
             ("robot:document_discard", "post", 400),
+            ("robot:document_not_ordered", "post", 200),  # asks to confirm first
             ("robot:document_second_answer", "post", 400),
             ("robot:filing", "get", 200),
             ("robot:filing_action", "post", 302),
@@ -279,6 +285,7 @@ def url_for(school, teacher, school_manager, payroll):
                 "robot:document_approve",
                 "robot:document_resolve",
                 "robot:document_discard",
+                "robot:document_not_ordered",
                 "robot:document_second_answer",
             )
         },

@@ -1,4 +1,5 @@
 import os
+import re
 
 import pytest
 
@@ -40,6 +41,7 @@ def login(live_server):
         page.get_by_label("Brugernavn").fill(username)
         page.get_by_label("Adgangskode").fill(password)
         page.get_by_role("button", name="Log ind").click()
-        page.wait_for_url(f"{live_server.url}/bestillinger/")
+        # Payroll lands on its day's work, everyone else on their orders.
+        page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(bestillinger|i-dag)/$"))
 
     return log_in

@@ -273,6 +273,8 @@ def test_payroll_pages_have_no_wcag_violations(
         order_for(*hire)
     base = live_server.url
     page = new_page(browser, live_server, "loen")
+    audit.check(page, "payroll: today")
+    page.goto(f"{base}/bestillinger/")
     audit.check(page, "payroll: overview of all orders")
 
     page.goto(f"{base}/loen/")

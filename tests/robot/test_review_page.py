@@ -139,3 +139,37 @@ def test_without_four_eyes_no_tab_waits_for_a_colleague(client, ordered_for, pay
     client.force_login(payroll)
     html = client.get(reverse("robot:queue")).content.decode()
     assert "state=awaiting_approval" not in html
+
+
+def test_a_certificate_nobody_here_ordered_is_set_aside_as_not_ordered_after_asking(
+    client, rules, payroll
+):
+    document = receive("boerneattest_ren.pdf")  # no order for this person
+    assert document.state == "no_order"
+    client.force_login(payroll)
+    url = reverse("robot:document_not_ordered", args=[document.pk])
+
+    page = client.get(reverse("robot:document", args=[document.pk])).content.decode()
+    assert f'action="{url}"' in page and ">Ikke bestilt af os</button>" in page
+
+    asked = client.post(url).content.decode()
+    assert "Kassér boerneattest_ren.pdf som ikke bestilt af os?" in asked
+    assert "filen slettes fra portalen efter 30 dage" in asked
+    assert Document.objects.get(pk=document.pk).state == "no_order"
+
+    done = client.post(url, {"confirmed": "yes"}, follow=True)
+    document.refresh_from_db()
+    assert (document.state, document.reason) == ("discarded", "Kasseret: Ikke bestilt af os")
+    assert document.handled_by == payroll
+    assert "boerneattest_ren.pdf er kasseret som ikke bestilt af os" in done.content.decode()
+
+
+def test_only_a_certificate_without_an_order_offers_not_ordered_by_us(client, rules, payroll):
+    document = receive("scan.pdf", sample("ukendt_dokument.pdf"))
+    assert document.state == "needs_review"
+    client.force_login(payroll)
+
+    page = client.get(reverse("robot:document", args=[document.pk])).content.decode()
+
+    assert "Ikke bestilt af os" not in page
+    assert "Ikke en attest" in page

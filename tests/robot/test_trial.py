@@ -419,3 +419,37 @@ def test_in_automatic_mode_a_not_clean_answer_goes_straight_to_assessment(ordere
     assert order.lines.get(kind__code="child").status == "in_review"
     assert not Proposal.objects.exists()
     assert Notification.objects.get(template="certificate_flagged").to == PAYROLL
+
+
+def test_overruling_opens_the_next_proposal_as_confirming_does(ordered_in_trial, client, payroll):
+    ordered_in_trial("0101904321")
+    ordered_in_trial("1502851357", name="Jens Peter Hansen")
+    ordered_in_trial("1205882468", name="Mette Holm")
+    first = receive("boerneattest_ren.pdf")
+    second = receive("offentlig_straffeattest_ren.pdf")
+    third = receive("afslag_boerneattest.pdf")
+    client.force_login(payroll)
+
+    response = client.post(
+        reverse("robot:proposal_overrule", args=[first.proposal.pk]),
+        {"outcome": "not_clean", "reason": "Der er en side 2 med en dom"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(reverse("robot:document", args=[second.pk]), 302)]
+    html = response.content.decode()
+    assert "Robotten foreslår: ren" in html
+    # The overruled certificate waits for its assessment, one click away.
+    assert (
+        "boerneattest_ren.pdf venter på din vurdering i køen. "
+        f'<a href="{reverse("robot:document", args=[first.pk])}">Vurder den nu</a>'
+    ) in html
+    first.refresh_from_db()
+    assert first.state == "not_clean"
+
+    response = client.post(
+        reverse("robot:proposal_overrule", args=[second.proposal.pk]),
+        {"outcome": "refused", "reason": "Det er et afslag"},
+    )
+
+    assert response.url == reverse("robot:document", args=[third.pk])

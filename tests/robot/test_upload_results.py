@@ -79,3 +79,31 @@ def test_a_message_whose_attachment_came_before_says_so_and_shows_no_empty_previ
     assert "<dd>–</dd>" not in page
     assert "Modtaget før" in page and f'href="{reverse("robot:document", args=[pdf.pk])}"' in page
     assert "Færdig" not in row
+
+
+def test_in_trial_mode_each_row_shows_the_robots_proposal_at_a_glance(
+    client, ordered_in_trial, payroll
+):
+    ordered_in_trial("0101904321", name="Åse Østergård")
+    ordered_in_trial("1111803335", name="Søren Ærøe")
+    ordered_in_trial("1205882468", name="Bo Afslag")
+    client.force_login(payroll)
+
+    clean = upload(client, "ren.pdf", as_from_the_police(sample("boerneattest_ren.pdf")))
+    not_clean = upload(client, "plet.pdf", as_from_the_police(sample("boerneattest_plettet.pdf")))
+    refusal = upload(client, "afslag.pdf", as_from_the_police(sample("afslag_boerneattest.pdf")))
+
+    # Not "Skal vurderes" for all three: what the robot read, and that it waits for a person.
+    assert badge(clean) == ("clean", "Forslag: ren – bekræft")
+    assert badge(not_clean) == ("not_clean", "Forslag: ikke ren – bekræft")
+    assert badge(refusal) == ("refused", "Forslag: afslag – bekræft")
+    document = Document.objects.get(original_name="ren.pdf")
+    assert document.state == "proposed"
+    url = reverse("robot:document", args=[document.pk])
+    assert f'<a href="{url}">Bekræft eller underkend</a>' in clean
+
+    # The same when the page's script asks for the row again, and on the page itself.
+    row = client.get(reverse("robot:document_row", args=[document.pk]), HTTP_HX_REQUEST="true")
+    assert badge(row.content.decode()) == ("clean", "Forslag: ren – bekræft")
+    page = client.get(reverse("robot:intake")).content.decode()
+    assert "Forslag: ren – bekræft" in page and "Forslag: afslag – bekræft" in page
