@@ -162,6 +162,7 @@ class NotificationAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
 
 # --- New hires from the HR system (orders/hires/) -----------------------------------
 
+from . import hires  # noqa: E402
 from .models import HireColumns, JobCode, UnreadHire  # noqa: E402
 
 
@@ -172,6 +173,24 @@ class JobCodeAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     list_filter = ["area"]
     search_fields = ["code", "title"]
     list_select_related = ["area", "profile"]
+
+    def save_model(self, request, obj, form, change):
+        """Hires waiting on this code are looked at again at once, not at the next
+        hourly run: their managers are prompted today (in the list too, via
+        list_editable). A changed code re-evaluates the hires of the old one as well."""
+        super().save_model(request, obj, form, change)
+        codes = {obj.code, form.initial.get("code")} - {None, ""}
+        count = hires.reevaluate_open_hires(job_codes=codes)
+        if count:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d new hire with job code %(code)s was looked at again.",
+                    "%(count)d new hires with job code %(code)s were looked at again.",
+                    count,
+                )
+                % {"count": count, "code": obj.code},
+            )
 
 
 @admin.register(HireColumns)

@@ -1,6 +1,9 @@
 """New hires from the HR system: the manager's pre-filled order and "not needed", and
 payroll's import (dry run, apply) and compliance list."""
 
+from urllib.parse import quote
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,9 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.decorators import payroll_required
 
-from . import hires
+from . import hires, services
 from .hr_forms import HireFileForm, HireOrderForm, NotNeededForm
-from .models import Hire, HireImport
+from .models import AccessLog, Hire, HireColumns, HireImport
 from .views import place_order_from_form
 
 
@@ -82,16 +85,30 @@ def hire_imports(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("payroll:hire_import", public_id=hire_import.public_id)
     recent = HireImport.objects.select_related("created_by")[:20]
+    columns = _hire_columns()
     return render(
         request,
         "orders/hire_imports.html",
         {
             "form": form,
             "imports": recent,
+            "columns": hires.expected_columns(columns),
+            "example_url": _example_url(columns),
+            "administrators": hires.job_code_administrators(),
             "failed_poll": hires.failed_polls(),
             "unread": list(hires.unread_hires()[:200]),
         },
     )
+
+
+def _hire_columns() -> HireColumns:
+    return HireColumns.objects.first() or HireColumns()
+
+
+def _example_url(columns: HireColumns) -> str:
+    """The example file as a data: address the link downloads: two made-up lines need no
+    page of their own. With a BOM, as Excel otherwise reads the æ in the names wrong."""
+    return "data:text/csv;charset=utf-8," + quote("\ufeff" + hires.example_file(columns))
 
 
 @never_cache
@@ -99,10 +116,15 @@ def hire_imports(request: HttpRequest) -> HttpResponse:
 @require_GET
 def hire_import_detail(request: HttpRequest, public_id) -> HttpResponse:
     hire_import = get_object_or_404(HireImport, public_id=public_id)
+    summary = hires.shown_summary(hire_import.summary)
     return render(
         request,
         "orders/hire_import.html",
-        {"hire_import": hire_import, "summary": hire_import.summary},
+        {
+            "hire_import": hire_import,
+            "summary": summary,
+            "administrators": hires.job_code_administrators() if summary.get("unmapped") else "",
+        },
     )
 
 
@@ -127,13 +149,21 @@ def hire_import_apply(request: HttpRequest, public_id) -> HttpResponse:
 @payroll_required
 @require_GET
 def hire_compliance(request: HttpRequest) -> HttpResponse:
-    rows = hires.compliance_list()
-    hires.log_hire_access(user=request.user, hires=[row.hire for row in rows])
+    # Hires without a position are a group of their own, whatever their start date.
+    rows = [r for r in hires.compliance_list() if r.hire.status != Hire.Status.UNMAPPED]
+    unmapped = list(hires.hires_without_position()[:500])
+    by_hand = list(hires.orders_without_hire_missing_certificates()[:200])
+    hires.log_hire_access(user=request.user, hires=[row.hire for row in rows] + unmapped)
+    services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=by_hand)
     return render(
         request,
         "orders/hire_compliance.html",
         {
             "rows": rows,
+            "unmapped": unmapped,
+            "by_hand": by_hand,
+            "days": settings.HIRE_COMPLIANCE_DAYS,
+            "administrators": hires.job_code_administrators() if unmapped else "",
             "closed_unit_lines": list(hires.open_lines_in_closed_units()[:200]),
             "renewals": list(hires.renewals_overdue()[:200]),
             "failed_poll": hires.failed_polls(),

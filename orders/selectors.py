@@ -114,14 +114,26 @@ def ordered_batches():
     )
 
 
-def start_soon_date():
-    """Hires starting on or before this date without a cleared certificate are flagged."""
+def start_window(today=None) -> tuple:
+    """The start dates (first, last) for which a missing certificate is flagged: on the
+    order list's badge and on payroll's "New hires" alike, so the two agree. Three weeks
+    ahead by default, as an answer takes about two; and back over the look-back, since a
+    hire who started without one is still missing it."""
     import datetime
 
     from django.conf import settings
     from django.utils import timezone
 
-    return timezone.localdate() + datetime.timedelta(days=settings.START_SOON_DAYS)
+    today = today or timezone.localdate()
+    return (
+        today - datetime.timedelta(days=settings.HIRE_COMPLIANCE_LOOKBACK_DAYS),
+        today + datetime.timedelta(days=settings.HIRE_COMPLIANCE_DAYS),
+    )
+
+
+def start_soon_date():
+    """Hires starting on or before this date without a cleared certificate are flagged."""
+    return start_window()[1]
 
 
 def timeline_for(order: Order, user: User) -> list:

@@ -5,6 +5,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -17,7 +18,7 @@ from portal.selectors import units_of
 from . import hires, letters, services
 from .forms import OrderCorrectionForm, OrderFilterForm, OrderForm
 from .models import AccessLog, OrderEvent, OrderLine
-from .selectors import orders_visible_to, start_soon_date, timeline_for
+from .selectors import orders_visible_to, start_soon_date, start_window, timeline_for
 
 ORDERS_PER_PAGE = 25
 
@@ -39,10 +40,13 @@ def order_list(request: HttpRequest) -> HttpResponse:
         orders = orders.none()  # e.g. a CPR number in the search field: show nothing of it
     page = paginate(orders, request, per_page=ORDERS_PER_PAGE)
     services.log_access(user=request.user, action=AccessLog.Action.LIST_ORDERS, orders=page)
+    started_since, soon = start_window()
     context = {
         "page": page,
         "filters": filters,
-        "soon": start_soon_date(),
+        "soon": soon,
+        "started_since": started_since,
+        "today": timezone.localdate(),
         "query": filters.clean_query(),
         "filtered": filters.is_valid()
         and any(filters.cleaned_data[k] for k in ("q", "status", "unit")),

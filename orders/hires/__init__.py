@@ -20,14 +20,20 @@ importing only modules listed above it:
 Callers outside the package use the names below.
 """
 
-from .compliance import compliance_list, open_lines_in_closed_units
-from .evaluation import reevaluate_open_hires
+from .compliance import (
+    compliance_list,
+    hires_without_position,
+    open_lines_in_closed_units,
+    orders_without_hire_missing_certificates,
+)
+from .evaluation import job_code_administrators, reevaluate_open_hires
 from .exceptions import HireError
+from .planning import shown_summary
 from .prompts import hires_visible_to, link_order, log_hire_access, mark_not_needed, prompts_for
 from .reminders import hire_reminders_sent, send_hire_reminders
 from .renewals import prompt_renewals, renewals_overdue
 from .sd_poll import failed_polls, poll_sd, unread_hires
-from .sources import SourceError
+from .sources import SourceError, example_file, expected_columns
 from .staging import apply_hire_import, discard_hire_import, start_file_import
 
 __all__ = [
@@ -36,19 +42,25 @@ __all__ = [
     "apply_hire_import",
     "compliance_list",
     "discard_hire_import",
+    "example_file",
+    "expected_columns",
     "failed_polls",
     "hire_reminders_sent",
     "hires_visible_to",
+    "hires_without_position",
+    "job_code_administrators",
     "link_order",
     "log_hire_access",
     "mark_not_needed",
     "open_lines_in_closed_units",
+    "orders_without_hire_missing_certificates",
     "poll_sd",
     "prompt_renewals",
     "prompts_for",
     "reevaluate_open_hires",
     "renewals_overdue",
     "send_hire_reminders",
+    "shown_summary",
     "start_file_import",
     "unread_hires",
 ]

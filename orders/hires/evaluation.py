@@ -4,11 +4,14 @@ the certificates its position needs and an order already placed for the person.
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from portal.models import Unit
+from portal.models import Unit, User
 
 from ..models import ChildContactRule, Hire, JobCode, Order, OrderLine, Person, ProfileRequirement
 
@@ -93,18 +96,20 @@ def evaluate_job_change(hire: Hire, *, needs: NeedsLookup, had: set[int]) -> Non
 
 
 @transaction.atomic
-def reevaluate_open_hires() -> int:
-    """After an administrator maps job codes: hires without a decision are looked at again."""
-    hires = list(
-        Hire.objects.select_for_update().filter(
-            status__in=[
-                Hire.Status.UNMAPPED,
-                Hire.Status.AWAITING_ORDER,
-                Hire.Status.NONE_REQUIRED,
-            ],
-            renewal_due_since__isnull=True,
-        )
+def reevaluate_open_hires(*, job_codes: Iterable[str] | None = None) -> int:
+    """After an administrator maps job codes: hires without a decision (only those with
+    one of `job_codes`, when given) are looked at again."""
+    open_hires = Hire.objects.select_for_update().filter(
+        status__in=[
+            Hire.Status.UNMAPPED,
+            Hire.Status.AWAITING_ORDER,
+            Hire.Status.NONE_REQUIRED,
+        ],
+        renewal_due_since__isnull=True,
     )
+    if job_codes is not None:
+        open_hires = open_hires.filter(job_code__in=list(job_codes))
+    hires = list(open_hires)
     if not hires:
         return 0
     needs = NeedsLookup()
@@ -117,3 +122,27 @@ def reevaluate_open_hires() -> int:
             changed.append(hire)
     Hire.objects.bulk_update(changed, ["status", "profile", "order"])
     return len(changed)
+
+
+def job_code_administrators() -> str:
+    """Whom payroll asks to map a job code or rename a column: the active administrators
+    who may change job codes, by name and e-mail address (payroll cannot open the admin)."""
+    users = (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__codename="change_jobcode")
+            | Q(groups__permissions__codename="change_jobcode")
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")[:5]
+    )
+    people = [
+        f"{user.get_full_name() or user.username} ({user.email})"
+        if user.email
+        else user.get_full_name() or user.username
+        for user in users
+    ]
+    if not people:
+        return _("the portal's administrators")
+    return ", ".join(people)

@@ -13,8 +13,11 @@ from portal.cpr import InvalidCpr, hash_cpr, normalise_cpr
 from portal.models import Unit
 from portal.tabular import has_control_chars, shown
 
-from ..models import Hire
+from ..models import Hire, JobCode
 from .sources import HireRecord
+
+# Hires nobody has decided on yet: their job code's mapping decides what they need.
+UNDECIDED = (Hire.Status.UNMAPPED, Hire.Status.AWAITING_ORDER, Hire.Status.NONE_REQUIRED)
 
 
 @dataclass
@@ -35,7 +38,15 @@ class HirePlan:
     changed: list[PlannedHire] = field(default_factory=list)
     withdrawn: list[PlannedHire] = field(default_factory=list)
     unchanged: int = 0
+    # Withdrawn rows of hires already withdrawn, or never seen: nothing to apply, but
+    # payroll counts them as withdrawn, not as unchanged.
+    withdrawn_already: int = 0
+    # Of `changed`: hires the same as before but whose job code was mapped since.
+    remapped: int = 0
     duplicates: int = 0
+    # Hires whose job code no position is mapped to, by (area name, code): nobody is
+    # prompted for them until an administrator maps the code.
+    unmapped: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     errors: list[tuple[int, str]] = field(default_factory=list)
     # The records behind the errors, with the bare reason (a poll keeps them to retry).
     rejected: list[tuple[HireRecord, str]] = field(default_factory=list, repr=False)
@@ -57,8 +68,14 @@ class HirePlan:
         return {
             "new": len(self.new),
             "changed": len(self.changed),
-            "withdrawn": len(self.withdrawn),
+            "remapped": self.remapped,
+            "withdrawn": len(self.withdrawn) + self.withdrawn_already,
             "unchanged": self.unchanged,
+            "unmapped": [
+                {"area": area, "code": code, "count": len(hire_names), "names": hire_names[:50]}
+                for (area, code), hire_names in sorted(self.unmapped.items())
+            ],
+            "unmapped_total": sum(len(hire_names) for hire_names in self.unmapped.values()),
             "duplicates": self.duplicates,
             "new_hires": names(self.new),
             "changed_hires": names(self.changed),
@@ -125,30 +142,43 @@ def plan_hire_import(records: list[HireRecord]) -> HirePlan:
     units = _unit_lookup()
     planned: dict[str, PlannedHire] = {}
     for record in records:
+        problems, name, cpr, start_date = [], "", "", None
+        # Every problem of the row at once: payroll corrects the file in one go.
         try:
             name = _clean_name(record.full_name)
-            try:
-                cpr = normalise_cpr(record.cpr)
-            except InvalidCpr:
-                raise ValueError(_("The CPR number is not valid.")) from None
-            unit = units.get(record.unit.strip().lower()) if record.unit else None
-            if unit is None:
-                # Quoted without any CPR number: a shifted column may put one here, and
-                # the message is kept in the import's summary.
-                raise ValueError(
-                    _("The unit “%(unit)s” is not known or is closed.")
-                    % {"unit": shown(record.unit)}
-                )
+        except ValueError as error:
+            problems.append(str(error))
+        try:
+            cpr = normalise_cpr(record.cpr)
+        except InvalidCpr:
+            problems.append(_("The CPR number is not valid."))
+        unit = units.get(record.unit.strip().lower()) if record.unit else None
+        if unit is None:
+            # Quoted without any CPR number: a shifted column may put one here, and
+            # the message is kept in the import's summary.
+            problems.append(
+                _("The unit “%(unit)s” is not known or is closed.") % {"unit": shown(record.unit)}
+            )
+        try:
             start_date = _parse_date(record.start_date)
+        except ValueError as error:
+            problems.append(str(error))
+        try:
             _check_code(record.employment_id, _("employment id"), MAX_EMPLOYMENT_ID)
+        except ValueError as error:
+            problems.append(str(error))
+        try:
             if not record.job_code:
                 raise ValueError(_("The job code is missing."))
             _check_code(str(record.job_code), _("job code"), MAX_JOB_CODE)
         except ValueError as error:
+            problems.append(str(error))
+        if problems:
+            reason = " ".join(problems)
             plan.errors.append(
-                (record.row, _("Row %(row)s: %(error)s") % {"row": record.row, "error": error})
+                (record.row, _("Row %(row)s: %(error)s") % {"row": record.row, "error": reason})
             )
-            plan.rejected.append((record, str(error)))
+            plan.rejected.append((record, reason))
             continue
         key = _source_key(
             employment_id=record.employment_id, cpr_hash=hash_cpr(cpr), start_date=start_date
@@ -166,16 +196,24 @@ def plan_hire_import(records: list[HireRecord]) -> HirePlan:
             withdrawn=record.withdrawn,
         )
     existing = {h.source_key: h for h in Hire.objects.filter(source_key__in=list(planned))}
+    areas = {unit.pk: unit.area for unit in units.values()}
+    mapping = dict(
+        ((area_id, code), profile_id)
+        for area_id, code, profile_id in JobCode.objects.filter(
+            code__in={item.job_code for item in planned.values()}
+        ).values_list("area_id", "code", "profile_id")
+    )
     for key, item in planned.items():
         hire = existing.get(key)
+        mapped = (areas[item.unit_id].pk, item.job_code) in mapping
         if hire is None:
             if not item.withdrawn:
                 plan.new.append(item)
             else:
-                plan.unchanged += 1  # withdrawn before we ever saw it: nothing to do
+                plan.withdrawn_already += 1  # withdrawn before we ever saw it
         elif item.withdrawn:
             if hire.status == Hire.Status.WITHDRAWN:
-                plan.unchanged += 1
+                plan.withdrawn_already += 1
             else:
                 plan.withdrawn.append(item)
         elif (hire.full_name, hire.unit_id, hire.start_date, hire.job_code) != (
@@ -185,15 +223,35 @@ def plan_hire_import(records: list[HireRecord]) -> HirePlan:
             item.job_code,
         ) or hire.status == Hire.Status.WITHDRAWN:
             plan.changed.append(item)
+        elif _mapping_changed(
+            hire, mapped=mapped, profile_id=mapping.get((areas[item.unit_id].pk, item.job_code))
+        ):
+            # The same row again after an administrator mapped its job code: looked at
+            # again now rather than at the next hourly run.
+            plan.changed.append(item)
+            plan.remapped += 1
         else:
             plan.unchanged += 1
+        if not item.withdrawn and not mapped and (hire is None or hire.status in UNDECIDED):
+            area = areas[item.unit_id]
+            plan.unmapped.setdefault((area.name, item.job_code), []).append(item.full_name)
     return plan
+
+
+def _mapping_changed(hire: Hire, *, mapped: bool, profile_id: int | None) -> bool:
+    """A hire without a decision whose job code now maps to another position than the one
+    it was evaluated with (or to one at all)."""
+    if hire.status not in UNDECIDED or hire.renewal_due_since is not None:
+        return False
+    if not mapped:
+        return hire.status != Hire.Status.UNMAPPED
+    return hire.status == Hire.Status.UNMAPPED or hire.profile_id != profile_id
 
 
 def _unit_lookup() -> dict[str, Unit]:
     """Open units by HR id and by name (lower case); the HR id wins."""
     lookup = {}
-    units = list(Unit.objects.filter(is_active=True))
+    units = list(Unit.objects.filter(is_active=True).select_related("area"))
     for unit in units:
         lookup.setdefault(unit.name.lower(), unit)
     for unit in units:
@@ -206,3 +264,22 @@ def unit_names(plan: HirePlan) -> dict[int, str]:
     """The names of the units a plan touches, for its summary."""
     ids = {p.unit_id for p in plan.new + plan.changed + plan.withdrawn}
     return dict(Unit.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def shown_summary(summary: dict) -> dict:
+    """A summary for its page: the start dates (stored as ISO text in JSON) as dates, so
+    the page shows them the Danish way."""
+    shown_lists = {}
+    for name in ("new_hires", "changed_hires", "withdrawn_hires"):
+        shown_lists[name] = [
+            {**item, "start_date": _iso_date(item.get("start_date"))}
+            for item in summary.get(name, [])
+        ]
+    return {**summary, **shown_lists}
+
+
+def _iso_date(value):
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value

@@ -49,25 +49,59 @@ def read_table(data: bytes, filename: str):
         raise SourceError(str(error)) from None
 
 
-def read_hire_file(data: bytes, filename: str, *, columns) -> list[HireRecord]:
-    """The new-hire report's rows, by the column names an administrator mapped."""
+def expected_columns(columns) -> list[tuple[str, bool]]:
+    """The report's column names as an administrator mapped them, each with whether the
+    file must have it, in the order the example file has them."""
+    return [
+        (name, required)
+        for name, required in (
+            (columns.employment_id, False),
+            (columns.full_name, True),
+            (columns.cpr, True),
+            (columns.unit, True),
+            (columns.start_date, True),
+            (columns.job_code, True),
+            (columns.status, False),
+        )
+        if name
+    ]
+
+
+def example_file(columns) -> str:
+    """A CSV file with the mapped column names and one made-up row (the CPR number
+    is the portal's usual example), for payroll to compare with what the HR system exports."""
+    values = {
+        columns.employment_id: "100234",
+        columns.full_name: "Anna Hansen",
+        columns.cpr: "010190-1234",
+        columns.unit: "SKOLE1",
+        columns.start_date: "01.08.2027",
+        columns.job_code: "1234",
+        columns.status: "",
+    }
+    names = [name for name, _required in expected_columns(columns)]
+    return ";".join(names) + "\r\n" + ";".join(values.get(n, "") for n in names) + "\r\n"
+
+
+def read_hire_file(data: bytes, filename: str, *, columns, ask: str = "") -> list[HireRecord]:
+    """The new-hire report's rows, by the column names an administrator mapped. `ask`
+    names whom payroll asks when the HR system names a column differently."""
     table = read_table(data, filename)
     headers = set(table[0][1]) if table else set()
-    wanted = {
-        "full_name": columns.full_name,
-        "cpr": columns.cpr,
-        "unit": columns.unit,
-        "start_date": columns.start_date,
-        "job_code": columns.job_code,
-    }
-    missing = [name for name in wanted.values() if name not in headers]
+    required = [name for name, needed in expected_columns(columns) if needed]
+    missing = [name for name in required if name not in headers]
     if table and missing:
         raise SourceError(
             _(
-                "The file has no column named %(columns)s. Check the column "
-                "names in the administration."
+                "The file has no column named %(columns)s. The report must have the "
+                "columns %(required)s. If the HR system names them differently, ask "
+                "%(ask)s to change the column names in the portal."
             )
-            % {"columns": ", ".join(missing)}
+            % {
+                "columns": ", ".join(missing),
+                "required": ", ".join(required),
+                "ask": ask or _("an administrator of the portal"),
+            }
         )
     withdrawn_values = {v.strip().lower() for v in columns.withdrawn_values.split(",") if v.strip()}
     records = []

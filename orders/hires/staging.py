@@ -17,6 +17,7 @@ from portal.tabular import shown
 
 from ..models import HireColumns, HireImport
 from .applying import apply_plan
+from .evaluation import job_code_administrators
 from .exceptions import HireError
 from .planning import plan_hire_import, unit_names
 from .sources import HireRecord, SourceError, read_hire_file
@@ -37,7 +38,7 @@ def start_file_import(*, data: bytes, filename: str, by: User) -> HireImport:
     """Read an uploaded new-hire report and record its dry run; nothing is applied."""
     columns = HireColumns.objects.first() or HireColumns()
     try:
-        records = read_hire_file(data, filename, columns=columns)
+        records = read_hire_file(data, filename, columns=columns, ask=job_code_administrators())
     except SourceError as error:
         # On record with its reason, like a failed poll; the uploader sees it on the form.
         HireImport.objects.create(
