@@ -447,9 +447,10 @@ STATS_SUMMARY_ON_PAGE = env.int("STATS_SUMMARY_ON_PAGE", default=2000)
 # New hires from the HR system prompt their managers to order (orders/hires/).
 # Managers are reminded this many days before the start date if nothing is ordered.
 HIRE_REMINDER_DAYS = env.int("HIRE_REMINDER_DAYS", default=10)
-# Payroll's compliance list: hires starting within this many days, or started within the
-# look-back, without every required certificate answered.
-HIRE_COMPLIANCE_DAYS = env.int("HIRE_COMPLIANCE_DAYS", default=7)
+# Payroll's compliance list and the order list's badge: hires starting within this many
+# days, or started within the look-back, without every required certificate answered.
+# Three weeks, as an answer takes about two (median 13.4 days from order to answer).
+HIRE_COMPLIANCE_DAYS = env.int("HIRE_COMPLIANCE_DAYS", default=21)
 HIRE_COMPLIANCE_LOOKBACK_DAYS = env.int("HIRE_COMPLIANCE_LOOKBACK_DAYS", default=90)
 # An employment from SD that could not be used is tried at every poll, and forgotten
 # (with its encrypted CPR number) this many days after it was first seen.
