@@ -251,6 +251,9 @@ def discard_document(*, document: Document, by: User, reason: str) -> Document:
         raise ReviewError(_("A certificate awaiting assessment cannot be discarded."))
     if document.state == Document.State.SECOND_ANSWER:
         raise ReviewError(_("Choose which of the two answers stands instead."))
+    # A proposal held because its channel proves nothing may turn out to be a forgery:
+    # set aside, it is no longer waiting, and it never counts for the robot's agreement.
+    Proposal.objects.filter(document=document, decided="").delete()
     document.state = Document.State.DISCARDED
     document.reason = _("Discarded: %(reason)s") % {"reason": reason}
     document.handled_by, document.handled_at = by, timezone.now()

@@ -265,3 +265,18 @@ def test_a_copy_long_after_the_answer_was_filed_and_deleted_is_only_a_duplicate(
 
     assert late.state == "duplicate"
     assert order.lines.get(kind__code="child").status == "cleared"
+
+
+def test_a_held_forgery_is_set_aside_and_is_no_longer_a_proposal(ordered_for, payroll, client):
+    order = ordered_for("0101904321")
+    forged = receive("fra-ansoeger.pdf", as_from_the_police(sample(CLEAN)), origin="applicant")
+    client.force_login(payroll)
+    page = client.get(reverse("robot:document", args=[forged.pk])).content.decode()
+    assert "Ikke fra politiet: læg den til side" in page
+
+    services.discard_document(document=forged, by=payroll, reason="Ikke i Digital Post")
+
+    forged.refresh_from_db()
+    assert forged.state == "discarded"
+    assert trial.next_open_proposal() is None
+    assert order.lines.get(kind__code="child").status == "ordered"
