@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +13,7 @@ admin.site.site_title = _("Attestportal")
 urlpatterns = [
     path("", views.home, name="home"),
     path("i-dag/", robot_views.today, name="today"),
-    path("log-ind/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("log-ind/", views.login, name="login"),
     path("log-ud/", sso.logout, name="logout"),
     path("oidc/log-ind/", sso.oidc_login, name="oidc_authentication_init"),
     path("oidc/callback/", sso.oidc_callback, name="oidc_authentication_callback"),

@@ -1,7 +1,12 @@
+import json
+from pathlib import Path
+
 from django import forms
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -12,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .celery import app as celery_app
+from .demo import USERS as DEMO_USERS
 from .middleware import mark_reauthenticated
 from .selectors import units_of
 
@@ -25,6 +31,56 @@ def home(request: HttpRequest) -> HttpResponse:
     if units_of(request.user).exists():
         return redirect("orders:list")
     return render(request, "portal/home.html")
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form. With single sign-on on, a name that may not use a password
+    is told so before any password is checked."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if settings.SSO_ENABLED and username and not may_use_password(username):
+            # Not through auth.authenticate(): the attempt cannot succeed, and django-axes
+            # would count it (it listens for user_login_failed) and lock the person out
+            # of the break-glass form for nothing. The answer depends on the name alone,
+            # so it tells nobody whether an account exists.
+            raise forms.ValidationError(
+                _(
+                    "Passwords are only for emergency access. Log in with the "
+                    "municipality's login: the button above."
+                ),
+                code="single_sign_on_only",
+            )
+        return super().clean()
+
+
+def may_use_password(username: str) -> bool:
+    # As portal.sso.PasswordBackend decides, leniently about case: a break-glass name
+    # typed in capitals goes on to the password check (and counts), never the reverse.
+    allowed = {name.casefold() for name in settings.SSO_BREAK_GLASS_USERS}
+    return not settings.SSO_ENABLED or username.casefold() in allowed
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    return auth_views.LoginView.as_view(
+        authentication_form=LoginForm,
+        redirect_authenticated_user=True,
+        extra_context=_demo_login_hints() if settings.DEMO_MODE else {},
+    )(request)
+
+
+def _demo_login_hints() -> dict:
+    """Which demo accounts log in how: the local test provider's accounts through the
+    button, the local users with a password only while passwords are theirs to use."""
+    sso_accounts = []
+    if settings.SSO_DEV_PROVIDER:
+        accounts = Path(settings.BASE_DIR) / "scripts" / "oidc" / "demo-accounts.json"
+        sso_accounts = list(json.loads(accounts.read_text(encoding="utf-8")))
+    return {
+        "demo_sso_accounts": sso_accounts,
+        "demo_password_users": [name for name in DEMO_USERS if may_use_password(name)],
+    }
 
 
 class ReauthenticationForm(forms.Form):

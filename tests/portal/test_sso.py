@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import time_machine
+from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -356,6 +357,53 @@ def test_with_sso_on_only_break_glass_accounts_use_a_password(
 
     assert refused.status_code == 200
     assert allowed.status_code == 302
+
+
+def test_with_sso_on_a_password_for_any_other_name_is_refused_plainly_and_not_counted(
+    client, settings, sso, school_manager
+):
+    UserFactory(username="noedadgang", is_staff=True, is_superuser=True)
+    settings.SSO_BREAK_GLASS_USERS = ["noedadgang"]
+    login = reverse("login")
+
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        refused = client.post(login, {"username": "leder.a", "password": "secret-password-1"})
+    unknown = client.post(login, {"username": "ingen.saadan", "password": "x"})
+    guessed = client.post(login, {"username": "noedadgang", "password": "guess"})
+
+    message = "Adgangskoder er kun til nødadgang. Log ind med kommunens login"
+    assert refused.status_code == 200 and message in refused.content.decode()
+    # The same answer whether the account exists or not.
+    assert message in unknown.content.decode()
+    assert message not in guessed.content.decode()
+    # Only the break-glass account's wrong password counts towards its lockout.
+    assert [(a.username, a.failures_since_start) for a in AccessAttempt.objects.all()] == [
+        ("noedadgang", 1)
+    ]
+
+
+def test_the_demo_login_page_sends_demo_users_to_the_local_providers_button(client, settings, sso):
+    settings.DEMO_MODE = True
+    settings.SSO_DEV_PROVIDER = "http://127.0.0.1:8010"
+    settings.SSO_BREAK_GLASS_USERS = ["admin"]
+
+    page = client.get(reverse("login")).content.decode()
+
+    assert "tryk på “Log ind med kommunens login”" in page
+    for account in ("leder.sso", "sekretaer.sso", "loen.sso", "admin.sso"):
+        assert f"<code>{account}</code>" in page
+    assert "Nødadgang med adgangskode (adgangskode: demo): <code>admin</code></p>" in page
+    assert "<code>leder.skole</code>" not in page
+
+
+def test_the_demo_login_page_without_sso_names_every_local_demo_user(client, settings, db):
+    settings.DEMO_MODE = True
+
+    page = client.get(reverse("login")).content.decode()
+
+    assert "Demobrugere (adgangskode: demo):" in page
+    assert "<code>leder.skole</code>" in page and "<code>admin2</code>" in page
+    assert "leder.sso" not in page
 
 
 def test_a_local_password_session_ends_when_sso_is_switched_on(
