@@ -408,9 +408,21 @@ class RoleGrantAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     def _decide(self, request, queryset, approve):
         for grant in queryset:
             try:
-                decide_role(grant_id=grant.pk, by=request.user, approve=approve)
+                grant = decide_role(grant_id=grant.pk, by=request.user, approve=approve)
             except RoleGrantError as error:
                 self.message_user(request, f"{grant}: {error}", messages.ERROR)
+                continue
+            names = {"grantee": grant.grantee, "role": grant.get_role_display().lower()}
+            if not approve:
+                message = _("Rejected: %(grantee)s does not get the role %(role)s.") % names
+            elif grant.user_id:
+                message = _("Approved: %(grantee)s now has the role %(role)s.") % names
+            else:
+                message = _(
+                    "Approved: the members of the group %(group)s get the role %(role)s at "
+                    "their next login."
+                ) % {**names, "group": grant.target}
+            self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(description=_("Approve (not your own proposal)"))
     def approve(self, request, queryset):

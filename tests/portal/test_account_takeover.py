@@ -196,6 +196,20 @@ def test_a_fresh_login_is_enough_to_approve_at_once(client, admin_user, second_a
     assert clerk.is_superuser
 
 
+def test_the_approving_administrator_is_told_the_role_now_counts(client, admin_user, second_admin):
+    clerk = UserFactory(username="ny.loen", first_name="Lise", last_name="Lønning")
+    grant = propose_role(user=clerk, role=RoleGrant.Role.PAYROLL, by=admin_user)
+    client.post(reverse("login"), {"username": "admin2", "password": "secret-password-1"})
+
+    page = client.post(
+        reverse("admin:portal_rolegrant_changelist"),
+        {"action": "approve", "_selected_action": [grant.pk]},
+        follow=True,
+    ).content.decode()
+
+    assert "Godkendt: Lise Lønning har nu rollen løn." in page
+
+
 def test_the_password_given_again_counts_towards_the_lockout(client, settings, second_admin):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
