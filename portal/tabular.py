@@ -46,6 +46,10 @@ def read_table(
     for number, values in rows:
         if not any(str(v or "").strip() for v in values):
             continue
+        values = list(values)
+        # Every row has every column: a spreadsheet or CSV row whose last cells are empty
+        # is shorter than the header, and a missing key would read as a missing column.
+        values += [None] * (len(names) - len(values))
         table.append((number, dict(zip(names, values, strict=False))))
     return table
 
