@@ -280,6 +280,6 @@ def test_shared_strings_under_another_name_are_measured_too(folder):
 def test_a_row_whose_last_cells_are_empty_still_has_every_column():
     from portal.tabular import read_table
 
-    table = read_table("id;navn;overordnet\n1;Skolen\n".encode(), "enheder.csv")
+    table = read_table(b"id;navn;overordnet\n1;Skolen\n", "enheder.csv")
 
     assert table == [(2, {"id": "1", "navn": "Skolen", "overordnet": None})]
