@@ -438,10 +438,9 @@ STATS_MANUAL_MINUTES = {
 # The monthly report (PDF) is e-mailed on this day of the month at 06:00 for the month before.
 STATS_REPORT_RECIPIENTS = env.list("STATS_REPORT_RECIPIENTS", default=[])
 STATS_REPORT_DAY = env.int("STATS_REPORT_DAY", default=1)
-# The statistics' summary of the timeline is brought up to date this often (and before any
-# page is shown); a page does at most this many stale order lines itself, beat the rest.
+# Beat brings the statistics' summary of the timeline up to date this often; pages show
+# the figures as of its last round, with its time.
 STATS_SUMMARY_EVERY_SECONDS = env.float("STATS_SUMMARY_EVERY_SECONDS", default=300)
-STATS_SUMMARY_ON_PAGE = env.int("STATS_SUMMARY_ON_PAGE", default=2000)
 
 # --- HR and payroll system ---
 # New hires from the HR system prompt their managers to order (orders/hires/).

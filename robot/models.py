@@ -510,9 +510,9 @@ class StatisticsLine(models.Model):
     """One order line as the statistics see it: unit, kind, status, the hire's start date
     and whether an answer came by then."""
 
-    # No constraint and no cascade: a deleted line is marked stale by a trigger (robot
-    # migration 0016), and its summary rows go when it is summarised, with the months
-    # they were counted in summed again.
+    # No constraint and no cascade: a deleted line is marked stale by a trigger
+    # (robot/statistics/triggers.py), and its summary rows go when it is summarised, with
+    # the months they were counted in summed again.
     line = models.OneToOneField(
         "orders.OrderLine",
         primary_key=True,
@@ -704,8 +704,8 @@ class StatisticsDocument(models.Model):
 
 class StatisticsStale(models.Model):
     """An order line or a document whose summary must be computed again. Written by
-    database triggers (robot migration 0007) in the same transaction as the change, so no
-    write, bulk or not, can be missed; emptied by the summary's refresh."""
+    database triggers (declared in robot/statistics/triggers.py) in the same transaction as
+    the change, so no write, bulk or not, can be missed; emptied by beat's refresh."""
 
     line_id = models.BigIntegerField(null=True)
     document_id = models.BigIntegerField(null=True)
@@ -718,7 +718,8 @@ class StatisticsStale(models.Model):
 
 
 class StatisticsState(models.Model):
-    """One row: locked while the summary is refreshed, and when that last happened."""
+    """One row: locked while the summary is refreshed, and when it last was (the time the
+    statistics page shows)."""
 
     refreshed_at = models.DateTimeField(null=True)
 

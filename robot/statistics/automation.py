@@ -43,7 +43,6 @@ TO_PERSON_REASONS = {
 }
 
 
-@summary.current
 def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
     figures = RobotFigures()
     counts = summary.totals(scope, filters)
@@ -140,7 +139,6 @@ def _why_a_person(row: dict) -> str | None:
     return None
 
 
-@summary.current
 def filing_figures(scope: Scope, filters: Filters) -> dict:
     """Filing jobs created in the period: filed, retried, failing, handed to a person."""
     counts = summary.totals(scope, filters)

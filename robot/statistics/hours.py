@@ -20,7 +20,6 @@ HOUR_STEPS = {
 }
 
 
-@summary.current
 def hours_saved(scope: Scope, filters: Filters) -> list[dict]:
     """Per step: what the portal did alone and what people still did, times the minutes the
     step takes by hand (STATS_MANUAL_MINUTES)."""

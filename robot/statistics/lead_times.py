@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import StatisticsMonth
-from . import summary
 from .numbers import format_hours, percentile
 from .period import Filters, Scope, summary_q
 
@@ -60,7 +59,6 @@ def answered_months(scope: Scope, filters: Filters):
     )
 
 
-@summary.current
 def lead_times(scope: Scope, filters: Filters) -> list[DurationFigure]:
     """Order → answer, and the time in each stage, for lines answered in the period.
     PostgreSQL computes the percentiles itself; elsewhere Python does."""

@@ -4,7 +4,7 @@ exports and the monthly report show."""
 import datetime
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.models import User
@@ -31,7 +31,8 @@ class Statistics:
     early: list[dict]
     volumes: list[dict]
     hours: list[dict]
-    # False while more of the timeline waits to be summarised than a page does itself.
+    # When beat last brought the summary up to date; False while changes wait for it.
+    summarised_at: datetime.datetime | None = None
     up_to_date: bool = True
 
     @property
@@ -41,6 +42,14 @@ class Statistics:
             months.append(month)
             month = add_months(month, 1)
         return months
+
+    @property
+    def summarised_on(self) -> datetime.date | None:
+        """The day of the last summary, when it was not today (the page then names it)."""
+        if self.summarised_at is None:
+            return None
+        day = timezone.localdate(self.summarised_at)
+        return None if day == timezone.localdate() else day
 
     @property
     def hours_saved_total(self) -> float:
@@ -200,27 +209,18 @@ class Statistics:
 
 def compute(*, user: User, filters: Filters) -> Statistics:
     """Every figure of the statistics page for what the user may see, from the summary as
-    it stands (see current_statistics)."""
+    beat last left it."""
     scope = Scope.for_user(user)
-    with summary.as_it_stands(), transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Small aggregates over index ranges: PostgreSQL's JIT and parallel workers cost
-            # more to start than the queries take (and parallel plans skip the indexes).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-                # Index lookups cost what they cost on SSDs: with the default (4, spinning
-                # disks) the short queue of stuck lines was joined to every order by a scan.
-                cursor.execute("SET LOCAL random_page_cost = 1.1")
+    with summary.shared_totals():
         return _compute(scope, filters)
 
 
 def current_statistics(*, user: User, filters: Filters) -> Statistics:
-    """The page, the exports and the report: the summary brought up to date (at most
-    STATS_SUMMARY_ON_PAGE lines; beat does the rest), then every figure."""
-    up_to_date = summary.bring_up_to_date()
+    """The page, the exports and the report: every figure, with the time beat last brought
+    the summary up to date and whether changes wait for its next round."""
     stats = compute(user=user, filters=filters)
-    stats.up_to_date = up_to_date
+    stats.summarised_at, waiting = summary.freshness()
+    stats.up_to_date = not waiting
     return stats
 
 

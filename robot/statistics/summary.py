@@ -4,22 +4,22 @@ month) and those summed per unit, kind and month (StatisticsUnitMonth), so a pag
 a compact table instead of reading the whole timeline.
 
 It is derived data and always computed the same way, from the line, its timeline and its
-documents. Database triggers (migration 0007) mark a line stale in the same transaction
-as any write that concerns it, bulk writes included, so nothing can be missed and orders
-need not know the summary exists. Stale lines are summarised again by the beat task
-`robot.tasks.refresh_statistics`, and on demand before any figure is read, a chunk at a
-time. Anonymised orders keep their lines and timeline, and so their summary.
+documents. Database triggers (declared in triggers.py) mark a line or document stale in
+the same transaction as any write that concerns it, bulk writes included, so nothing can
+be missed and orders need not know the summary exists. Stale lines are summarised again
+by the beat task `robot.tasks.refresh_statistics` (every STATS_SUMMARY_EVERY_SECONDS; by
+hand: `manage.py refresh_statistics`), never by a page view: a page reads the summary as
+beat last left it and says when that was. Anonymised orders keep their lines and
+timeline, and so their summary.
 """
 
 import contextvars
 import datetime
-import functools
 from collections import defaultdict
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Q, Sum
+from django.db.models import Exists, Min, Q, Sum
 from django.utils import timezone
 
 from orders.models import OrderEvent, OrderLine
@@ -50,25 +50,19 @@ COUNTED_ACTIONS = (
 )
 
 
-_as_it_stands = contextvars.ContextVar("statistics_summary_as_it_stands", default=False)
-
-
 _totals_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "statistics_totals_memo", default=None
 )
 
 
 @contextmanager
-def as_it_stands():
-    """Figures read inside read the summary as it is (the caller brought it up to date),
-    and share one sum of the month rows per period and scope."""
-    token = _as_it_stands.set(True)
+def shared_totals():
+    """Figures read inside share one sum of the month rows per period and scope."""
     memo = _totals_memo.set({})
     try:
         yield
     finally:
         _totals_memo.reset(memo)
-        _as_it_stands.reset(token)
 
 
 def unit_months(scope, filters):
@@ -96,41 +90,36 @@ def totals(scope, filters) -> dict[str, int]:
     return result
 
 
-def current(figure):
-    """A figure read from the summary: the summary is brought up to date first, unless the
-    caller did that already (as_it_stands)."""
-
-    @functools.wraps(figure)
-    def read(*args, **kwargs):
-        if not _as_it_stands.get():
-            bring_up_to_date()
-        return figure(*args, **kwargs)
-
-    return read
-
-
-def bring_up_to_date(*, max_lines: int | None = None) -> bool:
-    """Summarise up to `max_lines` (STATS_SUMMARY_ON_PAGE) stale lines now, unless another
-    process is at it. One query when nothing is stale. Returns whether it is current."""
-    if not StatisticsStale.objects.exists():
-        return True
-    refresh(max_lines=max_lines or settings.STATS_SUMMARY_ON_PAGE, wait=False)
-    return not StatisticsStale.objects.exists()
+def freshness() -> tuple[datetime.datetime | None, bool]:
+    """When the summary was last brought up to date, and whether changes wait for the next
+    round (one query)."""
+    row = (
+        StatisticsState.objects.filter(pk=1)
+        .annotate(waiting=Exists(StatisticsStale.objects.all()))
+        .values_list("refreshed_at", "waiting")
+        .first()
+    )
+    if row is None:  # a database whose summary was never set up waits for its first round
+        return None, StatisticsStale.objects.exists()
+    return row
 
 
-def refresh(*, max_lines: int | None = None, wait: bool = True) -> int:
-    """Summarise stale lines and documents, a chunk per transaction, until none is left (or
-    `max_lines` are done). Idempotent; one process at a time. Returns how many lines and
-    documents were summarised."""
+def refresh(*, wait: bool = True) -> int:
+    """Summarise stale lines and documents, a chunk per transaction, until none is left.
+    Idempotent; one process at a time (`wait=False`: none if another is at it). Returns how
+    many lines and documents were summarised."""
     done = 0
-    while max_lines is None or done < max_lines:
-        chunk = CHUNK if max_lines is None else min(CHUNK, max_lines - done)
+    while True:
         with transaction.atomic():
             state = _locked_state(wait=wait)
             if state is None:
                 break
-            lines = _stale("line_id", chunk)
-            documents = _stale("document_id", chunk - len(lines))
+            # Once nothing is left stale, the figures hold every change committed before
+            # this moment: the time the page shows.
+            state.refreshed_at = timezone.now()
+            state.save(update_fields=["refreshed_at"])
+            lines = _stale("line_id", CHUNK)
+            documents = _stale("document_id", CHUNK - len(lines))
             if not lines and not documents:
                 break
             # Only marks read before the data are taken away: a change committed later
@@ -143,8 +132,6 @@ def refresh(*, max_lines: int | None = None, wait: bool = True) -> int:
             sum_months(summarise_lines(lines))
             summarise_documents(documents)
             StatisticsStale.objects.filter(pk__in=marks).delete()
-            state.refreshed_at = timezone.now()
-            state.save(update_fields=["refreshed_at"])
         done += len(lines) + len(documents)
     return done
 
@@ -182,10 +169,6 @@ def _locked_state(*, wait: bool) -> StatisticsState | None:
         StatisticsState.objects.bulk_create([StatisticsState(pk=1)], ignore_conflicts=True)
         state = locked.first()
     return state
-
-
-def last_refreshed() -> datetime.datetime | None:
-    return StatisticsState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
 
 
 def summarise_lines(line_ids) -> set[datetime.date]:
@@ -275,8 +258,11 @@ DOCUMENT_COLUMNS = ("document_id", "month", "unit_id", "kind_id", "outcome", "st
 
 
 def _summarise_chunk(ids) -> set[datetime.date]:
-    lines = OrderLine.objects.filter(pk__in=ids).values_list(
-        "pk", "order__unit_id", "kind_id", "status", "order__start_date"
+    # order_by(): the lines' own ordering would join their kinds for nothing.
+    lines = (
+        OrderLine.objects.filter(pk__in=ids)
+        .values_list("pk", "order__unit_id", "kind_id", "status", "order__start_date")
+        .order_by()
     )
     events = defaultdict(list)
     for line_id, action, at, actor_id, to_status in (
@@ -293,16 +279,20 @@ def _summarise_chunk(ids) -> set[datetime.date]:
         .order_by()
     )
     robot_counts = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    for line_id, created_at, state, attempts in FilingJob.objects.filter(
-        line_id__in=ids
-    ).values_list("line_id", "created_at", "state", "attempts"):
+    for line_id, created_at, state, attempts in (
+        FilingJob.objects.filter(line_id__in=ids)
+        .values_list("line_id", "created_at", "state", "attempts")
+        .order_by()
+    ):
         counts = robot_counts[line_id][timezone.localdate(created_at).replace(day=1)]
         counts["filing_jobs"] += 1
         counts["filing_retried"] += attempts > 1
         counts[FILING_STATES.get(state, "")] += 1
-    for line_id, created_at, proposed, decided, sampled in Proposal.objects.filter(
-        line_id__in=ids
-    ).values_list("line_id", "created_at", "proposed", "decided", "sampled"):
+    for line_id, created_at, proposed, decided, sampled in (
+        Proposal.objects.filter(line_id__in=ids)
+        .values_list("line_id", "created_at", "proposed", "decided", "sampled")
+        .order_by()
+    ):
         counts = robot_counts[line_id][timezone.localdate(created_at).replace(day=1)]
         counts["proposals"] += 1
         counts["proposals_sampled"] += sampled

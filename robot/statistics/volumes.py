@@ -19,7 +19,6 @@ def _placed(scope: Scope, filters: Filters):
     return summary.unit_months(scope, filters).filter(placed__gt=0)
 
 
-@summary.current
 def ordered_per_month(scope: Scope, filters: Filters) -> list[dict]:
     """Lines ordered (placed or ordered again) per month, by kind and area."""
     rows = (
@@ -39,7 +38,6 @@ def ordered_per_month(scope: Scope, filters: Filters) -> list[dict]:
     ]
 
 
-@summary.current
 def volumes(scope: Scope, filters: Filters) -> list[dict]:
     """Lines ordered in the period per area, unit and kind: for splitting the running costs."""
     rows = list(
@@ -61,7 +59,6 @@ def volumes(scope: Scope, filters: Filters) -> list[dict]:
     ]
 
 
-@summary.current
 def started_before_answer(scope: Scope, filters: Filters, *, today=None) -> list[dict]:
     """Per area: hires who started (start date in the period, passed) before the line had an
     answer, out of all such lines."""
