@@ -109,8 +109,9 @@ MAIL_TRUSTED_AUTHSERV_IDS = env.list("MAIL_TRUSTED_AUTHSERV_IDS", default=[])
 # A PEM file of the certificates that may sign the police's PDFs; and whether a valid
 # signature is required (only once the police are known to sign their PDFs).
 PDF_TRUST_ANCHORS = env.str("PDF_TRUST_ANCHORS", default="")
-# Reading a PDF runs in a child process with these limits (CPU seconds per document,
-# address space of the reader); a document that breaches them goes to a person.
+# Reading a PDF or a received e-mail message runs in a child process with these limits
+# (CPU seconds per document, address space of the reader); a document that breaches them
+# goes to a person.
 PDF_READ_CPU_SECONDS = env.float("PDF_READ_CPU_SECONDS", default=20)
 PDF_READ_MEMORY_MB = env.int("PDF_READ_MEMORY_MB", default=512)
 # A document still waiting to be read after this long is queued again, and after the

@@ -96,7 +96,8 @@ def judge_file(
             problem=Result(
                 outcome=Outcome.UNREADABLE,
                 rules_version=rules.version,
-                reason=_("The file could not be read: %(error)s") % {"error": type(error).__name__},
+                reason=_("The file could not be read: %(error)s")
+                % {"error": getattr(error, "reason", type(error).__name__)},
             )
         )
 

@@ -1,20 +1,24 @@
-"""Parsing untrusted PDFs in a child process with CPU and memory limits.
+"""Parsing untrusted PDFs and e-mail messages in a child process with CPU and memory limits.
 
 A returned file is whatever someone sent us: a few kilobytes of PDF can keep pypdf busy
-for minutes or make it allocate gigabytes. So no web or worker process parses a PDF
-itself. Each process starts one small helper ("python -I sandbox.py", without Django) that
-imports pypdf once; the helper forks a reader process that sets RLIMIT_AS for itself and,
-before each document, an RLIMIT_CPU allowing that document its own CPU seconds. The helper
-kills a reader that overruns the wall-clock limit and tells the caller how the document
-ended and how much memory reading it took. A reader that breached a limit is gone; one
-that grew is replaced after the document, so no memory is kept.
+for minutes or make it allocate gigabytes, and a few hundred kilobytes of e-mail do the
+same to the standard library's parser. So no web or worker process parses either
+itself. Each process starts one small helper ("python -I sandbox.py", without Django)
+that imports pypdf once; the helper forks a reader process that sets RLIMIT_AS for itself
+and, before each document, an RLIMIT_CPU allowing that document its own CPU seconds. The
+helper kills a reader that overruns the wall-clock limit and tells the caller how the
+document ended and how much memory reading it took. A reader that breached a limit is
+gone; one that grew is replaced after the document, so no memory is kept.
 
-The reader does three things with a document (options["op"]): "read" its text and active
+The reader does five things with a document (options["op"]): "read" its text and active
 content (pypdf); judge its digital "signature" (pyHanko, robot/signature_check.py: a signed
 file can carry an incremental update of 400,000 objects, a minute and gigabytes of
 pyHanko's time); "merge" several PDFs into one for filing (pypdf copies whatever the
-certificate's pages refer to). pyHanko is imported by the helper on the first signature
-only, so that reading alone starts as fast as before.
+certificate's pages refer to); parse a received e-mail "message" into its text and PDF
+attachments, and judge the "origin" of one by its DKIM signatures and
+Authentication-Results (robot/message_parse.py, with the DNS answers the caller looked
+up). pyHanko, and the e-mail modules with dkimpy, are imported by the helper on the first
+document that needs them only, so that reading alone starts as fast as before.
 
 The helper is started with an environment of its own (HELPER_ENVIRONMENT and an empty,
 throwaway HOME): whatever a hostile file makes of the reader, it finds no secret key, CPR
@@ -36,7 +40,7 @@ and pickling in place of a length-prefixed pipe; not a clear gain, so not switch
 
 This file has no Django and no project imports: it runs as a script in the helper. The
 messages a person reads are made from its codes in robot/extraction.py,
-robot/provenance_pdf.py and robot/filing.py.
+robot/provenance_pdf.py, robot/filing.py, robot/mail.py and robot/provenance_mail.py.
 """
 
 import base64
@@ -56,7 +60,7 @@ from dataclasses import dataclass, field
 # How a child ended, as the helper reports it.
 DONE, CPU, MEMORY, TIMEOUT, CRASHED = "done", "cpu", "memory", "timeout", "crashed"
 # What the reader does with a document (options["op"]).
-READ, SIGNATURE, MERGE = "read", "signature", "merge"
+READ, SIGNATURE, MERGE, MESSAGE, ORIGIN = "read", "signature", "merge", "message", "origin"
 
 EXIT_MEMORY = 3
 # A reader is replaced after this many documents, or once it holds this much more memory
@@ -227,36 +231,38 @@ def _depth(value, depth: int) -> int:
     return 0 if isinstance(value, IndirectObject) else depth + 1
 
 
-# --- In the reader: a PDF's signatures (pyHanko), and merging PDFs (pypdf) ----------------
+# --- In the reader: signatures (pyHanko), merging PDFs (pypdf), e-mail (message_parse) ---
 
-_signature_module = None
+_modules: dict = {}
 
 
-def _signature_check():
-    """robot/signature_check.py: imported as robot.signature_check in the caller's process,
-    and loaded by its path in the helper, which runs with -I, so without this directory on
-    sys.path. Imported in the helper on the first signature, so that readers forked from
-    then on share pyHanko's 0.6 s of imports while reading alone does not pay them."""
-    global _signature_module
-    if _signature_module is None:
+def _project_module(name: str):
+    """robot/<name>.py (signature_check, message_parse): imported as robot.<name> in the
+    caller's process, and loaded by its path in the helper, which runs with -I, so without
+    this directory on sys.path. Imported in the helper on the first document that needs it,
+    so that readers forked from then on share its imports (pyHanko's 0.6 s, dkimpy's 0.5 s)
+    while reading alone does not pay them."""
+    if name not in _modules:
         if __package__:
-            from . import signature_check as module
+            import importlib
+
+            module = importlib.import_module(f"{__package__}.{name}")
         else:
             import importlib.util
 
-            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "signature_check.py")
-            spec = importlib.util.spec_from_file_location("signature_check", path)
+            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+            spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-        _signature_module = module
-    return _signature_module
+        _modules[name] = module
+    return _modules[name]
 
 
 def judge_signature(data: bytes, trust_anchor_pems: list[bytes]) -> dict:
     """The verdict of robot/signature_check.py as codes; "error" with the exception's name
     for what pyHanko cannot cope with."""
     try:
-        return _signature_check().check(data, trust_anchor_pems)
+        return _project_module("signature_check").check(data, trust_anchor_pems)
     except MemoryError:
         raise
     except Exception as error:
@@ -288,8 +294,41 @@ def merge_pdfs(parts: list[bytes]) -> tuple[dict, bytes]:
     return {"problem": "", "args": {}}, out.getvalue()
 
 
+def parse_email(data: bytes) -> tuple[dict, bytes]:
+    """The text and attachments of an e-mail (robot/message_parse.py), the PDFs' bytes
+    after the answer; "error" with the exception's name for what the parser cannot read."""
+    try:
+        return _project_module("message_parse").parse(data)
+    except MemoryError:
+        raise
+    except Exception as error:
+        if _caused_by_memory(error):
+            raise MemoryError from error
+        answer = {"subject": "", "text": "", "pdfs": [], "others": []}
+        return {**answer, "problem": "error", "args": {"error": type(error).__name__}}, b""
+
+
+def judge_origin(data: bytes, options: dict) -> dict:
+    """Who forwarded an e-mail, as codes (robot/message_parse.py); never raises but for
+    memory."""
+    try:
+        return _project_module("message_parse").check_origin(
+            data,
+            trusted_senders=options["trusted_senders"],
+            trusted_authserv_ids=options["trusted_authserv_ids"],
+            records=options["records"],
+        )
+    except MemoryError:
+        raise
+    except Exception as error:
+        if _caused_by_memory(error):
+            raise MemoryError from error
+        return {"trusted": False, "method": "", "code": "unreadable", "args": {}, "sender": ""}
+
+
 def _do(op: str, data: bytes, options: dict) -> tuple[dict, bytes]:
-    """One document's work in the reader: a JSON-able answer, and bytes (a merged PDF)."""
+    """One document's work in the reader: a JSON-able answer, and bytes (a merged PDF, the
+    PDFs attached to a message)."""
     if op == READ:
         answer = read_pdf(
             data, max_pages=options["max_pages"], min_text_chars=options["min_text_chars"]
@@ -304,6 +343,10 @@ def _do(op: str, data: bytes, options: dict) -> tuple[dict, bytes]:
             parts.append(data[start : start + size])
             start += size
         return merge_pdfs(parts)
+    if op == MESSAGE:
+        return parse_email(data)
+    if op == ORIGIN:
+        return judge_origin(data, options), b""
     raise ValueError(op)
 
 
@@ -486,9 +529,10 @@ def _end_reader(child: _Child, *, kill: bool, deadline: float):
 
 def _run_one(data: bytes, options: dict) -> tuple[dict, bytes]:
     global _reader_child
-    if options.get("op") == SIGNATURE and not _signature_tried:
-        _load_signature_check()
-        if _reader_child is not None:  # forked without pyHanko: the next reader shares it
+    module = _MODULE_OF.get(options.get("op"))
+    if module and module not in _tried:
+        _load(module)
+        if _reader_child is not None:  # forked without it: the next reader shares it
             _end_reader(_reader_child, kill=False, deadline=time.monotonic() + 2)
     started = time.monotonic()
     deadline = started + options["wall_seconds"]
@@ -550,19 +594,37 @@ def _run_one(data: bytes, options: dict) -> tuple[dict, bytes]:
     return header, (payload if status == DONE else b"")
 
 
-_signature_tried = False
+# The project module each operation needs beyond pypdf, imported by the helper once.
+_MODULE_OF = {SIGNATURE: "signature_check", MESSAGE: "message_parse", ORIGIN: "message_parse"}
+_tried: set = set()
 
 
-def _load_signature_check() -> None:
-    global _signature_tried
+def _load(name: str) -> None:
     import gc
 
-    _signature_tried = True
+    _tried.add(name)
     try:
-        _signature_check()
+        module = _project_module(name)
+        if name == "message_parse":
+            # What parsing any message imports on first use (header classes, charsets,
+            # dkimpy and dnspython): once here rather than in every reader.
+            import dkim  # noqa: F401
+
+            module.parse(_WARM_UP_MESSAGE)
     except Exception:  # then each reader tries, and answers with the error
         return
     gc.freeze()
+
+
+_WARM_UP_MESSAGE = (
+    b"From: a@example.org\r\nSubject: =?utf-8?q?Hej_=C3=A6=C3=B8=C3=A5?=\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\nHej =C3=A6\r\n"
+    b'--b\r\nContent-Type: application/pdf; name="a.pdf"\r\n'
+    b"Content-Disposition: attachment; filename*=utf-8''%C3%A6.pdf\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n"
+)
 
 
 # A reader that crashed (these signals) with its resident memory at this share of its
@@ -658,6 +720,7 @@ def serve() -> None:
     os.dup2(2, 1)
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # a hostile file, not news
+    logging.getLogger("dkim").setLevel(logging.CRITICAL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the parent to handle
     _warm_up()
     gc.freeze()  # fewer copy-on-write pages in every reader
@@ -760,6 +823,46 @@ class Sandbox:
             {
                 "op": MERGE,
                 "sizes": [len(part) for part in parts],
+                "cpu_seconds": cpu_seconds,
+                "memory_mb": memory_mb,
+                "wall_seconds": wall_seconds,
+            },
+        )
+
+    def read_message(
+        self, data: bytes, *, cpu_seconds: float, memory_mb: int, wall_seconds: float
+    ) -> Outcome:
+        """The text and attachments of an e-mail message (see parse_email); the PDFs'
+        bytes, in the order of answer["pdfs"], in Outcome.content."""
+        return self._run(
+            data,
+            {
+                "op": MESSAGE,
+                "cpu_seconds": cpu_seconds,
+                "memory_mb": memory_mb,
+                "wall_seconds": wall_seconds,
+            },
+        )
+
+    def check_origin(
+        self,
+        data: bytes,
+        *,
+        trusted_senders: list[str],
+        trusted_authserv_ids: list[str],
+        records: dict[str, str | None] | None,
+        cpu_seconds: float,
+        memory_mb: int,
+        wall_seconds: float,
+    ) -> Outcome:
+        """Who forwarded an e-mail message (robot/message_parse.py check_origin)."""
+        return self._run(
+            data,
+            {
+                "op": ORIGIN,
+                "trusted_senders": list(trusted_senders),
+                "trusted_authserv_ids": list(trusted_authserv_ids),
+                "records": records,
                 "cpu_seconds": cpu_seconds,
                 "memory_mb": memory_mb,
                 "wall_seconds": wall_seconds,
@@ -888,6 +991,16 @@ def check_signature(data: bytes, **options) -> Outcome:
 def merge(parts: list[bytes], **limits) -> Outcome:
     """Merge PDFs in the reader (see Sandbox.merge)."""
     return _sandbox.merge(parts, **limits)
+
+
+def read_message(data: bytes, **limits) -> Outcome:
+    """Parse an e-mail message in the reader (see Sandbox.read_message)."""
+    return _sandbox.read_message(data, **limits)
+
+
+def check_origin(data: bytes, **options) -> Outcome:
+    """Judge who forwarded an e-mail message, in the reader (see Sandbox.check_origin)."""
+    return _sandbox.check_origin(data, **options)
 
 
 if __name__ == "__main__":
