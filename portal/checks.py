@@ -63,6 +63,7 @@ POSITIVE = [
     "MAX_DOCUMENT_BYTES",
     "IMAP_TIMEOUT",
     "SBSYS_TIMEOUT",
+    "GETORGANIZED_TIMEOUT",
     "ESDH_RATE_LIMIT",
     "ESDH_RETRY_HORIZON_HOURS",
     "PDF_READ_CPU_SECONDS",
@@ -110,6 +111,7 @@ URLS = [
     "SD_URL",
     "SBSYS_URL",
     "SBSIP_URL",
+    "GETORGANIZED_URL",
     "OIDC_OP_ISSUER",
     "OIDC_OP_AUTHORIZATION_ENDPOINT",
     "OIDC_OP_TOKEN_ENDPOINT",
@@ -118,7 +120,11 @@ URLS = [
     "OIDC_OP_LOGOUT_ENDPOINT",
     "OIDC_GRAPH_MEMBER_GROUPS_URL",
 ]
-CHOICES = {"ESDH_BACKEND": ["archive", "sbsys"], "ORG_IMPORT_SOURCE": ["folder", "sd", "off"]}
+CHOICES = {
+    "ESDH_BACKEND": ["archive", "sbsys", "getorganized"],
+    "GETORGANIZED_AUTH": ["ntlm", "basic"],
+    "ORG_IMPORT_SOURCE": ["folder", "sd", "off"],
+}
 # Settings named in the environment differently from in Django (settings.py).
 ENVIRONMENT_NAME = {
     "MAX_DOCUMENT_BYTES": "MAX_DOCUMENT_MB",
@@ -139,6 +145,7 @@ SBSYS_ACCOUNT = [
     "SBSYS_USERNAME",
     "SBSYS_PASSWORD",
 ]
+GETORGANIZED_ACCOUNT = ["GETORGANIZED_URL", "GETORGANIZED_USERNAME", "GETORGANIZED_PASSWORD"]
 # The steps the statistics know (robot/statistics); another key is a typo that counts nothing.
 STATS_STUCK_STAGES = {"batch", "police", "evaluation", "review", "filing"}
 STATS_MANUAL_STEPS = {"order", "batch_line", "evaluation", "filing", "review"}
@@ -263,6 +270,17 @@ def check_integrations_complete(app_configs, **kwargs):
             errors.append(
                 Error(
                     f"ESDH_BACKEND is 'sbsys', but not {', '.join(missing)}: nothing can be filed.",
+                    hint="Set all of them (see .env.example).",
+                    id="portal.E007",
+                )
+            )
+    if settings.ESDH_BACKEND == "getorganized":
+        missing = [name for name in GETORGANIZED_ACCOUNT if not getattr(settings, name)]
+        if missing:
+            errors.append(
+                Error(
+                    f"ESDH_BACKEND is 'getorganized', but not {', '.join(missing)}: "
+                    "nothing can be filed.",
                     hint="Set all of them (see .env.example).",
                     id="portal.E007",
                 )

@@ -75,7 +75,7 @@ IMAP_FAILED_FOLDER = env.str("IMAP_FAILED_FOLDER", default="Fejlet")
 IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=30)
 
 # --- Filing in the case system (ESDH) ---
-# Filing in the case system (ESDH): "archive" (a local folder tree) or "sbsys".
+# Filing in the case system (ESDH): "archive" (a local folder tree), "sbsys" or "getorganized".
 ESDH_BACKEND = env.str("ESDH_BACKEND", default="archive")
 ESDH_ARCHIVE_DIR = env.str("ESDH_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "archive"))
 SBSYS_URL = env.str("SBSYS_URL", default="")  # e.g. https://sbsys.kommune.dk
@@ -91,6 +91,21 @@ SBSYS_CASE_NUMBER_PREFIX = env.str("SBSYS_CASE_NUMBER_PREFIX", default="")
 SBSYS_FOLDER_TITLE = env.str("SBSYS_FOLDER_TITLE", default="08 Straffeattester")
 SBSYS_DOCUMENT_ART_ID = env.int("SBSYS_DOCUMENT_ART_ID", default=1)  # 1 "Indgående"; 0: none
 SBSYS_TIMEOUT = env.float("SBSYS_TIMEOUT", default=30)
+# Netcompany GetOrganized (robot/esdh/getorganized.py): the web application's address, a
+# service account (DOMAIN\user) signing in with NTLM ("basic" where GO is set up for it),
+# the personnel cases' case type prefix, an optional folder in the case's "Dokumenter"
+# library, and whether a filed document is journalised (finalised, locked) at once.
+GETORGANIZED_URL = env.str("GETORGANIZED_URL", default="")  # e.g. https://go.kommune.dk
+GETORGANIZED_USERNAME = env.str("GETORGANIZED_USERNAME", default="")
+GETORGANIZED_PASSWORD = env.str("GETORGANIZED_PASSWORD", default="")
+GETORGANIZED_AUTH = env.str("GETORGANIZED_AUTH", default="ntlm")
+GETORGANIZED_CASE_TYPE_PREFIX = env.str("GETORGANIZED_CASE_TYPE_PREFIX", default="PER")
+GETORGANIZED_FOLDER_PATH = env.str("GETORGANIZED_FOLDER_PATH", default="")
+GETORGANIZED_FINALIZE = env.bool("GETORGANIZED_FINALIZE", default=True)
+GETORGANIZED_TIMEOUT = env.float("GETORGANIZED_TIMEOUT", default=60)
+# A test person whose one personnel case the administrator's connection test looks up
+# (nothing is filed); never shown in full.
+ESDH_TEST_CPR = env.str("ESDH_TEST_CPR", default="")
 # Requests per second to the case system, across every worker and process.
 ESDH_RATE_LIMIT = env.float("ESDH_RATE_LIMIT", default=2.0)
 # Failed filings are retried with backoff for this long, then handed to a person.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import connection_views, views
 
 app_name = "robot"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("koe/", views.queue, name="queue"),
     path("arkivering/", views.filing_queue, name="filing"),
     path("arkivering/<int:pk>/", views.filing_action, name="filing_action"),
+    path("arkivering/forbindelse/", connection_views.esdh_connection, name="esdh_connection"),
     path("dokument/<int:pk>/", views.document_detail, name="document"),
     path("dokument/<int:pk>/fil/", views.document_file, name="document_file"),
     path("dokument/<int:pk>/raekke/", views.document_row, name="document_row"),

@@ -140,6 +140,11 @@ MATRIX = {
         "post",
         {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404, "payroll": 404, "admin": 302},
     ),
+    # Testing the connection to the case system: administrators only.
+    "robot:esdh_connection": (
+        "get",
+        {"anonymous": LOGIN, "manager_a": 404, "manager_b": 404, "payroll": 404, "admin": 200},
+    ),
     "welcome": (
         "get",
         {"anonymous": LOGIN, "manager_a": 200, "manager_b": 200, "payroll": 200, "admin": 200},

@@ -3,16 +3,20 @@
 An adapter takes a `FilingRequest` and returns the case system's reference for the
 filed document, or raises one of the errors below; the filing job decides what
 happens next (retry later, hand to a person). Which adapter runs comes from
-settings (`ESDH_BACKEND`): `archive` (a local folder tree, the embedded default) or
-`sbsys`.
+settings (`ESDH_BACKEND`): `archive` (a local folder tree, the embedded default), `sbsys`
+or `getorganized`.
 """
 
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 
+import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from urllib3.exceptions import NewConnectionError
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,41 @@ class CaseSystem:
         an uncertain failure. Adapters that cannot look up return None."""
         return None
 
+    def check_connection(self, test_cpr: str) -> str:
+        """Sign in and find the test person's personnel case, filing nothing; a summary
+        for the administrator (the CPR number masked), or a FilingError saying what failed."""
+        return _("This case system has no connection to test.")
+
 
 ADAPTERS = {
     "archive": "robot.esdh.archive.ArchiveCaseSystem",
     "sbsys": "robot.esdh.sbsys.SbsysCaseSystem",
+    "getorganized": "robot.esdh.getorganized.GetOrganizedCaseSystem",
 }
 
 
 def case_system(*, throttle: Callable[[], object] | None = None) -> CaseSystem:
     """The configured adapter; `throttle` is called before each request to the system."""
     return import_string(ADAPTERS[settings.ESDH_BACKEND])(throttle=throttle)
+
+
+def parse_retry_after(value: str | None) -> datetime.timedelta | None:
+    """An HTTP Retry-After header: either seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return datetime.timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(when - datetime.datetime.now(datetime.UTC), datetime.timedelta(0))
+
+
+def never_connected(error: requests.ConnectionError) -> bool:
+    """True when the request cannot have reached the system (refused, no route, DNS)."""
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)

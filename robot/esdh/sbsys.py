@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from urllib3.exceptions import NewConnectionError
 
-from portal.cpr import InvalidCpr, format_cpr, normalise_cpr
+from portal.cpr import InvalidCpr, format_cpr, mask_cpr, normalise_cpr
 
 from . import CaseSystem, FilingRequest, ManualFilingError, TemporaryFilingError
 
@@ -84,6 +84,14 @@ class SbsysCaseSystem(CaseSystem):
         self._token_renew_at = 0.0  # wall-clock seconds, comparable across processes
 
     def file(self, request: FilingRequest) -> str:
+        self._check_setup()
+        case = self._active_personnel_case(request.cpr)
+        folder_id = self._folder(case.id)
+        reference = self._journalise(request, case=case, folder_id=folder_id)
+        logger.info("Filed %s in SBSYS as %s", request.reference, reference)
+        return reference
+
+    def _check_setup(self) -> None:
         if not (self.sbsys_url and self.sbsip_url):
             raise ManualFilingError(_("SBSYS is not set up (SBSYS_URL and SBSIP_URL are missing)."))
         if not (self.case_type or self.number_prefix):
@@ -95,11 +103,6 @@ class SbsysCaseSystem(CaseSystem):
                     "says which cases are personnel cases."
                 )
             )
-        case = self._active_personnel_case(request.cpr)
-        folder_id = self._folder(case.id)
-        reference = self._journalise(request, case=case, folder_id=folder_id)
-        logger.info("Filed %s in SBSYS as %s", request.reference, reference)
-        return reference
 
     def find(self, request: FilingRequest) -> str | None:
         """Always None: the SBSYS API as its public users know it has no lookup of
@@ -109,6 +112,20 @@ class SbsysCaseSystem(CaseSystem):
         is part of every document name ("Børneattest 27.11.2026 [AP-00000042]").
         """
         return None
+
+    def check_connection(self, test_cpr: str) -> str:
+        self._check_setup()
+        self._access_token()  # a login failure is told apart from a search failure
+        case = self._active_personnel_case(test_cpr)
+        self._folder(case.id)
+        return _(
+            "Signed in to SBSYS. The test person %(person)s has one active personnel case, "
+            "%(case)s, with the sub-folder “%(folder)s”. Nothing was filed."
+        ) % {
+            "person": mask_cpr(normalise_cpr(test_cpr)),
+            "case": case.number or case.id,
+            "folder": self.folder_title,
+        }
 
     # The three steps
 
