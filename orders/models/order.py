@@ -225,6 +225,10 @@ class OrderLine(models.Model):
                 name="orderline_one_open_per_person_and_kind",
             ),
         ]
+        # The statistics list the lines waiting longest at the police (status and age).
+        indexes = [
+            models.Index(fields=["status", "ordered_at"], name="orderline_status_ordered_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} – {self.get_status_display()}"
