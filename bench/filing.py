@@ -1,12 +1,16 @@
-"""Filing throughput against a fake SBSYS that enforces its own rate limit.
+"""Filing throughput against a fake SBSYS or GetOrganized that enforces its own rate limit.
 
 Files N certificates with W worker processes sharing the portal's rate limit, and
-prints the requests per filing (target 3: the access token is shared by every job and
-process through the cache), the achieved request rate as a fraction of the limit
-(target >= 0.9) and the number of 429 answers (target 0). Runs in a throwaway test
-database; the cache is CACHE_URL (e.g. redis://127.0.0.1:6379/1, as in production) or,
-without it, a folder shared by the worker processes:
-    .venv/bin/python bench/filing.py [--documents 2000] [--workers 4] [--rate 50]
+prints the requests per filing (target for SBSYS 3: the access token is shared by every
+job and process through the cache; for GetOrganized 4: search, look in the case, upload,
+journalise), the achieved request rate as a fraction of the limit (target >= 0.9) and
+the number of 429 answers (target 0). Runs in a throwaway test database; the cache is
+CACHE_URL (e.g. redis://127.0.0.1:6379/1, as in production) or, without it, a folder
+shared by the worker processes:
+    .venv/bin/python bench/filing.py [--backend sbsys|getorganized] [--documents 2000]
+        [--workers 4] [--rate 50]
+GetOrganized signs in with Basic here: the fake's NTLM acceptor takes one handshake at a
+time, and NTLM's extra legs are answered by IIS before GO counts a request.
 """
 
 import argparse
@@ -57,6 +61,7 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rate", type=float, default=50, help="requests per second")
+    parser.add_argument("--backend", choices=["sbsys", "getorganized"], default="sbsys")
     args = parser.parse_args()
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -76,26 +81,15 @@ def run(args) -> None:
     from orders.services import place_order
     from portal.models import Unit, User
     from robot.demo import load_demo_data
+    from robot.esdh.sbsys import forget_shared_token
     from robot.intake import ingest_bytes
     from robot.models import Document, FilingJob
-    from tests.robot import fake_sbsys as fake_module
 
     settings.DOCUMENT_ROOT = tempfile.mkdtemp(prefix="bench-filing-")
-    fake = fake_module.FakeSbsys(stall_seconds=5)
-    fake.start()
-    fake.rate_limit = args.rate
-    settings.ESDH_BACKEND = "sbsys"
+    settings.ESDH_BACKEND = args.backend
     settings.ESDH_RATE_LIMIT = args.rate
-    settings.SBSYS_URL, settings.SBSIP_URL = fake.sbsys_url, fake.sbsip_url
-    settings.SBSYS_CLIENT_ID, settings.SBSYS_CLIENT_SECRET = (
-        fake_module.CLIENT_ID,
-        fake_module.CLIENT_SECRET,
-    )
-    settings.SBSYS_USERNAME, settings.SBSYS_PASSWORD = fake_module.USERNAME, fake_module.PASSWORD
-    settings.SBSYS_FOLDER_TITLE = fake_module.FOLDER_TITLE
-
-    from robot.esdh.sbsys import forget_shared_token
-
+    fake = start_sbsys() if args.backend == "sbsys" else start_getorganized()
+    fake.rate_limit = args.rate
     forget_shared_token()
     load_demo_data(with_orders=False)
     manager = User.objects.get(username="leder.skole")
@@ -133,7 +127,8 @@ def run(args) -> None:
     elapsed = time.perf_counter() - started
     fake.stop()
 
-    requests_made = len(fake.api_requests) + fake.token_requests
+    token_requests = getattr(fake, "token_requests", 0)
+    requests_made = len(fake.api_requests) + token_requests
     forget_shared_token()
     states = dict(FilingJob.objects.values_list("state").annotate(n=django.db.models.Count("pk")))
     print(
@@ -142,19 +137,50 @@ def run(args) -> None:
     )
     print(f"filed                 {filed} in {elapsed:.1f} s ({filed / elapsed:.1f} documents/s)")
     print(
-        f"requests to SBSYS     {requests_made} ({requests_made / elapsed:.1f}/s = "
+        f"{'requests to ' + args.backend:<22}{requests_made} ({requests_made / elapsed:.1f}/s = "
         f"{requests_made / elapsed / args.rate:.2f} of the limit)"
     )
     print(
         f"requests per filing   {requests_made / max(filed, 1):.2f} "
-        f"({fake.token_requests} token requests for {filed} filings)"
+        f"({token_requests} token requests for {filed} filings)"
     )
     print(f"429 answers           {fake.rejected}")
+    if args.backend == "sbsys":
+        names = [f.metadata["DokumentNavn"] for f in fake.filings]
+    else:
+        names = [d.title for d in fake.documents.values() if d.finalized]
     print(
-        f"filings recorded      {len(fake.filings)} (each exactly once: "
-        f"{len({f.metadata['DokumentNavn'] for f in fake.filings}) == len(fake.filings)})"
+        f"filings recorded      {len(names)} (each exactly once: {len(set(names)) == len(names)})"
     )
     print(f"job states            {states}")
+
+
+def start_sbsys():
+    from tests.robot import fake_sbsys as fake_module
+
+    fake = fake_module.FakeSbsys(stall_seconds=5)
+    fake.start()
+    settings.SBSYS_URL, settings.SBSIP_URL = fake.sbsys_url, fake.sbsip_url
+    settings.SBSYS_CLIENT_ID, settings.SBSYS_CLIENT_SECRET = (
+        fake_module.CLIENT_ID,
+        fake_module.CLIENT_SECRET,
+    )
+    settings.SBSYS_USERNAME, settings.SBSYS_PASSWORD = fake_module.USERNAME, fake_module.PASSWORD
+    settings.SBSYS_FOLDER_TITLE = fake_module.FOLDER_TITLE
+    return fake
+
+
+def start_getorganized():
+    from tests.robot import fake_getorganized as fake_module
+
+    fake = fake_module.FakeGetOrganized(stall_seconds=5)
+    fake.auth = "basic"
+    fake.start()
+    settings.GETORGANIZED_URL = fake.url
+    settings.GETORGANIZED_AUTH = "basic"
+    settings.GETORGANIZED_USERNAME = fake_module.USERNAME
+    settings.GETORGANIZED_PASSWORD = fake_module.PASSWORD
+    return fake
 
 
 if __name__ == "__main__":
