@@ -3,12 +3,16 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from robot import filing
 from robot.esdh import FilingRequest, ManualFilingError, TemporaryFilingError, case_system
+from robot.models import FilingJob
 
 from ..factories import UserFactory
 from .fake_getorganized import FakeGetOrganized, fake_getorganized  # noqa: F401
 from .fake_sbsys import FakeSbsys
+from .test_pipeline import receive
 
 CPR = "0101904321"
 CPR_FORMS = (CPR, "010190-4321")
@@ -225,3 +229,26 @@ def test_administrator_page_asks_for_a_test_person(client, settings):
     page = client.post(reverse("robot:esdh_connection")).content.decode()
 
     assert "ESDH_TEST_CPR" in page
+
+
+def test_a_job_whose_answer_was_lost_is_finished_without_a_second_copy(
+    ordered_for, fake_getorganized: FakeGetOrganized
+):
+    case = fake_getorganized.add_case(CPR)
+    ordered_for(CPR)
+    document = receive("boerneattest_ren.pdf")
+    fake_getorganized.lose_next_answer()
+
+    assert filing.file_due() == 1
+    job = FilingJob.objects.get(document=document)
+    assert job.uncertain and job.state != FilingJob.State.FILED
+    assert not any(form in job.last_error for form in CPR_FORMS)
+
+    FilingJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
+    assert filing.file_due() == 1
+
+    job.refresh_from_db()
+    [stored] = fake_getorganized.documents.values()
+    assert job.state == FilingJob.State.FILED
+    assert job.esdh_reference == f"{case.id} / {stored.id}"
+    assert stored.finalized and stored.versions == 1
