@@ -58,10 +58,10 @@ def messages_for(user: User, notifications) -> list[Message]:
     visible = set(orders_visible_to(user).filter(pk__in=order_ids).values_list("pk", flat=True))
     hire_ids = {n.hire_id for n in notifications if n.hire_id}
     hires = set(hires_visible_to(user).filter(pk__in=hire_ids).values_list("pk", flat=True))
-    return [_message(n, visible, hires) for n in notifications]
+    return [_message(n, visible, hires, user) for n in notifications]
 
 
-def _message(notification: Notification, visible: set[int], hires: set[int]) -> Message:
+def _message(notification: Notification, visible: set[int], hires: set[int], user: User) -> Message:
     if notification.order_id in visible:
         return Message(
             notification=notification,
@@ -80,17 +80,22 @@ def _message(notification: Notification, visible: set[int], hires: set[int]) -> 
         )
     return Message(
         notification=notification,
-        link=_link_in(notification.body),
+        link=_link_in(notification.body, user),
         order=None,
         subject=notification.subject or notification.template_label,
         body=notification.body,
     )
 
 
-def _link_in(body: str) -> str:
+def _link_in(body: str, user: User) -> str:
     base = urlsplit(settings.PORTAL_BASE_URL)
+    admin = reverse("admin:index")
     for url in _PORTAL_LINK.findall(body):
         parts = urlsplit(url.rstrip(".,)"))
-        if parts.netloc == base.netloc:
-            return parts.path
+        if parts.netloc != base.netloc:
+            continue
+        # Role e-mails also go to payroll, who cannot open the administration they link to.
+        if parts.path.startswith(admin) and not user.is_staff:
+            continue
+        return parts.path
     return ""

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.http.request import validate_host
 
 
 @register(Tags.security, deploy=True)
@@ -45,6 +46,28 @@ def check_portal_base_url(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security)
+def check_portal_base_url_matches_hosts(app_configs, **kwargs):
+    """Every start (migrate, runserver), not only `check --deploy`: a portal moved to its
+    real address with PORTAL_BASE_URL left at its laptop default sends e-mails whose
+    links lead to the server's own loopback, which nobody's browser reaches."""
+    try:
+        host = urlsplit(settings.PORTAL_BASE_URL).hostname or ""
+    except ValueError:
+        return []  # not an address at all: portal.E003 says so
+    if validate_host(host, settings.ALLOWED_HOSTS):
+        return []
+    return [
+        Warning(
+            f"PORTAL_BASE_URL is {settings.PORTAL_BASE_URL!r}, but the portal answers at "
+            f"{', '.join(settings.ALLOWED_HOSTS)}: links in e-mails do not lead to it.",
+            hint="Set PORTAL_BASE_URL to the portal's public address, e.g. "
+            "https://attest.kommune.dk (see .env.example).",
+            id="portal.W005",
+        )
+    ]
 
 
 # --- The portal's own settings ---------------------------------------------------------

@@ -193,3 +193,32 @@ def test_a_user_without_an_address_is_told_why_the_page_is_empty(client, db):
 
     assert "Til ingen" not in page
     assert "ingen e-mailadresse" in page
+
+
+def test_role_emails_are_shown_to_their_recipients(client, db, django_capture_on_commit_callbacks):
+    from portal.roles import decide_role, propose_role
+
+    first = UserFactory(username="admin1", is_staff=True, is_superuser=True)
+    second = UserFactory(username="admin2", is_staff=True, is_superuser=True)
+    clerk = UserFactory(username="ny.loen")
+    colleague = UserFactory(username="loen.kollega", is_payroll=True)
+    bystander = UserFactory(username="leder.uden.rolle")
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = propose_role(user=clerk, role="payroll", by=first)
+        decide_role(grant_id=grant.pk, by=second, approve=True)
+
+    client.force_login(second)
+    page = client.get(reverse("inbox")).content.decode()
+    assert "Rolle foreslået" in page and "Rolle tildelt" in page
+    assert 'href="/admin/portal/rolegrant/"' in page
+
+    # Payroll is told too, without a link into an administration they cannot open.
+    client.force_login(colleague)
+    page = client.get(reverse("inbox")).content.decode()
+    assert "Rolle foreslået" in page and "Rolle tildelt" in page
+    assert 'href="/admin/' not in page
+    client.force_login(clerk)
+    assert "Rolle tildelt" in client.get(reverse("inbox")).content.decode()
+
+    client.force_login(bystander)
+    assert "Rolle" not in client.get(reverse("inbox")).content.decode()
