@@ -55,7 +55,7 @@ def test_activating_rules_records_who_did_it(client, admin_user):
 
     client.post(
         reverse("admin:robot_ruleset_changelist"),
-        {"action": "activate", "_selected_action": [draft.pk]},
+        {"action": "activate", "_selected_action": [draft.pk], "post": "yes"},
     )
 
     draft.refresh_from_db()

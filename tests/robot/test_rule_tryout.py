@@ -75,3 +75,67 @@ def test_the_admins_tryout_counts_real_certificates_without_naming_them(
     assert "1 gemt attest" in html
     assert f"dokument {document.pk}," not in html
     assert "boerneattest_ren.pdf" in html  # the shipped samples, shown one by one
+
+
+def choose(client, draft, action: str, **extra):
+    return client.post(
+        reverse("admin:robot_ruleset_changelist"),
+        {"action": action, "_selected_action": [draft.pk], **extra},
+    )
+
+
+def test_activating_asks_first_says_what_happens_and_points_to_the_tryout(
+    client, admin_user, rules
+):
+    from orders.models import CertificateKind
+    from robot.models import ModeSwitch
+
+    active = RuleSet.objects.get(is_active=True)
+    ModeSwitch.objects.create(
+        kind=CertificateKind.objects.get(code="child"),
+        ruleset=active,
+        mode=ModeSwitch.Mode.AUTOMATIC,
+        switched_by=admin_user,
+    )
+    draft = draft_without_the_clean_phrase()
+    client.force_login(admin_user)
+
+    page = choose(client, draft, "activate").content.decode()
+
+    assert RuleSet.objects.get(is_active=True) == active  # nothing happened yet
+    assert "starter forfra for hver attesttype" in page
+    assert "hvert nyt dokument" in page
+    assert "Automatisk i dag og tilbage i afprøvning: Børneattest." in page
+    assert f'href="{reverse("admin:robot_ruleset_try", args=[draft.pk])}"' in page
+    assert 'name="post" value="yes"' in page
+
+    choose(client, draft, "activate", post="yes")
+
+    assert RuleSet.objects.get(is_active=True) == draft
+
+
+def test_the_tryout_has_a_page_of_its_own_to_link_to(client, admin_user, rules):
+    draft = draft_without_the_clean_phrase()
+    client.force_login(admin_user)
+
+    page = client.get(reverse("admin:robot_ruleset_try", args=[draft.pk])).content.decode()
+
+    assert "Intet blev gemt" in page and "boerneattest_ren.pdf" in page
+    assert 'value="activate"' in page  # on to the confirmation, after looking
+
+
+def test_rule_versions_that_have_been_used_cannot_be_deleted(client, admin_user, rules):
+    active = RuleSet.objects.get(is_active=True)
+    draft = draft_without_the_clean_phrase()
+    client.force_login(admin_user)
+
+    changelist = client.get(reverse("admin:robot_ruleset_changelist")).content.decode()
+    assert "delete_selected" not in changelist
+
+    delete = "admin:robot_ruleset_delete"
+    assert client.get(reverse(delete, args=[active.pk])).status_code == 403
+    assert client.get(reverse(delete, args=[draft.pk])).status_code == 200
+    choose(client, draft, "activate", post="yes")
+    choose(client, active, "activate", post="yes")
+    # Once used, always kept: the draft is history now, though no longer active.
+    assert client.get(reverse(delete, args=[draft.pk])).status_code == 403
