@@ -17,6 +17,7 @@ from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Area, Membership, OrgImport, Unit, User
 from .outbox import queue_email
@@ -24,8 +25,9 @@ from .tabular import has_control_chars, read_table, shown
 
 logger = logging.getLogger(__name__)
 
+# The first name of each is the one the import page and its messages show.
 UNIT_COLUMNS = {
-    "external_id": ("id", "enheds-id", "enhedsid", "enhed id", "unit id"),
+    "external_id": ("enheds-id", "id", "enhedsid", "enhed id", "unit id"),
     "name": ("navn", "name", "enhedsnavn"),
     "parent": ("overordnet", "overordnet id", "parent", "parent id"),
     "area": ("forvaltning", "område", "area"),
@@ -35,6 +37,17 @@ MANAGER_COLUMNS = {
     "username": ("bruger", "brugernavn", "brugerid", "user", "username"),
     "role": ("rolle", "role"),
 }
+# What each column holds, in the words of the import page and its messages.
+COLUMN_LABELS = {
+    "external_id": gettext_lazy("the unit's id in the HR system"),
+    "name": gettext_lazy("the unit's name"),
+    "parent": gettext_lazy("the id of the unit above it (empty at the top)"),
+    "area": gettext_lazy("the area (forvaltning), as it is named in the portal"),
+    "unit": gettext_lazy("the unit's id in the HR system"),
+    "username": gettext_lazy("the user name in the portal"),
+    "role": gettext_lazy("leder or sekretær (empty: leder)"),
+}
+OPTIONAL_COLUMNS = ("parent", "role")
 ROLES = {
     "leder": Membership.Role.MANAGER,
     "manager": Membership.Role.MANAGER,
@@ -60,6 +73,7 @@ class UnitRow:
     name: str
     parent: str
     area: str
+    file: str = ""  # the file's name, for messages; "" when read from SD Løn
 
 
 @dataclass
@@ -68,17 +82,30 @@ class ManagerRow:
     unit: str
     username: str
     role: str
+    file: str = ""
 
 
-def _columns(table, wanted: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def columns_shown() -> dict[str, list[tuple[str, str, tuple[str, ...], bool]]]:
+    """The columns as the import page lists them: name, what it holds, the other names
+    accepted, and whether it is required."""
+    return {
+        which: [
+            (aliases[0], COLUMN_LABELS[key], aliases[1:], key not in OPTIONAL_COLUMNS)
+            for key, aliases in columns.items()
+        ]
+        for which, columns in (("units", UNIT_COLUMNS), ("managers", MANAGER_COLUMNS))
+    }
+
+
+def _columns(table, wanted: dict[str, tuple[str, ...]], filename: str) -> dict[str, str]:
     headers = {h.strip().lower(): h for h in (table[0][1] if table else {})}
     found = {}
     for key, aliases in wanted.items():
         match = next((headers[a] for a in aliases if a in headers), None)
-        if match is None and key not in ("parent", "role"):
+        if match is None and key not in OPTIONAL_COLUMNS:
             raise OrgImportError(
-                _("The file has no column for %(what)s (e.g. “%(name)s”).")
-                % {"what": key, "name": aliases[0]}
+                _("%(file)s has no column “%(name)s” (%(what)s).")
+                % {"file": shown(filename), "name": aliases[0], "what": COLUMN_LABELS[key]}
             )
         found[key] = match
     return found
@@ -95,16 +122,21 @@ def read_units(data: bytes, filename: str) -> list[UnitRow]:
     table = read_table(data, filename)
     if not table:
         return []
-    cols = _columns(table, UNIT_COLUMNS)
-    return [UnitRow(row=n, **{k: _cell(r, c) for k, c in cols.items()}) for n, r in table]
+    cols = _columns(table, UNIT_COLUMNS, filename)
+    return [
+        UnitRow(row=n, file=filename, **{k: _cell(r, c) for k, c in cols.items()}) for n, r in table
+    ]
 
 
 def read_managers(data: bytes, filename: str, *, sheet: int = 0) -> list[ManagerRow]:
     table = read_table(data, filename, sheet=sheet)
     if not table:
         return []
-    cols = _columns(table, MANAGER_COLUMNS)
-    return [ManagerRow(row=n, **{k: _cell(r, c) for k, c in cols.items()}) for n, r in table]
+    cols = _columns(table, MANAGER_COLUMNS, filename)
+    return [
+        ManagerRow(row=n, file=filename, **{k: _cell(r, c) for k, c in cols.items()})
+        for n, r in table
+    ]
 
 
 @dataclass
@@ -119,6 +151,8 @@ class OrgPlan:
     managers_added: list[tuple[str, str, str]] = field(default_factory=list)
     managers_removed: list[tuple[str, str, str]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # Unit names by HR id, for showing managers by unit name rather than by id.
+    unit_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:
@@ -134,6 +168,21 @@ class OrgPlan:
             ]
         )
 
+    @property
+    def managers_added_shown(self) -> list[tuple[str, str, str]]:
+        return self._shown(self.managers_added)
+
+    @property
+    def managers_removed_shown(self) -> list[tuple[str, str, str]]:
+        return self._shown(self.managers_removed)
+
+    def _shown(self, memberships) -> list[tuple[str, str, str]]:
+        """(user name, unit name, role) in the reader's words: a unit's name, "Leder"."""
+        return [
+            (username, self.unit_names.get(unit_id, unit_id), Membership.Role(role).label)
+            for unit_id, username, role in memberships
+        ]
+
     def summary(self) -> dict:
         return {
             "new": self.new,
@@ -147,8 +196,17 @@ class OrgPlan:
         }
 
 
-def _error(plan: OrgPlan, row: int, message: str) -> None:
-    plan.errors.append((row, _("Row %(row)s: %(error)s") % {"row": row, "error": message}))
+def _error(plan: OrgPlan, item: UnitRow | ManagerRow, message: str) -> None:
+    # Two files may be uploaded (units and managers): the row alone does not say which.
+    if item.file:
+        text = _("%(file)s, row %(row)s: %(error)s") % {
+            "file": shown(item.file),
+            "row": item.row,
+            "error": message,
+        }
+    else:
+        text = _("Row %(row)s: %(error)s") % {"row": item.row, "error": message}
+    plan.errors.append((item.row, text))
 
 
 def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = None) -> OrgPlan:
@@ -165,27 +223,25 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
     rows: dict[str, UnitRow] = {}
     for item in units:
         if not item.external_id or not item.name:
-            _error(plan, item.row, _("The unit's id and name are required."))
+            _error(plan, item, _("The unit's id and name are required."))
         elif bad := _bad_unit_value(item):
-            _error(plan, item.row, bad)
+            _error(plan, item, bad)
         elif item.external_id in rows:
             _error(
                 plan,
-                item.row,
+                item,
                 _("The id %(id)s appears more than once (first in row %(first)s).")
                 % {"id": shown(item.external_id), "first": rows[item.external_id].row},
             )
         elif item.area.lower() not in areas:
-            _error(
-                plan, item.row, _("The area “%(area)s” is not known.") % {"area": shown(item.area)}
-            )
+            _error(plan, item, _("The area “%(area)s” is not known.") % {"area": shown(item.area)})
         else:
             rows[item.external_id] = item
     for item in list(rows.values()):
         if item.parent and item.parent not in rows:
             _error(
                 plan,
-                item.row,
+                item,
                 _("The parent unit %(id)s is not in the file.") % {"id": shown(item.parent)},
             )
             del rows[item.external_id]
@@ -200,7 +256,7 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
     for external_id in sorted(in_cycle, key=lambda e: rows[e].row):
         _error(
             plan,
-            rows[external_id].row,
+            rows[external_id],
             _("The unit %(id)s is its own parent through a cycle of parents.")
             % {"id": shown(external_id)},
         )
@@ -210,7 +266,7 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
         if key in names_in_area:
             _error(
                 plan,
-                item.row,
+                item,
                 _("Another unit in the area has the name “%(name)s” (row %(first)s).")
                 % {"name": shown(item.name), "first": names_in_area[key]},
             )
@@ -218,6 +274,10 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
     if plan.errors:
         return plan
     plan.units = list(rows.values())
+    plan.unit_names = {e: u.name for e, u in existing.items()} | {
+        item.external_id: item.name for item in plan.units
+    }
+    matched: dict[str, Unit] = {}
     for item in plan.units:
         unit = existing.get(item.external_id) or by_name.get(
             (areas[item.area.lower()].pk, item.name.lower())
@@ -225,16 +285,18 @@ def plan_org_import(units: list[UnitRow], managers: list[ManagerRow] | None = No
         if unit is None:
             plan.new.append(item.name)
             continue
+        matched[item.external_id] = unit
         if unit.name != item.name:
             plan.renamed.append((item.external_id, unit.name, item.name))
         parent_id = unit.parent.external_id if unit.parent else ""
         if parent_id != item.parent or unit.area.name.lower() != item.area.lower():
-            plan.moved.append((item.name, f"{item.area} / {item.parent or '–'}"))
+            parent = rows[item.parent].name if item.parent else "–"
+            plan.moved.append((item.name, f"{item.area} / {parent}"))
         if not unit.is_active:
             plan.reopened.append(item.name)
     plan.closed = sorted(u.name for e, u in existing.items() if e not in rows and u.is_active)
     if managers is not None:
-        _plan_managers(plan, managers, rows)
+        _plan_managers(plan, managers, rows, matched)
     return plan
 
 
@@ -270,29 +332,42 @@ def _field_name(name: str) -> str:
     }[name]
 
 
-def _plan_managers(plan: OrgPlan, managers: list[ManagerRow], rows: dict) -> None:
+def _plan_managers(
+    plan: OrgPlan, managers: list[ManagerRow], rows: dict, matched: dict[str, Unit]
+) -> None:
     users = {u.username.lower(): u for u in User.objects.filter(is_active=True)}
     wanted = set()
     for item in managers:
         role = ROLES.get(item.role.lower())
         if item.unit not in rows:
-            _error(
-                plan, item.row, _("The unit %(id)s is not in the file.") % {"id": shown(item.unit)}
-            )
+            _error(plan, item, _("The unit %(id)s is not in the file.") % {"id": shown(item.unit)})
         elif item.username.lower() not in users:
             _error(
                 plan,
-                item.row,
+                item,
                 _("The user “%(user)s” is not known.") % {"user": shown(item.username)},
             )
         elif role is None:
-            _error(
-                plan, item.row, _("The role “%(role)s” is not known.") % {"role": shown(item.role)}
-            )
+            _error(plan, item, _("The role “%(role)s” is not known.") % {"role": shown(item.role)})
         else:
             wanted.add((item.unit, users[item.username.lower()].username, role))
     current = set(_managed_memberships().values_list("unit__external_id", "user__username", "role"))
-    plan.managers_added = sorted(wanted - current)
+    # Every membership the units in the file already have, whatever made it: a unit made
+    # by hand that the import takes over keeps its people, and single sign-on's are its
+    # own. Neither is news to the administrator, so neither is listed as added.
+    external_ids = {unit.pk: external_id for external_id, unit in matched.items()}
+    present, from_sso = set(), set()
+    for unit_id, username, role, source in Membership.objects.filter(
+        unit_id__in=external_ids
+    ).values_list("unit_id", "user__username", "role", "source"):
+        present.add((external_ids[unit_id], username, role))
+        if source != Membership.Source.MANUAL:
+            from_sso.add((external_ids[unit_id], username))
+    plan.managers_added = sorted(
+        (unit, username, role)
+        for unit, username, role in wanted - present
+        if (unit, username) not in from_sso
+    )
     plan.managers_removed = sorted(current - wanted)
 
 
@@ -366,6 +441,14 @@ def apply_org_import(
             u.username: u
             for u in User.objects.filter(username__in={m[1] for m in plan.managers_added})
         }
+        # Removed first: one person per unit, so a new role replaces the old one
+        # (added first, the conflict would be skipped and then the old one deleted).
+        # Written to the audit log below, with the source, like the ones added.
+        with disable_auditlog():
+            for unit_id, username, role in plan.managers_removed:
+                _managed_memberships().filter(
+                    unit__external_id=unit_id, user__username=username, role=role
+                ).delete()
         Membership.objects.bulk_create(
             [
                 Membership(unit=units[unit_id], user=users[username], role=role)
@@ -373,12 +456,6 @@ def apply_org_import(
             ],
             ignore_conflicts=True,
         )
-        # Written to the audit log below, with the source, like the ones added.
-        with disable_auditlog():
-            for unit_id, username, role in plan.managers_removed:
-                _managed_memberships().filter(
-                    unit__external_id=unit_id, user__username=username, role=role
-                ).delete()
     _audit(units.values(), before, plan, actor=actor, source=source, now=now)
     return OrgImport.objects.create(
         source=source,

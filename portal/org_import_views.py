@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import org_import
@@ -26,6 +26,18 @@ class OrgFileForm(forms.Form):
     managers = forms.FileField(
         label=gettext_lazy("Managers (CSV or XLSX), optional"), required=False
     )
+
+
+def untyped_units_warning(count: int) -> str:
+    # The import has no unit type: a new school is offered every position of its area,
+    # music teachers of the culture school included, until someone sets it.
+    return ngettext(
+        "%(counter)s new unit has no unit type; set it in the administration, or it is "
+        "offered every position in the area.",
+        "%(counter)s new units have no unit type; set it in the administration, or they are "
+        "offered every position in the area.",
+        count,
+    ) % {"counter": count}
 
 
 def _read(files: dict[str, tuple[str, bytes]]) -> org_import.OrgPlan:
@@ -56,6 +68,8 @@ def organisation_import(request: HttpRequest) -> HttpResponse:
             plan = _read(_decode(request.POST))
             org_import.apply_org_import(plan, actor=request.user, source=OrgImport.Source.FILE)
             messages.success(request, _("The organisation has been updated."))
+            if plan.new:
+                messages.warning(request, untyped_units_warning(len(plan.new)))
             return redirect("org_import")
         if request.method == "POST" and form.is_valid():
             uploads = [(key, form.cleaned_data.get(key)) for key in ("units", "managers")]
@@ -66,4 +80,5 @@ def organisation_import(request: HttpRequest) -> HttpResponse:
     except (TableError, org_import.OrgImportError, binascii.Error, KeyError) as error:
         messages.error(request, str(error) or _("The file could not be read."))
     context["imports"] = OrgImport.objects.select_related("created_by")[:20]
+    context["columns"] = org_import.columns_shown()
     return render(request, "portal/org_import.html", context)

@@ -132,8 +132,8 @@ def test_a_nul_byte_and_an_over_long_name_are_row_errors_not_a_crash(folder):
 
     assert record.error == "2 rækker har fejl; intet er ændret."
     assert [e["message"] for e in record.summary["errors"]] == [
-        "Række 2: Værdien i feltet “enhedens navn” indeholder styretegn (f.eks. NUL).",
-        "Række 3: Værdien i feltet “enhedens navn” er længere end 200 tegn.",
+        "enheder.csv, række 2: Værdien i feltet “enhedens navn” indeholder styretegn (f.eks. NUL).",
+        "enheder.csv, række 3: Værdien i feltet “enhedens navn” er længere end 200 tegn.",
     ]
     assert_refused_and_reported(folder, record)
 
@@ -144,7 +144,7 @@ def test_an_over_long_id_is_a_row_error(folder):
     )
 
     assert [e["message"] for e in record.summary["errors"]] == [
-        "Række 2: Værdien i feltet “enheds-id” er længere end 50 tegn."
+        "enheder.csv, række 2: Værdien i feltet “enheds-id” er længere end 50 tegn."
     ]
     assert_refused_and_reported(folder, record)
 
@@ -155,7 +155,7 @@ def test_no_cpr_number_is_kept_in_the_summary_or_the_failed_files_name(folder):
     )
 
     assert [e["message"] for e in record.summary["errors"]] == [
-        "Række 2: Den overordnede enhed 251296-xxxx er ikke i filen."
+        "enheder 251296-xxxx.csv, række 2: Den overordnede enhed 251296-xxxx er ikke i filen."
     ]
     assert [p.name.split("-", 2)[-1] for p in (folder / "fejlet").iterdir()] == [
         "enheder 251296-xxxx.csv"

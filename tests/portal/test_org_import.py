@@ -208,3 +208,99 @@ def test_apply_returns_the_import_it_recorded(areas):
 
     assert record == OrgImport.objects.get()
     assert record.state == OrgImport.State.APPLIED and record.summary["new"] == ["A"]
+
+
+def test_a_missing_column_is_named_as_the_page_names_it_with_the_file(areas):
+    with pytest.raises(org_import.OrgImportError) as error:
+        org_import.read_units("Nummer;Navn;Forvaltning\n1;A;Børn og Unge\n".encode(), "enheder.csv")
+
+    message = str(error.value)
+    assert message == ("enheder.csv has no column “enheds-id” (the unit's id in the HR system).")
+    assert "external_id" not in message
+
+
+def test_a_bad_row_names_the_file_it_is_in(areas):
+    UserFactory(username="leder.a")
+
+    units = plan(units_csv("1;A;;Børn og Unge", "2;B;;Ukendt"))
+    managers = plan(units_csv("1;A;;Børn og Unge"), managers_csv("1;leder.a;", "9;leder.a;"))
+
+    assert units.errors[0][1].startswith("enheder.csv, row 3: ")
+    assert managers.errors[0][1].startswith("ledere.csv, row 3: ")
+
+
+def test_managers_and_moves_are_shown_by_unit_name_and_role_in_words(areas):
+    UserFactory(username="leder.a")
+    org_import.apply_org_import(
+        plan(units_csv("1;Skoleområdet;;Børn og Unge", "2;Nordskolen;;Børn og Unge"))
+    )
+
+    result = plan(
+        units_csv("1;Skoleområdet;;Børn og Unge", "2;Nordskolen;1;Børn og Unge"),
+        managers_csv("2;leder.a;leder"),
+    )
+
+    assert result.managers_added_shown == [("leder.a", "Nordskolen", "Manager")]
+    assert result.moved == [("Nordskolen", "Børn og Unge / Skoleområdet")]
+
+
+def test_people_a_unit_already_has_are_not_shown_as_added(areas):
+    from portal.models import Membership
+
+    school_area, _ = areas
+    leader, sso_leader = UserFactory(username="leder.a"), UserFactory(username="leder.b")
+    # A unit made by hand, which the import takes over by its name, with its leader.
+    by_hand = UnitFactory(area=school_area, name="Nordskolen", external_id=None)
+    Membership.objects.create(unit=by_hand, user=leader, role=Membership.Role.MANAGER)
+    org_import.apply_org_import(plan(units_csv("2;Sydskolen;;Børn og Unge")))
+    south = Unit.objects.get(external_id="2")
+    Membership.objects.create(
+        unit=south, user=sso_leader, role=Membership.Role.MANAGER, source=Membership.Source.SSO
+    )
+
+    result = plan(
+        units_csv("1;Nordskolen;;Børn og Unge", "2;Sydskolen;;Børn og Unge"),
+        managers_csv("1;leder.a;leder", "2;leder.b;leder"),
+    )
+
+    assert result.managers_added == []
+    assert result.managers_removed == []
+
+
+def test_a_new_role_in_the_file_replaces_the_old_one(areas):
+    UserFactory(username="leder.a")
+    units = units_csv("1;A;;Børn og Unge")
+    org_import.apply_org_import(plan(units, managers_csv("1;leder.a;leder")))
+
+    org_import.apply_org_import(plan(units, managers_csv("1;leder.a;sekretær")))
+
+    membership = Membership.objects.get(user__username="leder.a")
+    assert membership.role == Membership.Role.SECRETARY
+
+
+def upload(client, content: bytes):
+    file = io.BytesIO(content)
+    file.name = "enheder.csv"
+    return client.post(reverse("org_import"), {"units": file}).content.decode()
+
+
+def test_the_dry_run_warns_that_new_units_have_no_unit_type(client, areas, admin_user):
+    client.force_login(admin_user)
+
+    page = upload(client, units_csv("1;Nordskolen;;Børn og Unge", "2;Sydskolen;;Børn og Unge"))
+
+    assert (
+        "2 nye enheder har ingen enhedstype; sæt den i administrationen, ellers tilbydes de "
+        "alle stillinger i området." in page
+    )
+    assert "/admin/portal/unit/?unit_type__isnull=True" in page
+
+
+def test_the_import_page_names_the_columns_the_files_must_have(client, admin_user):
+    client.force_login(admin_user)
+
+    page = client.get(reverse("org_import")).content.decode()
+
+    for column in ("enheds-id", "navn", "overordnet", "forvaltning", "bruger", "rolle"):
+        assert f"<code>{column}</code>" in page
+    assert "Det skal filerne indeholde" in page
