@@ -451,6 +451,11 @@ STATS_MANUAL_MINUTES = {
     "review": 30,
     **env.dict("STATS_MANUAL_MINUTES", cast={"value": int}, default={}),
 }
+# What an hour of a clerk's time costs with overhead (kroner), and the hours a full-time
+# employee works in a year (37 hours a week; the state's standard årsværk is 1,924 hours):
+# the hours saved are shown in kroner and full-time equivalents too.
+STATS_HOURLY_COST_DKK = env.int("STATS_HOURLY_COST_DKK", default=450)
+STATS_HOURS_PER_FTE = env.int("STATS_HOURS_PER_FTE", default=1924)
 # The monthly report (PDF) is e-mailed on this day of the month at 06:00 for the month before.
 STATS_REPORT_RECIPIENTS = env.list("STATS_REPORT_RECIPIENTS", default=[])
 STATS_REPORT_DAY = env.int("STATS_REPORT_DAY", default=1)

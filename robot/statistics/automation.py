@@ -1,5 +1,6 @@
-"""The robot: answers cleared without a person, outcomes by kind, trial-mode agreement,
-documents sent to a person and why; and filing in the case system."""
+"""The robot: answers cleared by the robot alone and those payroll confirmed, outcomes by
+kind, trial-mode agreement, documents sent to a person and why; and filing in the case
+system."""
 
 from dataclasses import dataclass, field
 
@@ -9,7 +10,8 @@ from django.utils.translation import gettext_lazy
 
 from orders.models import CertificateKind
 
-from ..models import Document, StatisticsDocument
+from ..models import Document, ModeSwitch, StatisticsDocument
+from ..rules import active_ruleset
 from . import summary
 from .numbers import share
 from .period import Filters, Scope, summary_q
@@ -20,6 +22,12 @@ class RobotFigures:
     answers: int = 0
     by_robot: int = 0
     cleared_by_robot: int = 0
+    # The robot's answers a person confirmed (trial mode or a random check): the robot was
+    # right, but a person did the work, so they are not "without a person".
+    confirmed_by_payroll: int = 0
+    # Each kind's mode now, so the page does not read as automatic while every kind is in
+    # trial (a period's figures may come from before a switch back to trial).
+    modes_now: list[dict] = field(default_factory=list)
     outcomes: list[dict] = field(default_factory=list)
     agreement: list[dict] = field(default_factory=list)
     to_person: list[dict] = field(default_factory=list)
@@ -31,6 +39,16 @@ class RobotFigures:
     @property
     def share_cleared_alone(self) -> float | None:
         return share(self.cleared_by_robot, self.answers)
+
+    @property
+    def share_confirmed(self) -> float | None:
+        return share(self.confirmed_by_payroll, self.answers)
+
+    @property
+    def all_in_trial(self) -> bool:
+        return bool(self.modes_now) and all(
+            row["mode"] == ModeSwitch.Mode.TRIAL for row in self.modes_now
+        )
 
 
 TO_PERSON_REASONS = {
@@ -48,6 +66,7 @@ def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
     counts = summary.totals(scope, filters)
     figures.answers, figures.by_robot = counts["received"], counts["received_by_robot"]
     figures.cleared_by_robot = counts["cleared_by_robot"]
+    figures.confirmed_by_payroll = counts["proposals_confirmed"]
 
     documents = StatisticsDocument.objects.filter(month__gte=filters.start, month__lt=filters.end)
     if not scope.is_everything or filters.area_id:
@@ -59,6 +78,9 @@ def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
         documents = documents.filter(kind_id=filters.kind_id)
     labels = dict(Document.Outcome.choices)
     kinds = dict(CertificateKind.objects.order_by("sort_order", "name").values_list("pk", "name"))
+    figures.modes_now = modes_now(
+        {pk: name for pk, name in kinds.items() if filters.kind_id in (None, pk)}
+    )
     order = {name: index for index, name in enumerate(kinds.values())}
     outcomes: dict[tuple, int] = {}
     reasons: dict[str, int] = {}
@@ -116,6 +138,27 @@ def robot_figures(scope: Scope, filters: Filters) -> RobotFigures:
             }
         )
     return figures
+
+
+def modes_now(kinds: dict[int, str]) -> list[dict]:
+    """Each kind's mode under the active rules, as robot.trial.current_mode decides it: the
+    latest switch under that version, else trial (one query for every kind)."""
+    ruleset = active_ruleset()
+    latest: dict[int, str] = {}
+    if ruleset is not None:
+        for kind_id, mode in ModeSwitch.objects.filter(ruleset=ruleset).values_list(
+            "kind_id", "mode"
+        ):  # newest first (the model's ordering): the first per kind decides
+            latest.setdefault(kind_id, mode)
+    labels = dict(ModeSwitch.Mode.choices)
+    return [
+        {
+            "kind": name,
+            "mode": latest.get(pk, ModeSwitch.Mode.TRIAL),
+            "label": str(labels[latest.get(pk, ModeSwitch.Mode.TRIAL)]),
+        }
+        for pk, name in kinds.items()
+    ]
 
 
 def _why_a_person(row: dict) -> str | None:

@@ -36,7 +36,7 @@ def month_chart(stats: Statistics) -> dict:
             n = values.get((month, kind), 0)
             if not n:
                 continue
-            h = (height - bottom - 10) * n / top
+            h = (height - bottom - 20) * n / top  # room above the top bar for its total
             y -= h
             bars.append(
                 Bar(
@@ -48,11 +48,14 @@ def month_chart(stats: Statistics) -> dict:
                     title=f"{month:%Y-%m} {kind}: {n}",
                 )
             )
+        total = totals.get(month, 0)
         labels.append(
             {
                 "x": round(left + i * slot + slot / 2, 1),
                 "text": f"{month:%m/%y}",
-                "total": totals.get(month, 0),
+                "total": total,
+                # The month's total just above its bar, so no bar stands without its number.
+                "ty": round(height - bottom - (height - bottom - 20) * total / top - 4, 1),
             }
         )
     return {
@@ -87,13 +90,25 @@ def hbar_chart(items: list[tuple[str, float | None, str]]) -> dict:
     return {"width": width, "height": max(len(items), 1) * row + 8, "left": left, "bars": bars}
 
 
+def kind_chart(stats: Statistics) -> dict:
+    """Lines ordered per certificate kind: a single month's chart (one stacked bar would say
+    nothing a reader could see)."""
+    kinds: dict[str, int] = {}
+    for row in stats.per_month:
+        kinds[row["kind"]] = kinds.get(row["kind"], 0) + row["n"]
+    return hbar_chart([(kind, n, str(n)) for kind, n in sorted(kinds.items())])
+
+
 def charts_for(stats: Statistics) -> dict:
-    """Every chart of the page and the monthly report."""
+    """Every chart of the page and the monthly report. One month (the monthly report) has
+    its lines per kind as labelled bars instead of a chart over time."""
     areas: dict[str, int] = {}
     for row in stats.volumes:
         areas[row["area"]] = areas.get(row["area"], 0) + row["n"]
+    single_month = len(stats.months) == 1
     return {
-        "months": month_chart(stats),
+        "months": None if single_month else month_chart(stats),
+        "kinds": kind_chart(stats) if single_month else None,
         "stages": hbar_chart([(f.label, f.median, f.median_display) for f in stats.lead]),
         "areas": hbar_chart([(area, n, str(n)) for area, n in areas.items()]),
         "to_person": hbar_chart(

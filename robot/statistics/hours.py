@@ -1,5 +1,6 @@
 """Hours saved: per step, what the portal did alone and what people still did, times the
-minutes the step takes by hand (STATS_MANUAL_MINUTES)."""
+minutes the step takes by hand (STATS_MANUAL_MINUTES); and the whole in kroner and
+full-time equivalents (STATS_HOURLY_COST_DKK, STATS_HOURS_PER_FTE), before and now."""
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
@@ -69,3 +70,20 @@ def hours_saved(scope: Scope, filters: Filters) -> list[dict]:
             }
         )
     return rows
+
+
+def savings(rows: list[dict]) -> dict:
+    """The steps' time by hand before the portal (the same work, all of it by people),
+    the time people spend now, and the difference in hours, kroner and full-time
+    equivalents. Added up from the counts, not from each row's rounded hours."""
+    saved = sum(row["portal"] * row["minutes"] for row in rows) / 60
+    spent = sum(row["people"] * row["minutes"] for row in rows) / 60
+    return {
+        "before": round(saved + spent, 1),
+        "now": round(spent, 1),
+        "saved": round(saved, 1),
+        "kroner": round(saved * settings.STATS_HOURLY_COST_DKK),
+        "fte": round(saved / settings.STATS_HOURS_PER_FTE, 2),
+        "hourly_cost": settings.STATS_HOURLY_COST_DKK,
+        "hours_per_fte": settings.STATS_HOURS_PER_FTE,
+    }

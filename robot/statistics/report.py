@@ -11,12 +11,17 @@ from portal.models import User
 
 from . import summary
 from .automation import RobotFigures, filing_figures, robot_figures
-from .hours import hours_saved
+from .hours import hours_saved, savings
 from .lead_times import DurationFigure, lead_times
 from .numbers import Table, round_hours
 from .period import Filters, Scope, add_months
 from .stuck import StuckStage, stuck_cases
 from .volumes import ordered_per_month, started_before_answer, volumes
+
+# A manager sees their units' volumes and lead times; the robot's workings, payroll's queue
+# and the hours saved are payroll's and the administrators' business (docs/architecture.md,
+# D4: only as far as the task needs).
+MANAGER_TABLES = ("ordered", "lead_times", "started_early", "volumes")
 
 
 @dataclass
@@ -59,6 +64,10 @@ class Statistics:
     def hours_spent_total(self) -> float:
         return round(sum(row["spent"] for row in self.hours), 1)
 
+    @property
+    def savings(self) -> dict:
+        return savings(self.hours)
+
     def monthly_totals(self) -> list[tuple[datetime.date, int]]:
         totals = {month: 0 for month in self.months}
         for row in self.per_month:
@@ -69,7 +78,7 @@ class Statistics:
 
     def tables(self) -> dict[str, Table]:
         """Every table of the page, as the exports and the monthly report show them."""
-        r = self.robot
+        r, saved = self.robot, self.savings
         tables = [
             Table(
                 "ordered",
@@ -101,9 +110,11 @@ class Statistics:
                 [_("Figure"), _("Value")],
                 [
                     [_("Answers recorded"), r.answers],
-                    [_("Answered without a person"), r.by_robot],
-                    [_("Cleared without a person"), r.cleared_by_robot],
-                    [_("Share cleared without a person (%)"), r.share_cleared_alone],
+                    [_("Answered by the robot alone"), r.by_robot],
+                    [_("Cleared by the robot alone"), r.cleared_by_robot],
+                    [_("Share cleared by the robot alone (%)"), r.share_cleared_alone],
+                    [_("The robot's answer confirmed by payroll"), r.confirmed_by_payroll],
+                    [_("Share confirmed by payroll (%)"), r.share_confirmed],
                 ],
             ),
             Table(
@@ -199,7 +210,29 @@ class Statistics:
                     for row in self.hours
                 ],
             ),
+            Table(
+                "savings",
+                _("Time and money saved"),
+                [_("Figure"), _("Value")],
+                [
+                    [_("Hours the same work took by hand, before the portal"), saved["before"]],
+                    [_("Hours people spend on it now"), saved["now"]],
+                    [_("Hours saved"), saved["saved"]],
+                    [
+                        _("Saved in kroner (at %(cost)s kr. an hour)")
+                        % {"cost": saved["hourly_cost"]},
+                        saved["kroner"],
+                    ],
+                    [
+                        _("Saved in full-time equivalents (%(hours)s hours a year)")
+                        % {"hours": saved["hours_per_fte"]},
+                        saved["fte"],
+                    ],
+                ],
+            ),
         ]
+        if not self.scope.is_everything:
+            tables = [table for table in tables if table.name in MANAGER_TABLES]
         if self.scope.has_no_units:
             # Zeros would read as "nothing happened in your units"; there are no units.
             for table in tables:

@@ -73,6 +73,19 @@ class FilterForm(forms.Form):
             raise forms.ValidationError(_("The period ends before it starts."))
         return data
 
+    def show_period(self, filters: Filters) -> None:
+        """The month fields show the months the figures are for, also when they were left
+        empty (the default period applies); a refused choice stays as typed, to correct."""
+        months = {"fra": f"{filters.start:%Y-%m}", "til": f"{add_months(filters.end, -1):%Y-%m}"}
+        if not self.is_bound:
+            self.initial.update(months)
+        elif self.is_valid():
+            data = self.data.copy()
+            for name, value in months.items():
+                if not data.get(name):
+                    data[name] = value
+            self.data = data
+
     def filters(self) -> Filters:
         default = statistics.default_filters()
         if not self.is_valid():
@@ -90,7 +103,9 @@ class FilterForm(forms.Form):
 
 def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
     form = FilterForm(request.GET or None, user=request.user)
-    return form, form.filters()
+    filters = form.filters()
+    form.show_period(filters)
+    return form, filters
 
 
 @login_required
@@ -128,7 +143,8 @@ def statistics_export(request: HttpRequest, table: str, fmt: str) -> HttpRespons
         writer.writerows(data.rows)
         return response
     return HttpResponse(
-        exports.xlsx_bytes(title=data.name, headers=data.headers, rows=data.rows),
+        # The sheet is named as the table on the page (the file name keeps the ASCII name).
+        exports.xlsx_bytes(title=data.title, headers=data.headers, rows=data.rows),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
     )

@@ -649,3 +649,153 @@ def test_a_manager_whose_only_unit_was_closed_gets_an_empty_page_and_empty_expor
     sheet = load_workbook(io.BytesIO(xlsx_export.content)).active
     assert [row[1] for row in sheet.iter_rows(values_only=True)] == ["Enhed"]
     assert report.status_code == 200 and report.content.startswith(b"%PDF")
+
+
+# What a new user tripped over ----------------------------------------------------------
+
+
+def test_an_answer_payroll_confirmed_in_trial_mode_is_not_counted_as_the_robots_alone(
+    history, payroll, client
+):
+    """Every kind starts in trial mode: a person confirms the robot's answer, so it counts
+    as confirmed by payroll, never as cleared by the robot alone."""
+    from robot.rules import active_ruleset
+    from robot.trial import confirm_proposal, propose
+
+    care3 = history["care"][2].lines.get()
+    with time_machine.travel(at(20, 8), tick=False):
+        document, _ = ingest_bytes(
+            b"%PDF-1.4 synthetic 3", filename="c.pdf", source="upload", process=False
+        )
+        document.outcome = Document.Outcome.CLEAN
+        proposal = propose(document=document, line=care3, ruleset=active_ruleset())
+        document.save()
+    with time_machine.travel(at(20, 9), tick=False):
+        confirm_proposal(proposal=proposal, by=payroll)
+    beat()
+
+    robot = statistics.robot_figures(everything(), MARCH)
+    assert (robot.answers, robot.cleared_by_robot, robot.confirmed_by_payroll) == (5, 3, 1)
+    assert (robot.share_cleared_alone, robot.share_confirmed) == (60.0, 20.0)
+    assert robot.all_in_trial
+
+    client.force_login(payroll)
+    html = client.get(reverse("statistics:page"), {"fra": "2026-03", "til": "2026-03"}).content
+    html = html.decode()
+    assert "uden en person" not in html
+    assert "godkendt af robotten alene · 20,0 % bekræftet af lønkontoret" in html
+    assert "Alle attesttyper er i afprøvning nu" in html
+
+
+def test_hours_saved_in_kroner_and_full_time_equivalents_before_and_now(
+    history, payroll, client, settings
+):
+    settings.STATS_MANUAL_MINUTES = {
+        "order": 20,
+        "batch_line": 5,
+        "evaluation": 10,
+        "filing": 10,
+        "review": 30,
+    }
+    settings.STATS_HOURLY_COST_DKK = 500
+    settings.STATS_HOURS_PER_FTE = 10
+
+    stats = statistics.compute(user=payroll, filters=MARCH)
+
+    # 155 minutes the portal did alone (see the test above), 40 that people still spent.
+    assert stats.savings == {
+        "before": round(195 / 60, 1),
+        "now": round(40 / 60, 1),
+        "saved": round(155 / 60, 1),
+        "kroner": round(155 / 60 * 500),
+        "fte": round(155 / 60 / 10, 2),
+        "hourly_cost": 500,
+        "hours_per_fte": 10,
+    }
+    client.force_login(payroll)
+    html = client.get(reverse("statistics:page"), {"fra": "2026-03", "til": "2026-03"}).content
+    html = html.decode()
+    assert "sparede timer: 1.292 kr., 0,26 årsværk" in html
+    assert "I hånden tog dette arbejde 3,2 timer; nu bruger medarbejderne 0,7 timer" in html
+
+
+def test_the_settings_for_money_and_full_time_equivalents_are_in_the_example_environment():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    example = (Path(settings.BASE_DIR) / ".env.example").read_text()
+    assert "STATS_HOURLY_COST_DKK=" in example and "STATS_HOURS_PER_FTE=" in example
+
+
+def test_the_month_fields_show_the_period_the_figures_are_for(payroll, client, care_area):
+    client.force_login(payroll)
+    default = statistics.default_filters()
+    start, end = f"{default.start:%Y-%m}", f"{statistics.add_months(default.end, -1):%Y-%m}"
+
+    for query in ({}, {"omraade": care_area.pk}, {"fra": "", "til": ""}):
+        html = client.get(reverse("statistics:page"), query).content.decode()
+        assert f'name="fra" value="{start}"' in html, query
+        assert f'name="til" value="{end}"' in html, query
+
+    chosen = client.get(reverse("statistics:page"), {"fra": "2026-01"}).content.decode()
+    assert 'name="fra" value="2026-01"' in chosen and f'name="til" value="{end}"' in chosen
+
+
+def test_a_single_month_is_drawn_as_a_labelled_bar_per_kind(history, payroll, client):
+    from robot.statistics.charts import charts_for
+
+    charts = charts_for(statistics.compute(user=payroll, filters=MARCH))
+
+    assert charts["months"] is None
+    assert {(bar["label"], bar["shown"]) for bar in charts["kinds"]["bars"]} == {
+        ("Børneattest", "1"),
+        ("Offentlig straffeattest", "4"),
+    }
+    client.force_login(payroll)
+    page = client.get(reverse("statistics:page"), {"fra": "2026-03", "til": "2026-03"})
+    assert 'aria-labelledby="kinds-title"' in page.content.decode()
+    # Over several months each bar carries its month's total.
+    months = charts_for(
+        statistics.compute(user=payroll, filters=Filters(MARCH.start, datetime.date(2026, 5, 1)))
+    )["months"]
+    assert [(label["text"], label["total"]) for label in months["labels"]] == [
+        ("03/26", 5),
+        ("04/26", 0),
+    ]
+
+
+def test_a_spreadsheet_is_named_as_its_table_in_danish(history, payroll, client):
+    client.force_login(payroll)
+    query = {"fra": "2026-03", "til": "2026-03"}
+    tables = client.get(reverse("statistics:page"), query).context["tables"]
+
+    for name, table in tables.items():
+        response = client.get(reverse("statistics:export", args=[name, "xlsx"]), query)
+        sheet = load_workbook(io.BytesIO(response.content)).active.title
+        assert sheet == str(table.title).replace(":", "")[:31]
+    ordered = client.get(reverse("statistics:export", args=["ordered", "xlsx"]), query)
+    assert load_workbook(io.BytesIO(ordered.content)).active.title == "Bestilte attester pr. måned"
+
+
+def test_a_manager_sees_volumes_and_lead_times_not_the_robot_or_payrolls_queue(
+    history, care_manager, client
+):
+    from pypdf import PdfReader
+
+    client.force_login(care_manager)
+    query = {"fra": "2026-03", "til": "2026-03"}
+    page = client.get(reverse("statistics:page"), query)
+    html = page.content.decode()
+
+    assert set(page.context["tables"]) == {"ordered", "lead_times", "started_early", "volumes"}
+    for hidden in ("Hvad robotten klarer", "Hvor sager sidder fast", "Sparede timer", "robotten"):
+        assert hidden not in html
+    assert "Plejecenter Solgården" in html
+    for table in ("robot", "stuck", "agreement", "to_person", "filing", "hours", "savings"):
+        assert (
+            client.get(reverse("statistics:export", args=[table, "csv"]), query).status_code == 404
+        )
+    report = client.get(reverse("statistics:monthly_report"), {"maaned": "2026-03"})
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(report.content)).pages)
+    assert "robotten" not in text.lower() and "Sparede timer" not in text
