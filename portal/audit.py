@@ -29,6 +29,10 @@ REGISTERED = {
     "orders.PositionProfile": {},
     "orders.ProfileRequirement": {},
     "orders.ChildContactRule": {},
+    # Which job code means which position decides which new hires are prompted for an
+    # order, so a changed mapping is as much an administrative decision as the catalogue.
+    "orders.JobCode": {},
+    "orders.HireColumns": {},
     "portal.Area": {},
     "portal.UnitType": {},
     "portal.Unit": {},
