@@ -1,8 +1,6 @@
 """New hires from the HR system: the manager's pre-filled order and "not needed", and
 payroll's import (dry run, apply) and compliance list."""
 
-from urllib.parse import quote
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -93,7 +91,6 @@ def hire_imports(request: HttpRequest) -> HttpResponse:
             "form": form,
             "imports": recent,
             "columns": hires.expected_columns(columns),
-            "example_url": _example_url(columns),
             "administrators": hires.job_code_administrators(),
             "failed_poll": hires.failed_polls(),
             "unread": list(hires.unread_hires()[:200]),
@@ -105,10 +102,16 @@ def _hire_columns() -> HireColumns:
     return HireColumns.objects.first() or HireColumns()
 
 
-def _example_url(columns: HireColumns) -> str:
-    """The example file as a data: address the link downloads: two made-up lines need no
-    page of their own. With a BOM, as Excel otherwise reads the æ in the names wrong."""
-    return "data:text/csv;charset=utf-8," + quote("\ufeff" + hires.example_file(columns))
+@payroll_required
+@require_GET
+def hire_import_example(request: HttpRequest) -> HttpResponse:
+    """The example file with the mapped column names and one made-up hire. With a BOM, as
+    Excel otherwise reads the æ in the names wrong."""
+    response = HttpResponse(
+        "\ufeff" + hires.example_file(_hire_columns()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="nyansatte-eksempel.csv"'
+    return response
 
 
 @never_cache

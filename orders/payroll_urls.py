@@ -17,6 +17,11 @@ urlpatterns = [
     path("dobbelt/<int:pk>/haandteret/", views.duplicate_handled, name="duplicate_handled"),
     path("nyansatte/", hr_views.hire_compliance, name="hire_compliance"),
     path("nyansatte/import/", hr_views.hire_imports, name="hire_imports"),
+    path(
+        "nyansatte/import/eksempel.csv",
+        hr_views.hire_import_example,
+        name="hire_import_example",
+    ),
     path("nyansatte/import/<uuid:public_id>/", hr_views.hire_import_detail, name="hire_import"),
     path(
         "nyansatte/import/<uuid:public_id>/anvend/",

@@ -110,6 +110,7 @@ MATRIX = {
             ("payroll:duplicate_handled", "post", 302),
             ("payroll:hire_compliance", "get", 200),
             ("payroll:hire_imports", "get", 200),
+            ("payroll:hire_import_example", "get", 200),
             ("payroll:hire_import", "get", 200),
             ("payroll:hire_import_apply", "post", 302),
             ("robot:intake", "get", 200),

@@ -90,7 +90,7 @@ def test_an_unknown_case_system_or_organisation_source_is_refused(settings):
     settings.ORG_IMPORT_SOURCE = "ftp"
 
     assert errors()["portal.E004"] == [
-        "ESDH_BACKEND is 'sbsys5'; it must be one of: archive, sbsys.",
+        "ESDH_BACKEND is 'sbsys5'; it must be one of: archive, sbsys, getorganized.",
         "ORG_IMPORT_SOURCE is 'ftp'; it must be one of: folder, sd, off.",
     ]
 
@@ -196,3 +196,11 @@ def test_manage_py_check_fails_on_a_bad_setting(settings):
 
     with pytest.raises(SystemCheckError, match="RETENTION_ACCESS_LOG_MONTHS is 0"):
         call_command("check")
+
+
+def test_the_case_systems_the_check_accepts_are_the_adapters_there_are():
+    # The check lives in the organisation app, which may not import the robot's registry.
+    from portal.checks import CHOICES
+    from robot.esdh import ADAPTERS
+
+    assert sorted(CHOICES["ESDH_BACKEND"]) == sorted(ADAPTERS)
