@@ -103,6 +103,18 @@ GETORGANIZED_CASE_TYPE_PREFIX = env.str("GETORGANIZED_CASE_TYPE_PREFIX", default
 GETORGANIZED_FOLDER_PATH = env.str("GETORGANIZED_FOLDER_PATH", default="")
 GETORGANIZED_FINALIZE = env.bool("GETORGANIZED_FINALIZE", default=True)
 GETORGANIZED_TIMEOUT = env.float("GETORGANIZED_TIMEOUT", default=60)
+# Formpipe Acadre (robot/esdh/acadre.py): the PWS endpoint (…/SoapAuth/AcadreServiceV7.asmx),
+# a service account (DOMAIN\user, NTLM; "basic" where IIS is set up for it), the Acadre
+# user's initials the calls act for (Acadre's SoapHeader), the personnel cases' case type
+# and an optional document type code for the filed record.
+ACADRE_URL = env.str("ACADRE_URL", default="")
+ACADRE_USERNAME = env.str("ACADRE_USERNAME", default="")
+ACADRE_PASSWORD = env.str("ACADRE_PASSWORD", default="")
+ACADRE_AUTH = env.str("ACADRE_AUTH", default="ntlm")
+ACADRE_ACTING_USER = env.str("ACADRE_ACTING_USER", default="")
+ACADRE_CASE_TYPE = env.str("ACADRE_CASE_TYPE", default="PERSAG")
+ACADRE_DOCUMENT_TYPE = env.str("ACADRE_DOCUMENT_TYPE", default="")
+ACADRE_TIMEOUT = env.float("ACADRE_TIMEOUT", default=60)
 # A test person whose one personnel case the administrator's connection test looks up
 # (nothing is filed); never shown in full.
 ESDH_TEST_CPR = env.str("ESDH_TEST_CPR", default="")

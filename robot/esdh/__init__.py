@@ -89,6 +89,7 @@ ADAPTERS = {
     "archive": "robot.esdh.archive.ArchiveCaseSystem",
     "sbsys": "robot.esdh.sbsys.SbsysCaseSystem",
     "getorganized": "robot.esdh.getorganized.GetOrganizedCaseSystem",
+    "acadre": "robot.esdh.acadre.AcadreCaseSystem",
 }
 
 

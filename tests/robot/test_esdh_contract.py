@@ -1,6 +1,6 @@
 """What every case-system adapter promises the filing job, run against each one's fake.
 
-One suite over the archive (a local folder), SBSYS and GetOrganized. Where an adapter
+One suite over the archive (a local folder), SBSYS, GetOrganized and Acadre. Where an adapter
 cannot do something by its nature (a folder has no personnel cases, no rate limit, no
 tokens; SBSYS cannot look up a document), the backend's capability flags say so and the
 test checks what the adapter does instead, so the difference stays visible here.
@@ -25,6 +25,7 @@ from robot.esdh import (
     case_system,
 )
 
+from .fake_acadre import FakeAcadre, fake_acadre  # noqa: F401
 from .fake_getorganized import FakeGetOrganized, fake_getorganized  # noqa: F401
 from .fake_sbsys import FakeSbsys
 
@@ -54,7 +55,7 @@ class Backend:
     can_find: bool = True  # False: an uncertain failure goes to a person
 
 
-@pytest.fixture(params=["archive", "sbsys", "getorganized"])
+@pytest.fixture(params=["archive", "sbsys", "getorganized", "acadre"])
 def backend(request, settings, tmp_path) -> Backend:
     if request.param == "archive":
         settings.ESDH_BACKEND = "archive"
@@ -98,6 +99,25 @@ def backend(request, settings, tmp_path) -> Backend:
             fake=sbsys,
             tokens=True,
             can_find=False,
+        )
+    if request.param == "acadre":
+        acadre: FakeAcadre = request.getfixturevalue("fake_acadre")
+        return Backend(
+            name="acadre",
+            add_personnel_case=lambda cpr: acadre.add_case(cpr),
+            add_other_cases=lambda cpr: (
+                (acadre.add_case(cpr, status="A"), acadre.add_case(cpr, type_code="BGSAG")) and None
+            ),
+            filed=lambda: [doc.content for doc in acadre.documents.values()],
+            stored_text=lambda: json.dumps(
+                [[d.filename, d.title, d.record] for d in acadre.documents.values()],
+                ensure_ascii=False,
+            ),
+            fail_next=lambda status, headers=None: acadre.fail_next(status=status, headers=headers),
+            lose_next_answer=acadre.lose_next_answer,
+            requests_seen=lambda: len(acadre.calls),
+            keep_one_case=lambda: [acadre.cases.pop(i) for i in list(acadre.cases)[1:]] and None,
+            fake=acadre,
         )
     go: FakeGetOrganized = request.getfixturevalue("fake_getorganized")
     return Backend(
@@ -292,6 +312,8 @@ def test_wrong_credentials_are_a_clear_manual_error(backend, settings):
         return
     if backend.name == "sbsys":
         settings.SBSYS_PASSWORD = "forkert"
+    elif backend.name == "acadre":
+        settings.ACADRE_PASSWORD = "forkert"
     else:
         settings.GETORGANIZED_PASSWORD = "forkert"
 
