@@ -144,8 +144,9 @@ URLS = [
     "OIDC_GRAPH_MEMBER_GROUPS_URL",
 ]
 CHOICES = {
-    "ESDH_BACKEND": ["archive", "sbsys", "getorganized"],
+    "ESDH_BACKEND": ["archive", "sbsys", "getorganized", "acadre"],
     "GETORGANIZED_AUTH": ["ntlm", "basic"],
+    "ACADRE_AUTH": ["ntlm", "basic"],
     "ORG_IMPORT_SOURCE": ["folder", "sd", "off"],
 }
 # Settings named in the environment differently from in Django (settings.py).
@@ -169,6 +170,13 @@ SBSYS_ACCOUNT = [
     "SBSYS_PASSWORD",
 ]
 GETORGANIZED_ACCOUNT = ["GETORGANIZED_URL", "GETORGANIZED_USERNAME", "GETORGANIZED_PASSWORD"]
+ACADRE_ACCOUNT = ["ACADRE_URL", "ACADRE_USERNAME", "ACADRE_PASSWORD", "ACADRE_ACTING_USER"]
+# What each case system needs before anything can be filed in it.
+CASE_SYSTEM_ACCOUNTS = {
+    "sbsys": SBSYS_ACCOUNT,
+    "getorganized": GETORGANIZED_ACCOUNT,
+    "acadre": ACADRE_ACCOUNT,
+}
 # The steps the statistics know (robot/statistics); another key is a typo that counts nothing.
 STATS_STUCK_STAGES = {"batch", "police", "evaluation", "review", "filing"}
 STATS_MANUAL_STEPS = {"order", "batch_line", "evaluation", "filing", "review"}
@@ -287,27 +295,20 @@ def check_integrations_complete(app_configs, **kwargs):
                 id="portal.E006",
             )
         )
-    if settings.ESDH_BACKEND == "sbsys":
-        missing = [name for name in SBSYS_ACCOUNT if not getattr(settings, name)]
-        if missing:
-            errors.append(
-                Error(
-                    f"ESDH_BACKEND is 'sbsys', but not {', '.join(missing)}: nothing can be filed.",
-                    hint="Set all of them (see .env.example).",
-                    id="portal.E007",
-                )
+    missing = [
+        name
+        for name in CASE_SYSTEM_ACCOUNTS.get(settings.ESDH_BACKEND, [])
+        if not getattr(settings, name)
+    ]
+    if missing:
+        errors.append(
+            Error(
+                f"ESDH_BACKEND is {settings.ESDH_BACKEND!r}, but not {', '.join(missing)}: "
+                "nothing can be filed.",
+                hint="Set all of them (see .env.example).",
+                id="portal.E007",
             )
-    if settings.ESDH_BACKEND == "getorganized":
-        missing = [name for name in GETORGANIZED_ACCOUNT if not getattr(settings, name)]
-        if missing:
-            errors.append(
-                Error(
-                    f"ESDH_BACKEND is 'getorganized', but not {', '.join(missing)}: "
-                    "nothing can be filed.",
-                    hint="Set all of them (see .env.example).",
-                    id="portal.E007",
-                )
-            )
+        )
     return errors
 
 

@@ -19,7 +19,6 @@ error message, and answers from SBSYS (case titles, error bodies: both may carry
 never copied. Nor is the access token ever logged.
 """
 
-import datetime
 import hashlib
 import json
 import logging
@@ -27,7 +26,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -35,11 +33,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
-from urllib3.exceptions import NewConnectionError
 
 from portal.cpr import InvalidCpr, format_cpr, mask_cpr, normalise_cpr
 
-from . import CaseSystem, FilingRequest, ManualFilingError, TemporaryFilingError
+from . import (
+    CaseSystem,
+    FilingRequest,
+    ManualFilingError,
+    TemporaryFilingError,
+    never_connected,
+    parse_retry_after,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -313,7 +317,7 @@ class SbsysCaseSystem(CaseSystem):
             }
             raise _temporary(message, uncertain=uncertain) from error
         except requests.ConnectionError as error:
-            uncertain = filing and not _never_connected(error)
+            uncertain = filing and not never_connected(error)
             raise _temporary(
                 _("No connection to SBSYS (%(step)s).") % {"step": step}, uncertain=uncertain
             ) from error
@@ -352,7 +356,7 @@ def _check(response: requests.Response, *, step: str, filing: bool = False) -> N
     if status == 429:
         raise TemporaryFilingError(
             _("SBSYS asks us to wait (HTTP 429, %(step)s).") % {"step": step},
-            retry_after=_retry_after(response.headers.get("Retry-After")),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
     if status >= 500:
         # 503 means the request was turned away; any other 5xx on the filing may come
@@ -417,28 +421,6 @@ def _filed_as(response: requests.Response, *, case: PersonnelCase, reference: st
     if not isinstance(number, str) or not number.strip():
         number = case.number or str(case.id)
     return f"{number.strip()} / {reference}"[:REFERENCE_LENGTH]
-
-
-def _retry_after(value: str | None) -> datetime.timedelta | None:
-    """Retry-After is either seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return datetime.timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return max(when - datetime.datetime.now(datetime.UTC), datetime.timedelta(0))
-
-
-def _never_connected(error: requests.ConnectionError) -> bool:
-    """True when the request cannot have reached SBSYS (refused, no route, DNS)."""
-    reason = getattr(error.args[0] if error.args else None, "reason", None)
-    return isinstance(reason, NewConnectionError)
 
 
 def _normalised(title: str) -> str:

@@ -90,7 +90,7 @@ def test_an_unknown_case_system_or_organisation_source_is_refused(settings):
     settings.ORG_IMPORT_SOURCE = "ftp"
 
     assert errors()["portal.E004"] == [
-        "ESDH_BACKEND is 'sbsys5'; it must be one of: archive, sbsys, getorganized.",
+        "ESDH_BACKEND is 'sbsys5'; it must be one of: archive, sbsys, getorganized, acadre.",
         "ORG_IMPORT_SOURCE is 'ftp'; it must be one of: folder, sd, off.",
     ]
 
