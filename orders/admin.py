@@ -205,9 +205,10 @@ class HireColumnsAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
 class UnreadHireAdmin(DeletionWithoutPersonalData, admin.ModelAdmin):
     """Employments SD Løn sent that could not be used; each is tried again at every poll
     and disappears once it reads. Shown to administrators, who fix what is missing (a
-    department, a job code); the CPR number stays encrypted."""
+    department, a job code) by the employment id; the hire's name is payroll's to see (its
+    own pages log who saw it), and the CPR number stays encrypted."""
 
-    list_display = ["full_name", "employment_id", "unit", "start_date", "reason", "attempts"]
+    list_display = ["employment_id", "unit", "start_date", "reason", "attempts"]
     fields = [*list_display, "first_seen_at", "last_seen_at"]
     readonly_fields = fields
 

@@ -212,4 +212,6 @@ class UnreadHire(models.Model):
         verbose_name_plural = _("employments that could not be read")
 
     def __str__(self) -> str:
-        return f"{self.full_name or self.employment_id}: {self.reason}"
+        # By the HR system's id, not the hire's name: the admin, where administrators see
+        # these, shows no names of hires.
+        return f"{self.employment_id or self.key[:12]}: {self.reason}"

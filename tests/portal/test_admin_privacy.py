@@ -86,3 +86,21 @@ def test_every_admin_page_of_the_portals_apps_deletes_without_personal_data():
         and not isinstance(admin.site.get_model_admin(model), DeletionWithoutPersonalData)
     ]
     assert plain == []
+
+
+def test_administrators_fix_unread_hires_by_employment_id_without_the_hires_name(
+    client, admin_user
+):
+    from orders.models import UnreadHire
+
+    UnreadHire.objects.create(
+        employment_id="E-4711",
+        full_name="Hemmelig Hansen",
+        unit="SKOLE9",
+        reason="Afdelingen SKOLE9 kendes ikke.",
+    )
+    client.force_login(admin_user)
+
+    page = client.get("/admin/orders/unreadhire/").content.decode()
+
+    assert "E-4711" in page and "Hemmelig Hansen" not in page
