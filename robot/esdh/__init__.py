@@ -118,3 +118,38 @@ def never_connected(error: requests.ConnectionError) -> bool:
     """True when the request cannot have reached the system (refused, no route, DNS)."""
     reason = getattr(error.args[0] if error.args else None, "reason", None)
     return isinstance(reason, NewConnectionError)
+
+
+def temporary(message: str, *, uncertain: bool) -> TemporaryFilingError:
+    """A failure to try again later; an uncertain one says the document may be filed."""
+    if uncertain:
+        message += " " + _(
+            "The document may have been filed; check the case before filing it again."
+        )
+    return TemporaryFilingError(message, uncertain=uncertain)
+
+
+def request_failure(
+    error: requests.RequestException, *, system: str, step: str, timeout: float, filing: bool
+) -> TemporaryFilingError:
+    """What a request to a case system that got no answer means. Only the filing call can
+    leave a document behind, and not when the connection was never made."""
+    values = {"system": system, "step": step}
+    if isinstance(error, requests.Timeout):
+        message = _("%(system)s did not answer within %(seconds)s seconds (%(step)s).") % {
+            **values,
+            "seconds": f"{timeout:g}",
+        }
+        return temporary(
+            message, uncertain=filing and not isinstance(error, requests.ConnectTimeout)
+        )
+    if isinstance(error, requests.ConnectionError):
+        return temporary(
+            _("No connection to %(system)s (%(step)s).") % values,
+            uncertain=filing and not never_connected(error),
+        )
+    return temporary(
+        _("Error in the call to %(system)s (%(step)s): %(error)s.")
+        % {**values, "error": type(error).__name__},
+        uncertain=filing,
+    )

@@ -54,8 +54,9 @@ from . import (
     FilingRequest,
     ManualFilingError,
     TemporaryFilingError,
-    never_connected,
     parse_retry_after,
+    request_failure,
+    temporary,
 )
 
 logger = logging.getLogger(__name__)
@@ -263,23 +264,9 @@ class AcadreCaseSystem(CaseSystem):
         try:
             self.throttle()
             return getattr(service, operation)(*args, _soapheaders=[self._header()], **kwargs)
-        except requests.Timeout as error:
-            uncertain = filing and not isinstance(error, requests.ConnectTimeout)
-            message = _("Acadre did not answer within %(seconds)s seconds (%(step)s).") % {
-                "seconds": f"{self.timeout:g}",
-                "step": step,
-            }
-            raise _temporary(message, uncertain=uncertain) from error
-        except requests.ConnectionError as error:
-            uncertain = filing and not never_connected(error)
-            raise _temporary(
-                _("No connection to Acadre (%(step)s).") % {"step": step}, uncertain=uncertain
-            ) from error
         except requests.RequestException as error:
-            raise _temporary(
-                _("Error in the call to Acadre (%(step)s): %(error)s.")
-                % {"step": step, "error": type(error).__name__},
-                uncertain=filing,
+            raise request_failure(
+                error, system="Acadre", step=step, timeout=self.timeout, filing=filing
             ) from error
         except zeep.exceptions.Fault as fault:
             raise _fault(fault, step=step, filing=filing) from None
@@ -294,7 +281,7 @@ class AcadreCaseSystem(CaseSystem):
                 _("The request to Acadre does not follow its schema (%(step)s).") % {"step": step}
             ) from error
         except (zeep.exceptions.Error, etree.LxmlError, ValueError) as error:
-            raise _temporary(
+            raise temporary(
                 _("Unexpected answer from Acadre (%(step)s).") % {"step": step}, uncertain=filing
             ) from error
 
@@ -320,7 +307,7 @@ def _fault(fault: zeep.exceptions.Fault, *, step: str, filing: bool) -> Exceptio
         )
     # Server: Acadre or its database failed while handling the call; on the filing that
     # may be after the document was stored.
-    return _temporary(
+    return temporary(
         _("Acadre answered with an error (SOAP fault %(code)s, %(step)s).")
         % {"code": "Server", "step": step},
         uncertain=filing,
@@ -359,7 +346,7 @@ def _http_error(
     if status >= 500 or status < 400:
         # 503 means the request was turned away; any other 5xx without a SOAP fault may
         # come from a gateway after Acadre stored the document.
-        return _temporary(
+        return temporary(
             _("Acadre answered with an error (HTTP %(status)s, %(step)s).")
             % {"status": status, "step": step},
             uncertain=filing and status != 503,
@@ -376,21 +363,13 @@ def _http_error(
     )
 
 
-def _temporary(message: str, *, uncertain: bool) -> TemporaryFilingError:
-    if uncertain:
-        message += " " + _(
-            "The document may have been filed; check the case before filing it again."
-        )
-    return TemporaryFilingError(message, uncertain=uncertain)
-
-
 @contextmanager
 def _answer(step: str, *, filing: bool = False) -> Iterator[None]:
     """Turn an answer of an unexpected shape into a temporary error."""
     try:
         yield
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise _temporary(
+        raise temporary(
             _("Unexpected answer from Acadre (%(step)s).") % {"step": step}, uncertain=filing
         ) from error
 

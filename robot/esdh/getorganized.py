@@ -43,8 +43,9 @@ from . import (
     FilingRequest,
     ManualFilingError,
     TemporaryFilingError,
-    never_connected,
     parse_retry_after,
+    request_failure,
+    temporary,
 )
 
 logger = logging.getLogger(__name__)
@@ -290,7 +291,7 @@ class GetOrganizedCaseSystem(CaseSystem):
         if document_id is None:
             found = self._filed_document(case, request.reference)
             if found is None:
-                raise _temporary(
+                raise temporary(
                     _("Unexpected answer from GetOrganized (%(step)s).") % {"step": UPLOAD},
                     uncertain=True,
                 )
@@ -320,24 +321,9 @@ class GetOrganizedCaseSystem(CaseSystem):
             response = self.session.request(
                 method, url, timeout=self.timeout, allow_redirects=False, **kwargs
             )
-        except requests.Timeout as error:
-            uncertain = filing and not isinstance(error, requests.ConnectTimeout)
-            message = _("GetOrganized did not answer within %(seconds)s seconds (%(step)s).") % {
-                "seconds": f"{self.timeout:g}",
-                "step": step,
-            }
-            raise _temporary(message, uncertain=uncertain) from error
-        except requests.ConnectionError as error:
-            uncertain = filing and not never_connected(error)
-            raise _temporary(
-                _("No connection to GetOrganized (%(step)s).") % {"step": step},
-                uncertain=uncertain,
-            ) from error
         except requests.RequestException as error:
-            raise _temporary(
-                _("Error in the call to GetOrganized (%(step)s): %(error)s.")
-                % {"step": step, "error": type(error).__name__},
-                uncertain=filing,
+            raise request_failure(
+                error, system="GetOrganized", step=step, timeout=self.timeout, filing=filing
             ) from error
         _check(response, step=step, filing=filing)
         return response
@@ -385,7 +371,7 @@ def _check(response: requests.Response, *, step: str, filing: bool = False) -> N
     if status >= 500:
         # 503 means the request was turned away; any other 5xx on a change may come after
         # GO stored it.
-        raise _temporary(
+        raise temporary(
             _("GetOrganized answered with an error (HTTP %(status)s, %(step)s).")
             % {"status": status, "step": step},
             uncertain=filing and status != 503,
@@ -397,21 +383,13 @@ def _check(response: requests.Response, *, step: str, filing: bool = False) -> N
     )
 
 
-def _temporary(message: str, *, uncertain: bool) -> TemporaryFilingError:
-    if uncertain:
-        message += " " + _(
-            "The document may have been filed; check the case before filing it again."
-        )
-    return TemporaryFilingError(message, uncertain=uncertain)
-
-
 @contextmanager
 def _answer(step: str) -> Iterator[None]:
     """Turn an answer of an unexpected shape into a temporary error."""
     try:
         yield
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise _temporary(
+        raise temporary(
             _("Unexpected answer from GetOrganized (%(step)s).") % {"step": step},
             uncertain=False,
         ) from error

@@ -41,8 +41,9 @@ from . import (
     FilingRequest,
     ManualFilingError,
     TemporaryFilingError,
-    never_connected,
     parse_retry_after,
+    request_failure,
+    temporary,
 )
 
 logger = logging.getLogger(__name__)
@@ -309,23 +310,9 @@ class SbsysCaseSystem(CaseSystem):
             return self.session.request(
                 method, url, timeout=self.timeout, allow_redirects=False, **kwargs
             )
-        except requests.Timeout as error:
-            uncertain = filing and not isinstance(error, requests.ConnectTimeout)
-            message = _("SBSYS did not answer within %(seconds)s seconds (%(step)s).") % {
-                "seconds": f"{self.timeout:g}",
-                "step": step,
-            }
-            raise _temporary(message, uncertain=uncertain) from error
-        except requests.ConnectionError as error:
-            uncertain = filing and not never_connected(error)
-            raise _temporary(
-                _("No connection to SBSYS (%(step)s).") % {"step": step}, uncertain=uncertain
-            ) from error
         except requests.RequestException as error:
-            raise _temporary(
-                _("Error in the call to SBSYS (%(step)s): %(error)s.")
-                % {"step": step, "error": type(error).__name__},
-                uncertain=filing,
+            raise request_failure(
+                error, system="SBSYS", step=step, timeout=self.timeout, filing=filing
             ) from error
 
 
@@ -362,7 +349,7 @@ def _check(response: requests.Response, *, step: str, filing: bool = False) -> N
         # 503 means the request was turned away; any other 5xx on the filing may come
         # after SBSYS stored the document (a gateway timing out in front of it, say).
         uncertain = filing and status != 503
-        raise _temporary(
+        raise temporary(
             _("SBSYS answered with an error (HTTP %(status)s, %(step)s).")
             % {"status": status, "step": step},
             uncertain=uncertain,
@@ -373,21 +360,13 @@ def _check(response: requests.Response, *, step: str, filing: bool = False) -> N
     )
 
 
-def _temporary(message: str, *, uncertain: bool) -> TemporaryFilingError:
-    if uncertain:
-        message += " " + _(
-            "The document may have been filed; check the case before filing it again."
-        )
-    return TemporaryFilingError(message, uncertain=uncertain)
-
-
 @contextmanager
 def _answer(step: str, *, filing: bool = False) -> Iterator[None]:
     """Turn an answer of an unexpected shape into a temporary error."""
     try:
         yield
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise _temporary(
+        raise temporary(
             _("Unexpected answer from SBSYS (%(step)s).") % {"step": step}, uncertain=filing
         ) from error
 
